@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "heph",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "heph", targets: ["heph"]),
+        .library(name: "HephDocker", targets: ["HephDocker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // The Engine API client and the Orchestrator. Knows nothing of Lua.
+        .target(
+            name: "HephDocker",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The executable: argument parsing and the commands, nothing else.
+        .executableTarget(
+            name: "heph",
+            dependencies: [
+                "HephDocker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Helpers shared by the test targets: the engine lock, docker CLI access, unique names.
+        .target(
+            name: "HephTestSupport",
+            dependencies: ["HephDocker"],
+            path: "Tests/HephTestSupport"
+        ),
+        .testTarget(
+            name: "HephDockerTests",
+            dependencies: [
+                "HephDocker", "HephTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "HephCLITests",
+            dependencies: ["heph", "HephDocker", "HephTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,100 @@
+/// What heph reports about one managed container.
+///
+/// `ports` maps HOST → CONTAINER as in ``ContainerConfig/ports``: `"8080": "80"`,
+/// `"127.0.0.1:8080": "80"`, `"5353": "53/udp"`. A list reports the ports bound now (none
+/// while stopped); inspect reports the ports configured.
+public struct ContainerInfo: Sendable, Hashable, Codable {
+    /// The full container id.
+    public var id: String
+    /// The full name, `heph-web`.
+    public var name: String
+    /// The image as it was named at creation.
+    public var image: String
+    /// The status by the six-value mapping of ``ContainerStatus``.
+    public var status: ContainerStatus
+    /// Published ports, HOST → CONTAINER.
+    public var ports: [String: String]
+    /// The fields only inspect reports; nil in a list.
+    public var details: ContainerDetails?
+
+    /// JSON keys are the Go struct's tags; ``details`` is left out.
+    private enum CodingKeys: String, CodingKey {
+        case id, name, image, status, ports
+    }
+
+    /// Makes an info value.
+    public init(id: String, name: String, image: String, status: ContainerStatus, ports: [String: String] = [:], details: ContainerDetails? = nil) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.status = status
+        self.ports = ports
+        self.details = details
+    }
+}
+
+/// The inspect-only part of ``ContainerInfo``.
+public struct ContainerDetails: Sendable, Hashable {
+    /// The last exit code of the container's process (0 while it has never exited).
+    public var exitCode: Int
+    /// Whether the kernel killed the process for exceeding its memory limit.
+    public var oomKilled: Bool
+    /// How many times the engine's restart policy restarted it.
+    public var restartCount: Int
+    /// When it last started, Unix seconds; nil if it never started.
+    public var startedAt: Double?
+    /// When it last finished, Unix seconds; nil if it never finished.
+    public var finishedAt: Double?
+    /// Every label, `io.heph.managed` included.
+    public var labels: [String: String]
+    /// The container's hostname.
+    public var hostname: String
+    /// The healthcheck's state; nil without a healthcheck.
+    public var health: HealthDetails?
+
+    /// Makes a details value.
+    public init(exitCode: Int, oomKilled: Bool, restartCount: Int, startedAt: Double?, finishedAt: Double?, labels: [String: String], hostname: String, health: HealthDetails?) {
+        self.exitCode = exitCode
+        self.oomKilled = oomKilled
+        self.restartCount = restartCount
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.labels = labels
+        self.hostname = hostname
+        self.health = health
+    }
+}
+
+/// A healthcheck's state as the engine keeps it.
+public struct HealthDetails: Sendable, Hashable {
+    /// `healthy`, `unhealthy` or `starting`.
+    public var status: String
+    /// Consecutive failed probes.
+    public var failingStreak: Int
+    /// The last probes (the engine keeps five), oldest first.
+    public var log: [HealthProbe]
+
+    /// Makes a health value.
+    public init(status: String, failingStreak: Int, log: [HealthProbe]) {
+        self.status = status
+        self.failingStreak = failingStreak
+        self.log = log
+    }
+}
+
+/// One healthcheck probe.
+public struct HealthProbe: Sendable, Hashable {
+    /// The probe's exit code: 0 passed.
+    public var exitCode: Int
+    /// What the probe printed.
+    public var output: String
+    /// When it started, Unix seconds.
+    public var at: Double
+
+    /// Makes a probe value.
+    public init(exitCode: Int, output: String, at: Double) {
+        self.exitCode = exitCode
+        self.output = output
+        self.at = at
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import NIOCore
+
+extension DockerOrchestrator {
+    /// One line of pull progress; only a failure matters here.
+    private struct PullProgress: Decodable {
+        var error: String?
+    }
+
+    /// Pulls `reference`. A pull fails in two ways: an error answer, or an `{"error": …}`
+    /// line inside a 200 stream; both become ``DockerError/Code/imagePull`` in words.
+    func pullImage(_ reference: ImageReference, as written: String) async throws {
+        logger.info("pulling \(written)")
+        let response = try await client.streamingRequest(.POST, "/images/create", query: [("fromImage", reference.repository), ("tag", reference.pullTag)])
+        func failure(_ reason: String) -> DockerError {
+            DockerError(.imagePull, "image \(quoted(written)) is not available locally and could not be pulled: \(reason)")
+        }
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1024 * 1024)
+            throw failure(EngineResponse(status: response.status, headers: response.headers, body: body).engineMessage)
+        }
+        var pending = ByteBuffer()
+        do {
+            for try await chunk in response.body {
+                var chunk = chunk
+                pending.writeBuffer(&chunk)
+                while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                    let length = newline - pending.readerIndex
+                    let line = pending.readSlice(length: length + 1) ?? ByteBuffer()
+                    if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: line)), let error = progress.error {
+                        throw failure(error)
+                    }
+                }
+                pending.discardReadBytes()
+            }
+        } catch let error as DockerError {
+            throw error
+        } catch {
+            throw client.transportFailure(error, timeout: .seconds(60))
+        }
+        if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: pending)), let error = progress.error {
+            throw failure(error)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+extension DockerOrchestrator {
+    @discardableResult
+    public func createNetwork() async throws -> String {
+        let task = networkCreation.withLock { inFlight in
+            if let inFlight { return inFlight }
+            let task = Task { try await self.findOrCreateNetwork() }
+            inFlight = task
+            return task
+        }
+        let result = await task.result
+        networkCreation.withLock { inFlight in
+            if inFlight == task { inFlight = nil }
+        }
+        let id = try result.get()
+        defaultNetworkSeen.withLock { $0 = true }
+        return id
+    }
+
+    public func removeNetwork() async throws {
+        forgetNetwork()
+        for network in try await managedNetworks() where network.Name == networkName {
+            try await remove(network: network)
+        }
+    }
+
+    private func findOrCreateNetwork() async throws -> String {
+        if let existing = try await managedNetwork() { return existing.Id }
+        let body = EngineNetworkCreate(Name: networkName, Driver: "bridge", CheckDuplicate: true, Labels: [managedLabel: "true"])
+        let response = try await client.request(.POST, "/networks/create", json: body)
+        if response.status == .conflict, let existing = try await managedNetwork() { return existing.Id }
+        guard response.succeeded else { throw response.failure("cannot create network \(networkName)") }
+        let created = try response.decode(EngineCreated.self).Id
+        // Another process may have raced us past CheckDuplicate. Every process keeps the same
+        // one (the oldest) and removes its own if it lost, so the name stays unambiguous.
+        guard let kept = try await managedNetwork(), kept.Id != created else { return created }
+        logger.debug("another process created \(networkName) at the same time; keeping \(kept.Id)")
+        _ = try? await client.request(.DELETE, "/networks/\(created)")
+        return kept.Id
+    }
+
+    /// Makes sure a container can join `name`: the default network is created when missing
+    /// (once per process, unless this process removes it); any other must exist already.
+    func ensureNetwork(_ name: String) async throws {
+        if name == networkName {
+            if !defaultNetworkSeen.withLock({ $0 }) { try await createNetwork() }
+            return
+        }
+        let response = try await client.request(.GET, "/networks/\(name)")
+        if response.status == .notFound {
+            throw DockerError(.notFound, "config.networkName: network \(quoted(name)) does not exist; create it first (only \(networkName) is made for you)")
+        }
+        guard response.succeeded else { throw response.failure("cannot inspect network \(name)") }
+    }
+
+    /// Forgets that the default network was seen, so the next create checks again.
+    func forgetNetwork() {
+        defaultNetworkSeen.withLock { $0 = false }
+    }
+
+    /// The managed network named ``networkName`` (the oldest, should there be several), or nil.
+    ///
+    /// - Throws: ``DockerError/Code/conflict`` when a network of that name exists without
+    ///   the managed label: heph will neither use nor replace someone else's network.
+    func managedNetwork() async throws -> EngineNetwork? {
+        let response = try await client.request(.GET, "/networks", query: [("filters", #"{"name":["\#(networkName)"]}"#)])
+        guard response.succeeded else { throw response.failure("cannot list networks") }
+        // The name filter matches substrings; only the exact name counts.
+        let named = try response.decode([EngineNetwork].self).filter { $0.Name == networkName }
+        let managed = named.filter { $0.Labels?[managedLabel] == "true" }
+        if let oldest = managed.min(by: { ($0.createdAt, $0.Id) < ($1.createdAt, $1.Id) }) {
+            return oldest
+        }
+        if !named.isEmpty {
+            throw DockerError(.conflict, "a network named \(networkName) exists but is not managed by heph (it has no \(managedLabel)=true label); remove it (docker network rm \(networkName)) so heph can make its own")
+        }
+        return nil
+    }
+
+    /// Every network carrying the managed label.
+    func managedNetworks() async throws -> [EngineNetwork] {
+        let response = try await client.request(.GET, "/networks", query: [("filters", Self.managedFilter())])
+        guard response.succeeded else { throw response.failure("cannot list networks") }
+        return try response.decode([EngineNetwork].self).filter { $0.Labels?[managedLabel] == "true" }
+    }
+
+    /// Removes one network; one that is already gone counts as removed.
+    func remove(network: EngineNetwork) async throws {
+        let response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        if response.succeeded || response.status == .notFound { return }
+        if response.engineMessage.contains("active endpoints") {
+            let attached = try? await client.request(.GET, "/networks/\(network.Id)").decode(EngineNetwork.self)
+            let names = (attached?.Containers ?? [:]).values.map(\.Name).sorted()
+            throw DockerError(.conflict, "network \(network.Name) still has containers attached (\(names.isEmpty ? "unknown" : names.joined(separator: ", "))); remove them first")
+        }
+        throw response.failure("cannot remove network \(network.Name)")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Where the engine is, read from `DOCKER_HOST` the way the Docker CLI reads it.
+///
+/// - unset or empty: `unix:///var/run/docker.sock`
+/// - `unix:///path/to/docker.sock`
+/// - `tcp://host:port` (`host:port` alone means the same); port 2375 by default, 2376 with TLS
+/// - TLS when `DOCKER_TLS_VERIFY` is set (non-empty): the server certificate is verified
+///   against `$DOCKER_CERT_PATH/ca.pem` and the client presents `cert.pem` and `key.pem`
+///   (`DOCKER_CERT_PATH` defaults to `~/.docker`). `DOCKER_TLS` alone: TLS without verifying
+///   the server.
+public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// How to reach the engine.
+    public enum Transport: Sendable, Hashable {
+        /// A unix socket at this path.
+        case unix(path: String)
+        /// TCP, in plain text or with TLS.
+        case tcp(host: String, port: Int, tls: TLSFiles?)
+    }
+
+    /// The certificate files for TLS.
+    public struct TLSFiles: Sendable, Hashable {
+        /// `ca.pem`: the authority the server's certificate must chain to.
+        public var caPath: String
+        /// `cert.pem`: the client certificate; nil if the file is absent.
+        public var certificatePath: String?
+        /// `key.pem`: the client key; nil if the file is absent.
+        public var keyPath: String?
+        /// Whether the server's certificate is verified (`DOCKER_TLS_VERIFY`).
+        public var verify: Bool
+    }
+
+    /// The default engine socket on Linux.
+    public static let defaultSocketPath = "/var/run/docker.sock"
+
+    /// How to reach the engine.
+    public var transport: Transport
+
+    /// Reads `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS` and `DOCKER_CERT_PATH`.
+    ///
+    /// - Throws: ``DockerError`` with ``DockerError/Code/invalidConfig`` when `DOCKER_HOST`
+    ///   has a scheme heph cannot use or no host, or when TLS files are missing.
+    public init(environment: [String: String]) throws {
+        let host = environment["DOCKER_HOST"] ?? ""
+        if host.isEmpty {
+            transport = .unix(path: Self.defaultSocketPath)
+            return
+        }
+        if host.hasPrefix("unix://") {
+            let path = String(host.dropFirst("unix://".count))
+            guard path.hasPrefix("/") else {
+                throw DockerError(.invalidConfig, "DOCKER_HOST=\(host): the socket path must be absolute, such as unix:///var/run/docker.sock")
+            }
+            transport = .unix(path: path)
+            return
+        }
+        var address = Substring(host)
+        if let schemeEnd = host.range(of: "://") {
+            let scheme = host[..<schemeEnd.lowerBound]
+            guard scheme == "tcp" else {
+                throw DockerError(.invalidConfig, "DOCKER_HOST=\(host): the scheme \"\(scheme)\" is not supported; use unix:///path/to/docker.sock or tcp://HOST:PORT")
+            }
+            address = host[schemeEnd.upperBound...]
+        }
+        if let slash = address.firstIndex(of: "/") { address = address[..<slash] }
+        let tls = try Self.tlsFiles(environment)
+        let defaultPort = tls == nil ? 2375 : 2376
+        let (name, port) = try Self.splitHostPort(address, defaultPort: defaultPort, original: host)
+        transport = .tcp(host: name, port: port, tls: tls)
+    }
+
+    /// Reads the environment of this process.
+    public static func fromProcessEnvironment() throws -> EngineEndpoint {
+        try EngineEndpoint(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The endpoint as a `DOCKER_HOST` value, for messages.
+    public var description: String {
+        switch transport {
+        case .unix(let path): "unix://\(path)"
+        case .tcp(let host, let port, _): "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        }
+    }
+
+    private static func splitHostPort(_ address: Substring, defaultPort: Int, original: String) throws -> (String, Int) {
+        var hostPart = address
+        var portPart: Substring?
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            hostPart = address[address.index(after: address.startIndex)..<close]
+            let after = address[address.index(after: close)...]
+            if after.hasPrefix(":") { portPart = after.dropFirst() }
+        } else if let colon = address.lastIndex(of: ":") {
+            hostPart = address[..<colon]
+            portPart = address[address.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty else {
+            throw DockerError(.invalidConfig, "DOCKER_HOST=\(original): no host name; use tcp://HOST:PORT")
+        }
+        guard let portPart else { return (String(hostPart), defaultPort) }
+        guard let port = Int(portPart), (1...65535).contains(port) else {
+            throw DockerError(.invalidConfig, "DOCKER_HOST=\(original): the port \"\(portPart)\" is not a number in 1…65535")
+        }
+        return (String(hostPart), port)
+    }
+
+    private static func tlsFiles(_ environment: [String: String]) throws -> TLSFiles? {
+        let verify = !(environment["DOCKER_TLS_VERIFY"] ?? "").isEmpty
+        guard verify || !(environment["DOCKER_TLS"] ?? "").isEmpty else { return nil }
+        let directory = environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? "") + "/.docker")
+        let ca = directory + "/ca.pem"
+        let certificate = directory + "/cert.pem"
+        let key = directory + "/key.pem"
+        if verify, !FileManager.default.isReadableFile(atPath: ca) {
+            throw DockerError(.invalidConfig, "DOCKER_TLS_VERIFY is set but \(ca) cannot be read; set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem")
+        }
+        let hasClientCertificate = FileManager.default.isReadableFile(atPath: certificate) && FileManager.default.isReadableFile(atPath: key)
+        return TLSFiles(
+            caPath: ca,
+            certificatePath: hasClientCertificate ? certificate : nil,
+            keyPath: hasClientCertificate ? key : nil,
+            verify: verify
+        )
+    }
+}

@@ -1,0 +1,60 @@
+/// The orchestrator: every operation heph performs on containers and the network.
+///
+/// Methods that take a container accept its short name (`web`), its full name
+/// (`heph-web`) or its id (full, or a unique prefix of at least 12 hex digits), and act
+/// only on containers labelled `io.heph.managed=true`; any other container is
+/// ``DockerError/Code/notFound``. Every method throws only ``DockerError`` (or
+/// `CancellationError` when its task is cancelled).
+public protocol Orchestrator: Sendable {
+    /// Validates `config` completely, then creates the container (pulling its image only when
+    /// it is missing locally) and returns its id. Does not start it.
+    func createContainer(_ config: ContainerConfig) async throws -> String
+    /// Starts a container; starting a running one is not an error.
+    func startContainer(_ containerID: String) async throws
+    /// Stops a container gracefully within ``stopTimeout``, then kills it; stopping a stopped
+    /// one is not an error.
+    func stopContainer(_ containerID: String) async throws
+    /// Stops a container gracefully within `timeout` (whole seconds, rounded up), then kills it.
+    func stopContainer(_ containerID: String, timeout: Duration) async throws
+    /// Removes a container, stopping it first when it runs.
+    func removeContainer(_ containerID: String) async throws
+    /// Every managed container, sorted by name.
+    func listContainers() async throws -> [ContainerInfo]
+    /// One managed container, with ``ContainerInfo/details`` filled in.
+    func inspectContainer(_ containerID: String) async throws -> ContainerInfo
+    /// Creates the managed ``networkName`` bridge network, or returns the existing one's id.
+    @discardableResult
+    func createNetwork() async throws -> String
+    /// Removes the managed network; no error when it does not exist.
+    func removeNetwork() async throws
+    /// A container's status; a container that does not exist (or is not managed) is
+    /// ``ContainerStatus/error``, not an error.
+    func healthCheck(_ containerID: String) async throws -> ContainerStatus
+    /// Stops and removes every managed container, then the managed network.
+    @discardableResult
+    func teardownAll() async throws -> TeardownReport
+}
+
+extension Orchestrator {
+    /// Stops with the default ``stopTimeout``.
+    public func stopContainer(_ containerID: String) async throws {
+        try await stopContainer(containerID, timeout: stopTimeout)
+    }
+}
+
+/// What a teardown removed.
+public struct TeardownReport: Sendable, Hashable {
+    /// Full names of the containers removed, sorted.
+    public var containers: [String]
+    /// Names of the networks removed.
+    public var networks: [String]
+    /// Names of the named volumes removed (only when asked to remove volumes).
+    public var volumes: [String]
+
+    /// Makes a report.
+    public init(containers: [String] = [], networks: [String] = [], volumes: [String] = []) {
+        self.containers = containers
+        self.networks = networks
+        self.volumes = volumes
+    }
+}

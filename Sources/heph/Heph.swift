@@ -1,0 +1,24 @@
+import ArgumentParser
+import HephDocker
+
+/// `heph`: the root command.
+@main
+struct Heph: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heph",
+        abstract: "Run Docker container topologies with recovery logic written in Lua.",
+        discussion: """
+            heph manages only containers and networks labelled io.heph.managed=true; \
+            anything else on the engine, even when named heph-*, is left alone.
+
+            The engine is found through DOCKER_HOST (unix:///var/run/docker.sock when \
+            unset; tcp://HOST:PORT; TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), or \
+            --host.
+
+            Exit codes: 0 success; 1 the command failed (the reason is on stderr); \
+            64 the command line is wrong; 69 the Docker engine cannot be reached.
+            """,
+        version: hephVersion,
+        subcommands: [PsCommand.self, DownCommand.self]
+    )
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The `docker` command line: how tests look at the engine from outside heph's code.
+public enum Docker {
+    /// What a command printed and how it ended.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `docker args…` without blocking a thread of the concurrency pool.
+    @discardableResult
+    public static func run(_ arguments: String...) async throws -> Result {
+        try await Command.run(executable(), arguments)
+    }
+
+    /// Runs `docker args…` and returns its trimmed stdout; fails on a non-zero exit.
+    public static func output(_ arguments: String...) async throws -> String {
+        let result = try await Command.run(executable(), arguments)
+        guard result.status == 0 else {
+            throw CommandError(description: "docker \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+        }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `docker rm -f names…`, blocking: for `defer`, where nothing can be awaited.
+    /// Containers that do not exist are fine.
+    public static func forceRemove(_ names: [String]) {
+        guard !names.isEmpty else { return }
+        _ = try? Command.runBlocking(executable(), ["rm", "-f"] + names)
+    }
+
+    /// `docker network rm names…`, blocking, for `defer`.
+    public static func removeNetworks(_ names: [String]) {
+        _ = try? Command.runBlocking(executable(), ["network", "rm"] + names)
+    }
+
+    static func executable() -> String {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/docker") {
+            return "\(directory)/docker"
+        }
+        return "/usr/bin/docker"
+    }
+}
+
+/// A command that failed.
+public struct CommandError: Error, CustomStringConvertible {
+    public var description: String
+}
