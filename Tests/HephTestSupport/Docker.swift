@@ -36,6 +36,11 @@ public enum Docker {
         _ = try? Command.runBlocking(executable(), ["network", "rm"] + names)
     }
 
+    /// `docker volume rm -f names…`, blocking, for `defer`.
+    public static func removeVolumes(_ names: [String]) {
+        _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names)
+    }
+
     static func executable() -> String {
         for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/docker") {
             return "\(directory)/docker"
