@@ -21,8 +21,11 @@ extension DockerOrchestrator {
         let container = try await managedContainer(containerID)
         let name = String(container.Name.drop(while: { $0 == "/" }))
         var response = try await client.request(.POST, "/containers/\(container.Id)/start")
-        if !response.succeeded, response.engineMessage == "network \(HephDocker.networkName) not found" {
-            // Removed behind this process's back (another heph's teardown): make it again.
+        let message = response.engineMessage
+        if !response.succeeded, message.hasPrefix("network \(HephDocker.networkName) ") {
+            // "… not found": removed behind this process's back (another heph's teardown).
+            // "… is ambiguous": processes raced to create it. Either way, settle the network
+            // as createNetwork does and try once more.
             forgetNetwork()
             try await createNetwork()
             response = try await client.request(.POST, "/containers/\(container.Id)/start")

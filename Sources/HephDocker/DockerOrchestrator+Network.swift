@@ -27,19 +27,19 @@ extension DockerOrchestrator {
         if let existing = try await managedNetwork() { return existing.Id }
         let body = EngineNetworkCreate(Name: networkName, Driver: "bridge", CheckDuplicate: true, Labels: [managedLabel: "true"])
         let response = try await client.request(.POST, "/networks/create", json: body)
-        if response.status == .conflict, let existing = try await managedNetwork() { return existing.Id }
-        guard response.succeeded else { throw response.failure("cannot create network \(networkName)") }
-        let created = try response.decode(EngineCreated.self).Id
-        // Another process may have raced us past CheckDuplicate. Every process keeps the same
-        // one (the oldest) and removes its own if it lost, so the name stays unambiguous.
-        guard let kept = try await managedNetwork(), kept.Id != created else { return created }
-        logger.debug("another process created \(networkName) at the same time; keeping \(kept.Id)")
-        _ = try? await client.request(.DELETE, "/networks/\(created)")
+        guard response.succeeded || response.status == .conflict else {
+            throw response.failure("cannot create network \(networkName)")
+        }
+        // Look again rather than trust our own id: another process may have raced us past
+        // CheckDuplicate, and the look settles which network every process keeps.
+        guard let kept = try await managedNetwork() else {
+            throw DockerError(.engine, "network \(networkName) was created but has disappeared; another process may be tearing down")
+        }
         return kept.Id
     }
 
     /// Makes sure a container can join `name`: the default network is created when missing
-    /// (once per process, unless this process removes it); any other must exist already.
+    /// (looked up once per process, unless this process removes it); any other must exist.
     func ensureNetwork(_ name: String) async throws {
         if name == networkName {
             if !defaultNetworkSeen.withLock({ $0 }) { try await createNetwork() }
@@ -52,12 +52,17 @@ extension DockerOrchestrator {
         guard response.succeeded else { throw response.failure("cannot inspect network \(name)") }
     }
 
-    /// Forgets that the default network was seen, so the next create checks again.
+    /// Forgets that the default network was seen, so the next create looks again.
     func forgetNetwork() {
         defaultNetworkSeen.withLock { $0 = false }
     }
 
-    /// The managed network named ``networkName`` (the oldest, should there be several), or nil.
+    /// The managed network named ``networkName``, or nil.
+    ///
+    /// The engine's `CheckDuplicate` is not atomic, so processes creating the network at the
+    /// same moment can make several. Whoever sees several settles on the same one by a rule
+    /// that does not depend on timing — the one with containers attached, else the oldest,
+    /// else the smallest id — and removes the empty others.
     ///
     /// - Throws: ``DockerError/Code/conflict`` when a network of that name exists without
     ///   the managed label: heph will neither use nor replace someone else's network.
@@ -67,13 +72,33 @@ extension DockerOrchestrator {
         // The name filter matches substrings; only the exact name counts.
         let named = try response.decode([EngineNetwork].self).filter { $0.Name == networkName }
         let managed = named.filter { $0.Labels?[managedLabel] == "true" }
-        if let oldest = managed.min(by: { ($0.createdAt, $0.Id) < ($1.createdAt, $1.Id) }) {
-            return oldest
-        }
+        if managed.count > 1 { return try await settleDuplicates(managed) }
+        if let only = managed.first { return only }
         if !named.isEmpty {
             throw DockerError(.conflict, "a network named \(networkName) exists but is not managed by heph (it has no \(managedLabel)=true label); remove it (docker network rm \(networkName)) so heph can make its own")
         }
         return nil
+    }
+
+    private func settleDuplicates(_ networks: [EngineNetwork]) async throws -> EngineNetwork? {
+        // The list leaves `Containers` empty; only inspect fills it.
+        var inspected: [EngineNetwork] = []
+        for network in networks {
+            let response = try await client.request(.GET, "/networks/\(network.Id)")
+            if response.succeeded { inspected.append(try response.decode(EngineNetwork.self)) }
+        }
+        let ordered = inspected.sorted { lhs, rhs in
+            let (lhsUsed, rhsUsed) = (!(lhs.Containers ?? [:]).isEmpty, !(rhs.Containers ?? [:]).isEmpty)
+            if lhsUsed != rhsUsed { return lhsUsed }
+            return (lhs.createdAt, lhs.Id) < (rhs.createdAt, rhs.Id)
+        }
+        guard let kept = ordered.first else { return nil }
+        for extra in ordered.dropFirst() where (extra.Containers ?? [:]).isEmpty {
+            logger.debug("removing duplicate \(networkName) \(extra.Id); keeping \(kept.Id)")
+            // Failing here is fine: another process may have removed it first.
+            _ = try? await client.request(.DELETE, "/networks/\(extra.Id)")
+        }
+        return kept
     }
 
     /// Every network carrying the managed label.

@@ -108,8 +108,10 @@ import Testing
             #expect(details.health == nil)
             let startedAt = try #require(details.startedAt)
             let finishedAt = try #require(details.finishedAt)
+            // Both parsed to the right second (the engine's two clocks may put a fast exit a
+            // fraction of a millisecond before the start, so their order is not asserted).
             #expect(abs(startedAt - Date().timeIntervalSince1970) < 60)
-            #expect(finishedAt >= startedAt)
+            #expect(abs(finishedAt - startedAt) < 5)
         }
     }
 

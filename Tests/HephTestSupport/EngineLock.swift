@@ -2,7 +2,8 @@
 /// containers, or one test that acts on every managed container (teardown, `heph down`).
 ///
 /// A reader-writer lock with FIFO hand-over, so a waiting exclusive test is not starved by
-/// a stream of shared ones.
+/// a stream of shared ones. Whenever the last holder leaves and nobody waits, it removes the
+/// managed network the tests made in passing, so a test run leaves the engine as it found it.
 public actor EngineLock {
     /// The lock all test targets share (they run in one process).
     public static let shared = EngineLock()
@@ -28,6 +29,15 @@ public actor EngineLock {
         }
     }
 
+    /// Removes the managed `heph-network` when no container uses it (`docker network rm`
+    /// refuses one in use). Runs only while no test holds the engine.
+    private static func removeIdleNetwork() async {
+        guard let ids = try? await Docker.output("network", "ls", "-q", "--filter", "label=io.heph.managed=true"), !ids.isEmpty else { return }
+        for id in ids.split(separator: "\n") {
+            _ = try? await Docker.run("network", "rm", String(id))
+        }
+    }
+
     private func acquire(exclusive: Bool) async {
         if waiting.isEmpty, canGrant(exclusive: exclusive) {
             grant(exclusive: exclusive)
@@ -36,8 +46,14 @@ public actor EngineLock {
         await withCheckedContinuation { waiting.append((exclusive, $0)) }
     }
 
-    private func release(exclusive: Bool) {
+    private func release(exclusive: Bool) async {
         if exclusive { writer = false } else { readers -= 1 }
+        if readers == 0, !writer, waiting.isEmpty {
+            // Hold the engine exclusively while cleaning, so no test starts halfway through.
+            writer = true
+            await Self.removeIdleNetwork()
+            writer = false
+        }
         while let next = waiting.first, canGrant(exclusive: next.exclusive) {
             waiting.removeFirst()
             grant(exclusive: next.exclusive)

@@ -1,0 +1,102 @@
+import Foundation
+import HephDocker
+import HephTestSupport
+import Testing
+
+/// `heph` commands that need no engine, or only look at it.
+@Suite(.usesEngine) struct CommandLineTests {
+    @Test func versionAndHelp() async throws {
+        let version = try await HephBinary.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout == "\(hephVersion)\n")
+        let help = try await HephBinary.run(["ps", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--json"))
+        #expect(help.stdout.contains("--host"))
+    }
+
+    @Test func aWrongCommandLineExits64() async throws {
+        let result = try await HephBinary.run(["frobnicate"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Unexpected argument 'frobnicate'"))
+    }
+
+    @Test func psListsManagedContainersOnly() async throws {
+        let name = TestNames.unique("cli-ps")
+        let foreign = "heph-\(TestNames.unique("cli-foreign"))"
+        let port = Fixtures.freePort()
+        defer { Docker.forceRemove(["heph-\(name)", foreign]) }
+        try await Docker.output("create", "--name", foreign, Fixtures.image, "sleep", "60")
+        try await Fixtures.withOrchestrator { orchestrator in
+            _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, ports: ["\(port)": "80"], cmd: Fixtures.idle))
+            try await orchestrator.startContainer(name)
+        }
+        let table = try await HephBinary.run(["ps"])
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("NAME") == true)
+        #expect(lines.first?.contains("STATUS") == true)
+        let row = lines.first { $0.hasPrefix("heph-\(name) ") }
+        #expect(row?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) == ["heph-\(name)", "running", Fixtures.image, "\(port)→80"])
+        #expect(!table.stdout.contains(foreign))
+
+        let json = try await HephBinary.run(["ps", "--json"])
+        #expect(json.status == 0)
+        let listed = try JSONDecoder().decode([ContainerInfo].self, from: Data(json.stdout.utf8))
+        let mine = try #require(listed.first { $0.name == "heph-\(name)" })
+        #expect(mine.status == .running)
+        #expect(mine.image == Fixtures.image)
+        #expect(mine.ports == ["\(port)": "80"])
+        #expect(mine.id.count == 64)
+        #expect(!listed.contains { $0.name == foreign })
+    }
+
+    @Test func anUnreachableEngineExits69WithOneLine() async throws {
+        let result = try await HephBinary.run(["ps"], environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+        #expect(result.status == 69)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "heph: cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory\n")
+        let overridden = try await HephBinary.run(["ps", "--host", "tcp://127.0.0.1:\(Fixtures.freePort())"])
+        #expect(overridden.status == 69)
+        #expect(overridden.stderr.contains("connection refused"))
+    }
+
+    @Test func aBadHostIsExplained() async throws {
+        let result = try await HephBinary.run(["down", "--host", "ssh://me@engine"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "heph: DOCKER_HOST=ssh://me@engine: the scheme \"ssh\" is not supported; use unix:///path/to/docker.sock or tcp://HOST:PORT\n")
+    }
+}
+
+/// `heph down` acts on every managed container, so it owns the engine.
+@Suite(.ownsEngine) struct DownCommandTests {
+    @Test func downRemovesEverythingManagedAndNothingElse() async throws {
+        let names = [TestNames.unique("cli-down-b"), TestNames.unique("cli-down-a")]
+        let foreign = "heph-\(TestNames.unique("cli-foreign"))"
+        let volume = "heph-test-\(TestNames.unique("cli-vol"))"
+        defer {
+            Docker.forceRemove(names.map { "heph-\($0)" } + [foreign])
+            Docker.removeVolumes([volume])
+        }
+        try await Docker.output("run", "-d", "--name", foreign, Fixtures.image, "sleep", "300")
+        try await Fixtures.withOrchestrator { orchestrator in
+            try await orchestrator.teardownAll()
+            _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: names[0], volumes: [volume: "/data"], cmd: Fixtures.idle))
+            _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: names[1], cmd: Fixtures.idle))
+            try await orchestrator.startContainer(names[0])
+        }
+        let down = try await HephBinary.run(["down"])
+        #expect(down.status == 0)
+        let sorted = names.map { "heph-\($0)" }.sorted()
+        #expect(down.stdout == "removed 2 containers (\(sorted.joined(separator: ", "))), network heph-network\n")
+        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", foreign) == "running")
+        #expect(try await Docker.run("volume", "inspect", volume).status == 0)
+
+        let again = try await HephBinary.run(["down", "--volumes"])
+        #expect(again.status == 0)
+        #expect(again.stdout.hasPrefix("removed volume") && again.stdout.contains(volume))
+        #expect(try await Docker.run("volume", "inspect", volume).status != 0)
+        #expect(try await HephBinary.run(["down"]).stdout == "nothing to remove\n")
+    }
+}

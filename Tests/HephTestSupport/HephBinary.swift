@@ -1,0 +1,15 @@
+import Foundation
+
+/// The built `heph` executable, run as a user runs it.
+public enum HephBinary {
+    /// `.build/<triple>/debug/heph`, beside the test bundle that `swift test` runs.
+    public static var path: String {
+        let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return bundle.deletingLastPathComponent().appendingPathComponent("heph").path
+    }
+
+    /// Runs `heph arguments…` with `environment` added to this process's.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Docker.Result {
+        try await Command.run(path, arguments, environment: environment, input: input)
+    }
+}
