@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 
 /// A whole engine answer.
 struct EngineResponse: Sendable {
@@ -141,10 +142,18 @@ extension Client {
         return DockerError(.engineUnreachable, "cannot reach the Docker engine at \(endpoint): \(Self.reason(error))", underlying: error)
     }
 
-    /// The words of a transport error: `connect: no such file or directory` rather than a type dump.
+    /// The words of a transport error: `no such file or directory`, `TLS handshake failed:
+    /// certificate verify failed`, rather than a type dump.
     static func reason(_ error: any Error) -> String {
         if let ioError = error as? IOError {
             return String(cString: strerror(ioError.errnoCode)).lowercased()
+        }
+        if error is NIOSSLError || error is NIOSSLExtraError {
+            // BoringSSL names the failure as `…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at …`.
+            let text = String(describing: error)
+            guard let marker = text.range(of: "OPENSSL_internal:") else { return "TLS handshake failed: \(text)" }
+            let code = text[marker.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return "TLS handshake failed: \(code.lowercased().replacingOccurrences(of: "_", with: " "))"
         }
         return String(describing: error)
     }

@@ -52,4 +52,8 @@ public enum Docker {
 /// A command that failed.
 public struct CommandError: Error, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }

@@ -1,0 +1,90 @@
+import Foundation
+import HephDocker
+import HephTestSupport
+import Testing
+
+/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` against a TLS endpoint: socat terminates TLS
+/// (demanding a client certificate) in front of the engine's socket, with certificates
+/// this test makes.
+@Suite(.usesEngine) struct TLSEngineTests {
+    /// A CA, a server certificate for 127.0.0.1 and a client certificate, in Docker's layout.
+    struct Certificates {
+        let directory: URL
+        var path: String { directory.path }
+        func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        init(_ name: String) async throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique(name))
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: directory.appendingPathComponent("server.ext"))
+            try Data("extendedKeyUsage=clientAuth\n".utf8).write(to: directory.appendingPathComponent("client.ext"))
+            try await openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca-key.pem"), "-out", file("ca.pem"), "-days", "1", "-subj", "/CN=heph-test-ca")
+            for (role, subject) in [("server", "/CN=127.0.0.1"), ("client", "/CN=heph-test-client")] {
+                try await openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("\(role)-key.pem"), "-out", file("\(role).csr"), "-subj", subject)
+                try await openssl("x509", "-req", "-in", file("\(role).csr"), "-CA", file("ca.pem"), "-CAkey", file("ca-key.pem"), "-CAcreateserial",
+                                  "-out", file("\(role).pem"), "-days", "1", "-extfile", file("\(role).ext"))
+            }
+            // Docker's names for the client's files.
+            try FileManager.default.copyItem(atPath: file("client.pem"), toPath: file("cert.pem"))
+            try FileManager.default.copyItem(atPath: file("client-key.pem"), toPath: file("key.pem"))
+        }
+
+        private func openssl(_ arguments: String...) async throws {
+            let result = try await Command.run("/usr/bin/openssl", arguments)
+            guard result.status == 0 else { throw CommandError(description: "openssl \(arguments.first ?? "") failed: \(result.stderr)") }
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// socat on a free loopback port: TLS with a required client certificate → the engine's socket.
+    static func proxy(_ certificates: Certificates) async throws -> (BackgroundProcess, Int) {
+        let port = Fixtures.freePort()
+        let proxy = try BackgroundProcess("/usr/bin/socat", [
+            "openssl-listen:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificates.file("server.pem")),key=\(certificates.file("server-key.pem")),cafile=\(certificates.file("ca.pem")),verify=1",
+            "unix-connect:\(EngineEndpoint.defaultSocketPath)",
+        ])
+        _ = await Fixtures.eventually(timeout: .seconds(5)) {
+            (try? await Command.run("/bin/sh", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status) == 0
+        }
+        return (proxy, port)
+    }
+
+    @Test func verifiedTLSWithAClientCertificateReachesTheEngine() async throws {
+        let certificates = try await Certificates("tls")
+        defer { certificates.remove() }
+        let (proxy, port) = try await Self.proxy(certificates)
+        defer { proxy.stop() }
+        let environment = ["DOCKER_HOST": "tcp://127.0.0.1:\(port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates.path]
+        let name = TestNames.unique("tls")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        try await Fixtures.withOrchestrator(environment: environment) { orchestrator in
+            #expect(orchestrator.client.endpoint.description == "tcp://127.0.0.1:\(port)")
+            try await orchestrator.client.ping()
+            let id = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: Fixtures.idle))
+            #expect(try await orchestrator.listContainers().contains { $0.id == id })
+        }
+        #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", "heph-\(name)") == "created")
+    }
+
+    @Test func aServerSignedByAnotherAuthorityIsRefused() async throws {
+        let certificates = try await Certificates("tls-server")
+        let stranger = try await Certificates("tls-stranger")
+        defer {
+            certificates.remove()
+            stranger.remove()
+        }
+        let (proxy, port) = try await Self.proxy(certificates)
+        defer { proxy.stop() }
+        // The client trusts only the stranger's CA, so the proxy's certificate must fail.
+        let error = await dockerError {
+            try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
+                try await $0.client.ping()
+            }
+        }
+        #expect(error?.code == .engineUnreachable)
+        #expect(error?.message == "cannot reach the Docker engine at tcp://127.0.0.1:\(port): TLS handshake failed: certificate verify failed")
+    }
+}
