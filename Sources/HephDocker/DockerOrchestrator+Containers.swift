@@ -21,14 +21,16 @@ extension DockerOrchestrator {
         let container = try await managedContainer(containerID)
         let name = String(container.Name.drop(while: { $0 == "/" }))
         var response = try await client.request(.POST, "/containers/\(container.Id)/start")
-        let message = response.engineMessage
-        if !response.succeeded, message.hasPrefix("network \(HephDocker.networkName) ") {
-            // "… not found": removed behind this process's back (another heph's teardown).
-            // "… is ambiguous": processes raced to create it. Either way, settle the network
-            // as createNetwork does and try once more.
+        // "network heph-network not found": removed behind this process's back (another
+        // heph's teardown). "… is ambiguous": processes raced to create it, and their
+        // creates may still be landing. Either way, settle the network and try again.
+        var attempt = 0
+        while !response.succeeded, response.engineMessage.hasPrefix("network \(HephDocker.networkName) "), attempt < Self.networkSettleAttempts {
+            attempt += 1
             forgetNetwork()
             try await createNetwork()
             response = try await client.request(.POST, "/containers/\(container.Id)/start")
+            if !response.succeeded { try await Task.sleep(for: .milliseconds(100 * attempt)) }
         }
         guard response.succeeded else {
             var failure = response.failure("cannot start \(name)")
@@ -38,6 +40,9 @@ extension DockerOrchestrator {
             throw failure
         }
     }
+
+    /// How often a start settles the network and retries (backing off 0.1 s, 0.2 s, …).
+    static let networkSettleAttempts = 8
 
     public func stopContainer(_ containerID: String, timeout: Duration) async throws {
         let container = try await managedContainer(containerID)
