@@ -184,6 +184,30 @@ import Testing
         #expect(try await Docker.run("inspect", "heph-\(name)").status != 0)
     }
 
+    @Test func aPullThatFailsInsideTheStreamIsAnImagePullError() async throws {
+        // The engine answers this pull with 200, then an {"error": …} line mid-stream.
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/broken-registry.py").path
+        let port = Fixtures.freePort()
+        let registry = try BackgroundProcess("/usr/bin/env", ["python3", script, String(port)])
+        defer { registry.stop() }
+        let name = TestNames.unique("badpull")
+        let image = "localhost:\(port)/broken:\(name)"
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        try await Fixtures.withOrchestrator { orchestrator in
+            var error: DockerError?
+            // Wait for the registry to listen: until then the pull fails before streaming.
+            _ = await Fixtures.eventually(timeout: .seconds(10)) {
+                error = await dockerError { _ = try await orchestrator.createContainer(ContainerConfig(image: image, name: name)) }
+                return error?.message.contains("verification failed") == true
+            }
+            #expect(error?.code == .imagePull)
+            #expect(error?.message.hasPrefix(#"image "\#(image)" is not available locally and could not be pulled: filesystem layer verification failed for digest sha256:"#) == true)
+        }
+        #expect(try await Docker.run("inspect", "heph-\(name)").status != 0)
+        #expect(try await Docker.run("image", "inspect", image).status != 0)
+    }
+
     @Test func aMissingBindSourceIsAConfigError() async throws {
         let name = TestNames.unique("nobind")
         let missing = "/nonexistent/\(name)"
