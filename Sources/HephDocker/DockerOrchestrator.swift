@@ -24,6 +24,25 @@ public final class DockerOrchestrator: Orchestrator {
         self.logger = client.logger
     }
 
+    /// Runs `body` with an orchestrator for `endpoint` and closes the connection afterwards,
+    /// whether `body` returns or throws.
+    public static func withOrchestrator<T>(
+        endpoint: EngineEndpoint,
+        logger: Logger = Logger(label: "heph.docker"),
+        _ body: (DockerOrchestrator) async throws -> T
+    ) async throws -> T {
+        let client = try Client(endpoint: endpoint, logger: logger)
+        let result: T
+        do {
+            result = try await body(DockerOrchestrator(client: client))
+        } catch {
+            try? await client.close()
+            throw error
+        }
+        try await client.close()
+        return result
+    }
+
     /// The `filters` query value selecting managed resources (plus `extra` filters).
     static func managedFilter(_ extra: [String: [String]] = [:]) -> String {
         let filters = extra.merging(["label": ["\(managedLabel)=true"]]) { mine, _ in mine }
@@ -39,7 +58,7 @@ public final class DockerOrchestrator: Orchestrator {
     func managedContainer(_ reference: String) async throws -> EngineContainerInspect {
         // Only names and ids go into the URL path; anything else cannot name a container.
         guard ContainerName.isWellFormed(reference) else {
-            throw DockerError(.notFound, reference.isEmpty ? "no container named: the name is empty" : "no such container: \(reference.debugDescription)")
+            throw DockerError(.notFound, reference.isEmpty ? "no such container: the name is empty" : "no such container: \(reference.debugDescription)")
         }
         var lookups = [ContainerName.full(reference)]
         if ContainerName.isIDPrefix(reference) { lookups.append(reference) }

@@ -24,20 +24,10 @@ struct GlobalOptions: ParsableArguments {
         }
         var environment = ProcessInfo.processInfo.environment
         if let host { environment["DOCKER_HOST"] = host }
-        let client: Client
         do {
-            client = try Client(endpoint: EngineEndpoint(environment: environment))
+            return try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: environment), body)
         } catch let error as DockerError {
             throw CommandFailure(error)
-        }
-        do {
-            let result = try await body(DockerOrchestrator(client: client))
-            try await client.close()
-            return result
-        } catch {
-            try? await client.close()
-            if let error = error as? DockerError { throw CommandFailure(error) }
-            throw error
         }
     }
 }

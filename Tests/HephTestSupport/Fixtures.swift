@@ -20,15 +20,7 @@ public enum Fixtures {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         _ body: (DockerOrchestrator) async throws -> T
     ) async throws -> T {
-        let client = try Client(endpoint: EngineEndpoint(environment: environment))
-        do {
-            let result = try await body(DockerOrchestrator(client: client))
-            try await client.close()
-            return result
-        } catch {
-            try? await client.close()
-            throw error
-        }
+        try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: environment), body)
     }
 
     /// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
