@@ -121,12 +121,13 @@ extension Client {
         }
     }
 
-    /// Encodes everything but RFC 3986's unreserved characters: the engine's Go server
-    /// would read a raw `+` in a filter as a space.
+    /// RFC 3986's unreserved characters, the only ones a query value keeps as they are.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// Encodes everything but the unreserved characters: the engine's Go server would read
+    /// a raw `+` in a filter as a space.
     private func percentEncoded(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text
     }
 
     /// Turns what the HTTP layer threw into a ``DockerError`` in words (or lets a

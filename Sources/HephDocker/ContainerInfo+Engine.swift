@@ -37,7 +37,7 @@ extension ContainerInfo {
         }
         self.init(
             id: inspect.Id,
-            name: String(inspect.Name.drop(while: { $0 == "/" })),
+            name: inspect.name,
             image: inspect.Config.Image,
             status: ContainerStatus(engineState: state.Status, health: state.Health?.Status),
             ports: ports,
@@ -77,4 +77,7 @@ extension EngineContainerSummary {
 extension EngineContainerInspect {
     /// Whether the container carries `io.heph.managed=true`.
     var isManaged: Bool { Config.Labels?[managedLabel] == "true" }
+
+    /// The name without the engine's leading `/`: `heph-web`.
+    var name: String { String(Name.drop(while: { $0 == "/" })) }
 }

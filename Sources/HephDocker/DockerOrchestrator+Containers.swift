@@ -19,7 +19,6 @@ extension DockerOrchestrator {
 
     public func startContainer(_ containerID: String) async throws {
         let container = try await managedContainer(containerID)
-        let name = String(container.Name.drop(while: { $0 == "/" }))
         var response = try await client.request(.POST, "/containers/\(container.Id)/start")
         // "network heph-network not found": removed behind this process's back (another
         // heph's teardown). "… is ambiguous": processes raced to create it, and their
@@ -33,7 +32,7 @@ extension DockerOrchestrator {
             if !response.succeeded { try await Task.sleep(for: .milliseconds(100 * attempt)) }
         }
         guard response.succeeded else {
-            var failure = response.failure("cannot start \(name)")
+            var failure = response.failure("cannot start \(container.name)")
             if response.engineMessage.contains("port is already allocated") || response.engineMessage.contains("address already in use") {
                 failure.code = .conflict
             }
@@ -46,12 +45,12 @@ extension DockerOrchestrator {
 
     public func stopContainer(_ containerID: String, timeout: Duration) async throws {
         let container = try await managedContainer(containerID)
-        try await stop(id: container.Id, name: container.Name, timeout: timeout)
+        try await stop(id: container.Id, name: container.name, timeout: timeout)
     }
 
     public func removeContainer(_ containerID: String) async throws {
         let container = try await managedContainer(containerID)
-        try await remove(id: container.Id, name: container.Name, state: container.State.Status)
+        try await remove(id: container.Id, name: container.name, state: container.State.Status)
     }
 
     public func listContainers() async throws -> [ContainerInfo] {
@@ -74,10 +73,10 @@ extension DockerOrchestrator {
     /// `POST /containers/{id}/stop?t=N`: the engine answers only once the container has
     /// stopped, so the request may wait N seconds plus a margin.
     func stop(id: String, name: String, timeout: Duration) async throws {
-        let seconds = max(0, Int((Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(0, Int((timeout / .seconds(1)).rounded(.up)))
         let response = try await client.request(.POST, "/containers/\(id)/stop", query: [("t", String(seconds))], timeout: .seconds(seconds + 30))
         guard response.succeeded else {
-            throw response.failure("cannot stop \(name.drop(while: { $0 == "/" }))")
+            throw response.failure("cannot stop \(name)")
         }
     }
 
@@ -93,7 +92,7 @@ extension DockerOrchestrator {
         let response = try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")], timeout: .seconds(60))
         if response.succeeded || response.status == .notFound { return }
         if response.status == .conflict, response.engineMessage.contains("already in progress") { return }
-        throw response.failure("cannot remove \(name.drop(while: { $0 == "/" }))")
+        throw response.failure("cannot remove \(name)")
     }
 
     /// Turns a failed create into words: a taken name, a missing bind source, a missing network.

@@ -68,8 +68,7 @@ public final class DockerOrchestrator: Orchestrator {
             guard response.succeeded else { throw response.failure("cannot inspect \(key)") }
             let container = try response.decode(EngineContainerInspect.self)
             guard container.isManaged else {
-                let name = String(container.Name.drop(while: { $0 == "/" }))
-                throw DockerError(.notFound, "\(name) is not managed by heph (it has no \(managedLabel)=true label), so heph leaves it alone")
+                throw DockerError(.notFound, "\(container.name) is not managed by heph (it has no \(managedLabel)=true label), so heph leaves it alone")
             }
             return container
         }
