@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "heph", targets: ["heph"]),
         .library(name: "HephDocker", targets: ["HephDocker"]),
+        .library(name: "HephLua", targets: ["HephLua"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -28,11 +29,30 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Lua 5.4 from the system (Debian: liblua5.4-dev).
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // C only: macro wrappers, the call trampoline, the traceback handler, the watchdog.
+        .target(
+            name: "CHephLua",
+            dependencies: ["CLua"]
+        ),
+        // The Lua runtime and the `heph` module. Knows nothing of HTTP.
+        .target(
+            name: "HephLua",
+            dependencies: [
+                "CLua", "CHephLua", "HephDocker",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The executable: argument parsing and the commands, nothing else.
         .executableTarget(
             name: "heph",
             dependencies: [
-                "HephDocker",
+                "HephDocker", "HephLua",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +69,10 @@ let package = Package(
                 "HephDocker", "HephTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        .testTarget(
+            name: "HephLuaTests",
+            dependencies: ["HephLua", "HephDocker", "HephTestSupport", "CLua", "CHephLua"]
         ),
         .testTarget(
             name: "HephCLITests",

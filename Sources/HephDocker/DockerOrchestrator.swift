@@ -7,7 +7,7 @@ import Synchronization
 /// It keeps no record of what it created: ownership lives in the engine as the
 /// `io.heph.managed=true` label, so a fresh process (after a crash, say) sees and tears
 /// down everything an earlier one made, and never touches anything else.
-public final class DockerOrchestrator: Orchestrator {
+public final class DockerOrchestrator: Orchestrator, DockerAPI {
     /// The engine connection.
     public let client: Client
     let logger: Logger
@@ -22,6 +22,16 @@ public final class DockerOrchestrator: Orchestrator {
     public init(client: Client) {
         self.client = client
         self.logger = client.logger
+    }
+
+    /// Pings the engine (``Client/ping()``).
+    public func ping() async throws {
+        try await client.ping()
+    }
+
+    /// Closes the engine connection (``Client/close()``).
+    public func close() async throws {
+        try await client.close()
     }
 
     /// Runs `body` with an orchestrator for `endpoint` and closes the connection afterwards,

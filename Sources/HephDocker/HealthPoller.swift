@@ -12,26 +12,20 @@ public final class HealthPoller: Sendable {
     }
 }
 
-extension DockerOrchestrator {
-    /// The status of every managed container, keyed by full name, from one engine call.
+extension Orchestrator {
+    /// The status of every managed container, keyed by full name, from one list.
     ///
     /// The list carries health only in its `Status` text (`Up 3 seconds (healthy)`), which
-    /// is enough for the six statuses, so no container is inspected.
+    /// is enough for the six statuses, so no container is inspected: one engine call.
     public func healthSnapshot() async throws -> [String: ContainerStatus] {
-        var statuses: [String: ContainerStatus] = [:]
-        for summary in try await managedSummaries() {
-            let info = ContainerInfo(summary: summary)
-            statuses[info.name] = info.status
-        }
-        return statuses
+        Dictionary(try await listContainers().map { ($0.name, $0.status) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Polls in the background: `callback` gets a snapshot of every managed container at
     /// once, then every `interval`, until ``HealthPoller/stop()``.
     ///
     /// When the engine cannot be listed, the containers of the last snapshot are reported as
-    /// ``ContainerStatus/error`` and `onError` receives the failure (logged as a warning when
-    /// `onError` is nil); polling goes on.
+    /// ``ContainerStatus/error`` and `onError` receives the failure; polling goes on.
     public func startHealthPolling(
         interval: Duration = defaultHealthCheckInterval,
         onError: (@Sendable (DockerError) -> Void)? = nil,
@@ -59,8 +53,7 @@ extension DockerOrchestrator {
             } catch is CancellationError {
                 return
             } catch {
-                let failure = error as? DockerError ?? DockerError(.engine, "\(error)", underlying: error)
-                if let onError { onError(failure) } else { logger.warning("health poll failed: \(failure)") }
+                onError?(error as? DockerError ?? DockerError(.engine, "\(error)", underlying: error))
                 last = last.mapValues { _ in .error }
             }
             guard !Task.isCancelled else { return }

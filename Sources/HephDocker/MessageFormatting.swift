@@ -1,6 +1,7 @@
 /// How user values appear inside error messages: quoted, control characters escaped, and
-/// cut at 48 characters, so a huge or binary string cannot flood a terminal.
-func quoted(_ value: some StringProtocol) -> String {
+/// cut at 48 characters, so a huge or binary string cannot flood a terminal. Public so
+/// that every layer quotes values alike.
+public func quoted(_ value: some StringProtocol) -> String {
     let limit = 48
     var result = "\""
     for (index, character) in value.enumerated() {

@@ -13,19 +13,29 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log messages at this level and above on stderr: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: Logger.Level = .warning
 
-    /// Sets up logging, connects, runs `body` with an orchestrator and always closes the
-    /// connection; a ``DockerError`` becomes a message on stderr and its exit code.
-    func withOrchestrator<T>(_ body: (DockerOrchestrator) async throws -> T) async throws -> T {
+    /// The environment the engine is read from: this process's, with `--host` as `DOCKER_HOST`.
+    var engineEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        if let host { environment["DOCKER_HOST"] = host }
+        return environment
+    }
+
+    /// Sends log messages from `--log-level` up to stderr. Call once per process.
+    func setUpLogging() {
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        var environment = ProcessInfo.processInfo.environment
-        if let host { environment["DOCKER_HOST"] = host }
+    }
+
+    /// Sets up logging, connects, runs `body` with an orchestrator and always closes the
+    /// connection; a ``DockerError`` becomes a ``CommandFailure``.
+    func withOrchestrator<T>(_ body: (DockerOrchestrator) async throws -> T) async throws -> T {
+        setUpLogging()
         do {
-            return try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: environment), body)
+            return try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: engineEnvironment), body)
         } catch let error as DockerError {
             throw CommandFailure(error)
         }

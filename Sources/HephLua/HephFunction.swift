@@ -1,0 +1,56 @@
+/// Every function the `heph` module gets from Swift, with its id for the C trampoline.
+enum HephFunction: Int32, CaseIterable {
+    // Waiting calls: the module exposes a Lua wrapper around their start function.
+    case ping = 1, createNetwork, removeNetwork, createContainer, startContainer, stopContainer
+    case removeContainer, listContainers, inspectContainer, healthCheck, teardownAll, sleep
+    // Direct calls: scripts call the C closure itself.
+    case startHealthPolling = 100, now
+    // Primitives for the prelude.
+    case wait = 200, write, pollerStop
+
+    /// How the closure is exposed.
+    enum Kind {
+        /// A start function wrapped by the prelude; errors name the wrapper.
+        case waiting
+        /// A field of `heph`, called directly.
+        case direct
+        /// Handed to the prelude only.
+        case primitive
+    }
+
+    var kind: Kind {
+        switch rawValue {
+        case ..<100: .waiting
+        case ..<200: .direct
+        default: .primitive
+        }
+    }
+
+    /// The name in `heph` (and in the prelude's primitives).
+    var luaName: String {
+        switch self {
+        case .ping: "ping"
+        case .createNetwork: "create_network"
+        case .removeNetwork: "remove_network"
+        case .createContainer: "create_container"
+        case .startContainer: "start_container"
+        case .stopContainer: "stop_container"
+        case .removeContainer: "remove_container"
+        case .listContainers: "list_containers"
+        case .inspectContainer: "inspect_container"
+        case .healthCheck: "health_check"
+        case .teardownAll: "teardown_all"
+        case .sleep: "sleep"
+        case .startHealthPolling: "start_health_polling"
+        case .now: "now"
+        case .wait: "wait"
+        case .write: "write"
+        case .pollerStop: "poller_stop"
+        }
+    }
+
+    /// The name argument errors use when the call site gives none (as under `pcall`).
+    var qualifiedName: String {
+        self == .pollerStop ? "heph.poller:stop" : "heph.\(luaName)"
+    }
+}

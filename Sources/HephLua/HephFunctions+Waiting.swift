@@ -1,0 +1,88 @@
+import CHephLua
+import HephDocker
+
+/// What a waiting call does once its arguments are checked: runs on a task, away from the
+/// Lua thread, and returns the values the call returns to the script.
+typealias Operation = @Sendable (any Orchestrator & DockerAPI) async throws -> [LuaValue]
+
+extension HephFunction {
+    /// Checks the arguments of a waiting call (raising `bad argument` errors through the
+    /// trampoline) and returns the operation to run. Nothing reaches the engine from here.
+    func operation(_ stack: LuaStack) throws(BridgeError) -> Operation {
+        switch self {
+        case .ping:
+            return { engine in
+                try await engine.ping()
+                return [.boolean(true)]
+            }
+        case .createNetwork:
+            return { engine in [.string(try await engine.createNetwork())] }
+        case .removeNetwork:
+            return { engine in
+                try await engine.removeNetwork()
+                return []
+            }
+        case .createContainer:
+            let config = try Self.containerConfig(stack, arg: 1)
+            return { engine in [.string(try await engine.createContainer(config))] }
+        case .startContainer:
+            let container = try stack.checkContainer(1)
+            return { engine in
+                try await engine.startContainer(container)
+                return []
+            }
+        case .stopContainer:
+            let container = try stack.checkContainer(1)
+            let timeout = heph_isnoneornil(stack.state, 2) != 0 ? HephDocker.stopTimeout : .seconds(try stack.checkSeconds(2, allowZero: true))
+            return { engine in
+                try await engine.stopContainer(container, timeout: timeout)
+                return []
+            }
+        case .removeContainer:
+            let container = try stack.checkContainer(1)
+            return { engine in
+                try await engine.removeContainer(container)
+                return []
+            }
+        case .listContainers:
+            return { engine in [.array(try await engine.listContainers().map(\.luaValue))] }
+        case .inspectContainer:
+            let container = try stack.checkContainer(1)
+            return { engine in [try await engine.inspectContainer(container).luaValue] }
+        case .healthCheck:
+            let container = try stack.checkContainer(1)
+            return { engine in [.string(try await engine.healthCheck(container).rawValue)] }
+        case .teardownAll:
+            return { engine in
+                try await engine.teardownAll()
+                return []
+            }
+        case .sleep:
+            let seconds = try stack.checkSeconds(1, allowZero: true)
+            return { _ in
+                try await Task.sleep(for: .seconds(seconds))
+                return []
+            }
+        case .startHealthPolling, .now, .wait, .write, .pollerStop:
+            throw .raise("heph internal error: \(qualifiedName) is not a waiting call")
+        }
+    }
+
+    /// Argument `arg` as a ContainerConfig, checked completely: types here, meaning by
+    /// HephDocker's own validation, so both layers word errors alike.
+    private static func containerConfig(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> ContainerConfig {
+        try stack.checkTable(arg)
+        do {
+            let config = try ContainerConfig(lua: LuaTableReader(stack: stack, table: stack.absolute(arg), path: "config"))
+            try config.validate()
+            return config
+        } catch let error as FieldError {
+            throw .argument(arg, error.message)
+        } catch let error as DockerError {
+            throw .argument(arg, error.message)
+        } catch {
+            throw .argument(arg, "\(error)")
+        }
+    }
+}
+

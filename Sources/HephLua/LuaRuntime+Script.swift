@@ -1,0 +1,116 @@
+import CHephLua
+import CLua
+import Foundation
+import HephDocker
+
+extension LuaRuntime {
+    /// `require` looks next to the script first, then in `$HEPH_PATH`, then in Lua's own
+    /// `package.path` (and `package.cpath`, untouched, so Debian's C modules load).
+    func configureSearchPath(_ stack: LuaStack, for script: LuaScript) {
+        var templates: [String] = []
+        if case .file(let path) = script.source {
+            let directory = (path as NSString).deletingLastPathComponent
+            let prefix = directory.isEmpty ? "./" : directory.hasSuffix("/") ? directory : directory + "/"
+            templates += ["\(prefix)?.lua", "\(prefix)?/init.lua"]
+        }
+        templates += configuration.searchPath.filter { !$0.isEmpty }
+        guard !templates.isEmpty else { return }
+        withPackageTable(stack) { package in
+            stack.rawField(package, "path")
+            let current = stack.string(at: -1) ?? ""
+            stack.pop()
+            let existing = Set(current.split(separator: ";").map(String.init))
+            let added = templates.filter { !existing.contains($0) }
+            stack.push((added + [current]).joined(separator: ";"))
+            stack.setRawField(package, "path")
+        }
+    }
+
+    /// The global `arg`, as `lua5.4` sets it: `arg[0]` the script, `arg[1…]` its arguments,
+    /// `arg[-1]` the program.
+    func setArguments(_ stack: LuaStack, for script: LuaScript) {
+        lua_createtable(stack.state, Int32(script.arguments.count), 2)
+        let table = stack.absolute(-1)
+        stack.push(configuration.executablePath)
+        lua_rawseti(stack.state, table, -1)
+        stack.push(script.argumentZero)
+        lua_rawseti(stack.state, table, 0)
+        for (offset, argument) in script.arguments.enumerated() {
+            stack.push(argument)
+            lua_rawseti(stack.state, table, lua_Integer(offset + 1))
+        }
+        setGlobal(stack, "arg")
+    }
+}
+
+extension LuaRuntime {
+    /// Runs one Swift function for the trampoline; returns how many results it pushed.
+    func call(_ function: HephFunction, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        switch function.kind {
+        case .waiting:
+            return try startOperation(function, stack)
+        case .direct, .primitive:
+            switch function {
+            case .now:
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                stack.push(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
+                return 1
+            case .write:
+                configuration.output(try stack.checkString(1))
+                return 0
+            case .wait:
+                return try waitInPlace(stack)
+            case .startHealthPolling:
+                return try startPolling(stack)
+            case .pollerStop:
+                return try stopPolling(stack)
+            default:
+                throw .raise("heph internal error: \(function.qualifiedName) has no implementation")
+            }
+        }
+    }
+
+    /// Checks the arguments of a waiting call, starts its operation on a task, and pushes
+    /// the ticket the prelude's wrapper waits for.
+    private func startOperation(_ function: HephFunction, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let operation = try function.operation(stack)
+        let ticket = Ticket(id: nextTicketID)
+        nextTicketID += 1
+        tickets[ticket.id] = ticket
+        let engine = configuration.engine
+        let name = function.qualifiedName
+        let thread = self.thread
+        Task {
+            let outcome: Ticket.Outcome
+            do {
+                outcome = .success(try await operation(engine))
+            } catch {
+                outcome = .failure(TicketFailure(message: "\(name): \(Self.describe(error))"))
+            }
+            ticket.complete(outcome)
+            thread.post { [weak self] in self?.ticketCompleted(ticket.id) }
+        }
+        stack.push(ticket.id)
+        return 1
+    }
+
+    /// `wait(ticket)`: blocks the Lua thread until the ticket's call is done, then pushes
+    /// `true, results…` or `false, message`. For where Lua cannot yield.
+    private func waitInPlace(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        guard let id = stack.integer(at: 1), let ticket = tickets.removeValue(forKey: id) else {
+            throw .raise("heph internal error: no waiting call with ticket \(stack.numberText(at: 1) ?? "?")")
+        }
+        return push(ticket.waitForOutcome(), onto: stack)
+    }
+
+    /// An error in words: a ``DockerError``'s message, never a type dump.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as DockerError: error.message
+        case is CancellationError: "cancelled"
+        default: "\(error)"
+        }
+    }
+}
+

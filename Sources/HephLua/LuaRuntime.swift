@@ -1,0 +1,132 @@
+import CHephLua
+import CLua
+import Foundation
+import HephDocker
+
+/// One Lua 5.4 state with the `heph` module, owned by one thread.
+///
+/// Everything that touches the state runs on that thread (``LuaThread``); engine calls run
+/// on tasks and hand their results back as `Sendable` values. The main chunk and every
+/// callback run as coroutines the runtime resumes, so a waiting call suspends only the
+/// coroutine that made it. Call ``close()`` when done.
+public final class LuaRuntime: @unchecked Sendable {
+    // @unchecked: every stored `var` below is touched only on `thread`.
+
+    /// What a runtime is built from.
+    public struct Configuration: Sendable {
+        /// The orchestrator behind the module's functions. The runtime does not close it.
+        public var engine: any Orchestrator & DockerAPI
+        /// Where `print` writes; standard output by default.
+        public var output: @Sendable (String) -> Void
+        /// Where errors of callbacks are reported; standard error by default.
+        public var diagnostics: @Sendable (String) -> Void
+        /// `?.lua` templates searched by `require` after the script's directory (`$HEPH_PATH`).
+        public var searchPath: [String]
+        /// `arg[-1]`: how heph was started.
+        public var executablePath: String
+
+        /// Makes a configuration.
+        public init(
+            engine: any Orchestrator & DockerAPI,
+            output: @escaping @Sendable (String) -> Void = LuaRuntime.standardOutput,
+            diagnostics: @escaping @Sendable (String) -> Void = LuaRuntime.standardError,
+            searchPath: [String] = [],
+            executablePath: String = "heph"
+        ) {
+            self.engine = engine
+            self.output = output
+            self.diagnostics = diagnostics
+            self.searchPath = searchPath
+            self.executablePath = executablePath
+        }
+    }
+
+    /// Writes to standard output and flushes, as Lua's own `print` does.
+    public static let standardOutput: @Sendable (String) -> Void = { text in
+        var text = text
+        text.withUTF8 { bytes in bytes.withMemoryRebound(to: CChar.self) { heph_write_stdout($0.baseAddress, $0.count) } }
+    }
+
+    /// Writes to standard error.
+    public static let standardError: @Sendable (String) -> Void = { text in
+        var text = text
+        text.withUTF8 { bytes in bytes.withMemoryRebound(to: CChar.self) { heph_write_stderr($0.baseAddress, $0.count) } }
+    }
+
+    let configuration: Configuration
+    let thread: LuaThread
+
+    /// The main state; nil once closed (or when setting it up failed).
+    var state: OpaquePointer?
+    /// The C-side data beside the state (watchdog deadline, interrupt flag, call count).
+    let info: UnsafeMutablePointer<heph_state_info>
+    /// Registry references the runtime keeps: the module, the managed set, the poller metatable.
+    var module = ModuleReferences()
+    /// Why setting the state up failed, if it did (a bug in the prelude).
+    var setupFailure: String?
+
+    /// Waiting calls in progress, by ticket id.
+    var tickets: [Int: Ticket] = [:]
+    var nextTicketID = 1
+    /// Coroutines suspended in a waiting call, by the ticket they wait for.
+    var suspended: [Int: ManagedCoroutine] = [:]
+    /// Health pollers started by scripts, by id.
+    var pollers: [Int: LuaPoller] = [:]
+    var nextPollerID = 1
+    /// The run in progress.
+    var currentRun: RunState?
+
+    /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        thread = LuaThread(name: "heph-lua")
+        info = .allocate(capacity: 1)
+        info.initialize(to: heph_state_info(runtime: nil, deadline: 0, limit: 0, interrupt: 0, bridge_calls: 0))
+        LuaRuntime.installDispatcher
+        thread.post { self.setUp() }
+    }
+
+    /// Runs `script` until it ends: its main chunk returned and no poller (or callback in
+    /// progress) keeps it going, or it failed. One script at a time.
+    public func run(_ script: LuaScript) async -> LuaRunOutcome {
+        await withCheckedContinuation { continuation in
+            thread.post { self.begin(script, completion: continuation) }
+        }
+    }
+
+    /// How many calls went through the C trampoline with their stack checked (each call
+    /// that returned normally; an unbalanced stack is raised as an error instead).
+    public func checkedBridgeCalls() async -> UInt64 {
+        await thread.perform { self.info.pointee.bridge_calls }
+    }
+
+    /// Stops the pollers, closes the state and ends the thread.
+    public func close() async {
+        await thread.perform {
+            self.stopAllPollers()
+            if let state = self.state { lua_close(state) }
+            self.state = nil
+        }
+        thread.stop()
+    }
+
+    deinit {
+        info.deallocate()
+    }
+}
+
+/// The registry references behind the module.
+struct ModuleReferences {
+    /// The `heph` table.
+    var heph: Int32 = LUA_NOREF
+    /// The weak set of coroutines the runtime manages.
+    var managed: Int32 = LUA_NOREF
+    /// The metatable of poller handles.
+    var pollerMetatable: Int32 = LUA_NOREF
+}
+
+/// The run in progress: how it is doing, and who waits for its outcome.
+struct RunState {
+    var completion: CheckedContinuation<LuaRunOutcome, Never>
+    var mainFinished = false
+}

@@ -1,0 +1,61 @@
+/// A script to run, and the arguments it sees as `arg` and `...`.
+public struct LuaScript: Sendable {
+    /// Where the code comes from.
+    public enum Source: Sendable {
+        /// A file; messages name it as given (`examples/hello.lua:3:`), and `require` looks
+        /// next to it first.
+        case file(String)
+        /// Standard input (`heph run -`); messages name it `stdin`.
+        case standardInput
+        /// Code in memory; messages name it `name`.
+        case code(String, name: String)
+    }
+
+    /// Where the code comes from.
+    public var source: Source
+    /// `arg[1]`, `arg[2]`, … and the values of `...`.
+    public var arguments: [String]
+
+    /// Makes a script.
+    public init(_ source: Source, arguments: [String] = []) {
+        self.source = source
+        self.arguments = arguments
+    }
+
+    /// `arg[0]`: the path, `-` for standard input, or the name.
+    var argumentZero: String {
+        switch source {
+        case .file(let path): path
+        case .standardInput: "-"
+        case .code(_, let name): name
+        }
+    }
+}
+
+/// How a run ended.
+public enum LuaRunOutcome: Sendable, Equatable {
+    /// The main chunk returned and nothing (no poller) kept the run going.
+    case finished
+    /// The script could not be opened or compiled, or raised an error.
+    case failed(LuaFailure)
+}
+
+/// Why a run failed.
+public struct LuaFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Kind: Sendable, Equatable {
+        /// The file could not be read: the message is one line.
+        case cannotOpen
+        /// The compiler refused the code: `file:line: message`, no traceback.
+        case syntax
+        /// The script raised an error: `file:line: message` and a traceback.
+        case runtime
+    }
+
+    /// What went wrong.
+    public var kind: Kind
+    /// The message as it should be shown.
+    public var message: String
+
+    public var description: String { message }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The one thread that owns a `lua_State`. Jobs posted from any thread run on it, one at a
+/// time, in the order they were posted.
+final class LuaThread: @unchecked Sendable {
+    // @unchecked: `jobs` and `stopping` are only touched with `condition` locked.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    private var stopping = false
+
+    /// Lua's C functions recurse on the C stack; give deep (but bounded) recursion room.
+    static let stackSize = 16 << 20
+
+    init(name: String) {
+        let thread = Thread { [self] in loop() }
+        thread.name = name
+        thread.stackSize = Self.stackSize
+        thread.start()
+    }
+
+    /// Runs `job` on the thread after the jobs already posted. After ``stop()`` the job is
+    /// dropped.
+    func post(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return }
+        jobs.append(job)
+        condition.signal()
+    }
+
+    /// Runs `body` on the thread and returns its result.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            post { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Ends the thread once the jobs already posted have run.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty, !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let batch = jobs
+            jobs.removeAll()
+            condition.unlock()
+            for job in batch { job() }
+        }
+    }
+}
