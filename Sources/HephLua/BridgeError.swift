@@ -53,8 +53,8 @@ extension LuaStack {
     func checkSeconds(_ arg: Int32, allowZero: Bool) throws(BridgeError) -> Double {
         let seconds = try checkNumber(arg)
         guard seconds.isFinite, allowZero ? seconds >= 0 : seconds > 0, seconds <= 86_400 else {
-            let lower = allowZero ? "0" : "more than 0"
-            throw .argument(arg, "seconds must be a number from \(lower) to 86400, got \(numberText(at: arg) ?? "?")")
+            let range = allowZero ? "from 0 to 86400" : "above 0, at most 86400"
+            throw .argument(arg, "seconds must be a number \(range), got \(numberText(at: arg) ?? "?")")
         }
         return seconds
     }

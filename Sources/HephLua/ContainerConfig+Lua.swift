@@ -17,6 +17,10 @@ extension ContainerConfig {
         self.init(image: try reader.string("image") ?? "", name: try reader.string("name") ?? "")
         env = try reader.stringMap("env", hint: "of NAME = value")
         ports = try reader.stringMap("ports", integerKeys: true, hint: #"of HOST = CONTAINER, such as { ["8080"] = "80" }"#)
+        // A container port never holds ":", but compose's list form { "8080:80" } does.
+        if let (host, value) = ports.first(where: { $0.value.contains(":") }) {
+            throw FieldError(message: #"config.ports: "\#(value)" (at [\#(host)]) looks like compose's "HOST:CONTAINER"; write { ["8080"] = "80" }"#)
+        }
         volumes = try reader.stringMap("volumes", hint: #"of HOST = CONTAINER, such as { ["/srv/data"] = "/data" }"#)
         hostname = try reader.string("hostname")
         networkName = try reader.string("networkName")

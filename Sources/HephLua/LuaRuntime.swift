@@ -100,6 +100,12 @@ public final class LuaRuntime: @unchecked Sendable {
         await thread.perform { self.info.pointee.bridge_calls }
     }
 
+    /// How many values sit on the main state's stack between jobs: always 0 unless the
+    /// bridge leaks (a diagnostic the tests assert on).
+    public func mainStackDepth() async -> Int32 {
+        await thread.perform { self.state.map { lua_gettop($0) } ?? 0 }
+    }
+
     /// Stops the pollers, closes the state and ends the thread.
     public func close() async {
         await thread.perform {

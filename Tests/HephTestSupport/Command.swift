@@ -4,11 +4,14 @@ import Foundation
 /// program can never fill a pipe and hang waiting for a reader.
 public enum Command {
     /// Runs `executable` with `arguments` (and `environment` added to this process's own,
-    /// and `input` on its stdin), awaiting its exit without blocking a pool thread.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Docker.Result {
+    /// `input` on its stdin, in `directory`), awaiting its exit without blocking a pool thread.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil, directory: String? = nil
+    ) async throws -> Docker.Result {
         let files = try OutputFiles()
         defer { files.remove() }
         let process = try files.process(executable, arguments, environment: environment, input: input)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch {

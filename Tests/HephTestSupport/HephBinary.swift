@@ -8,8 +8,12 @@ public enum HephBinary {
         return bundle.deletingLastPathComponent().appendingPathComponent("heph").path
     }
 
-    /// Runs `heph arguments…` with `environment` added to this process's.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> Docker.Result {
-        try await Command.run(path, arguments, environment: environment, input: input)
+    /// Runs `heph arguments…` with `environment` added to this process's, in `directory`.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, directory: String? = nil) async throws -> Docker.Result {
+        try await Command.run(path, arguments, environment: environment, input: input, directory: directory)
     }
+
+    /// The checkout this test binary was built from (for `examples/`).
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }

@@ -1,0 +1,158 @@
+import Foundation
+import HephDocker
+import HephLua
+import HephTestSupport
+import Testing
+
+/// The module's shape, loading, and the script environment: nothing here needs the engine
+/// (the runtime connects lazily, and these scripts never call it).
+@Suite struct LuaModuleTests {
+    @Test func constantsAndConfig() async {
+        let result = await LuaHarness.run("""
+            print(heph.CONTAINER_PREFIX, heph.NETWORK_NAME, heph.STOP_TIMEOUT, heph.HEALTH_INTERVAL, heph.VERSION)
+            print(heph.config.hook_timeout, heph.config.backend)
+            print(math.type(heph.STOP_TIMEOUT), math.type(heph.HEALTH_INTERVAL))
+            """)
+        #expect(result.failure == nil)
+        #expect(result.lines == ["heph-\theph-network\t10\t5\t\(hephVersion)", "5\tengine", "integer\tinteger"])
+    }
+
+    @Test func requireReturnsTheGlobalModule() async {
+        let result = await LuaHarness.run("""
+            local h = require("heph")
+            print(h == heph, package.loaded.heph == heph, type(heph.create_container))
+            """)
+        #expect(result.lines == ["true\ttrue\tfunction"])
+    }
+
+    @Test func everyDocumentedFunctionIsThere() async {
+        let names = ["ping", "create_network", "remove_network", "create_container", "start_container", "stop_container",
+                     "remove_container", "list_containers", "inspect_container", "health_check", "teardown_all",
+                     "start_health_polling", "sleep", "now"]
+        let result = await LuaHarness.run("""
+            local names = { \(names.map { "\"\($0)\"" }.joined(separator: ", ")) }
+            for _, name in ipairs(names) do print(name, type(heph[name])) end
+            """)
+        #expect(result.lines == names.map { "\($0)\tfunction" })
+    }
+
+    @Test func argumentsReachArgAndDots() async {
+        let result = await LuaHarness.run("""
+            print(arg[0], arg[1], arg[2], #arg, select("#", ...), ...)
+            """, name: "args.lua", arguments: ["a b", "--flag"])
+        #expect(result.lines == ["args.lua\ta b\t--flag\t2\t2\ta b\t--flag"])
+    }
+
+    @Test func printConvertsLikeLua() async {
+        let result = await LuaHarness.run("""
+            print(nil, true, 1, 1.5, "s", setmetatable({}, { __tostring = function() return "custom" end }))
+            print()
+            """)
+        #expect(result.lines == ["nil\ttrue\t1\t1.5\ts\tcustom", ""])
+    }
+
+    @Test func nowIsUnixSecondsWithAFraction() async {
+        let before = Date().timeIntervalSince1970
+        let result = await LuaHarness.run("print(string.format('%.6f', heph.now()))")
+        let reported = Double(result.lines.first ?? "") ?? 0
+        #expect(abs(reported - before) < 5)
+        #expect(reported != reported.rounded())
+    }
+
+    @Test func sleepWaits() async {
+        let result = await LuaHarness.run("""
+            local started = heph.now()
+            heph.sleep(0.2)
+            print(heph.now() - started >= 0.19)
+            """)
+        #expect(result.lines == ["true"])
+    }
+
+    @Test func aManagedCoroutineCannotYieldButScriptCoroutinesCan() async {
+        let result = await LuaHarness.run("""
+            print(coroutine.isyieldable())
+            print(pcall(coroutine.yield, 1))
+            local co = coroutine.wrap(function(a)
+              local b = coroutine.yield(a + 1)
+              heph.sleep(0.01)  -- waits in place inside a coroutine of the script's own
+              return b * 2
+            end)
+            print(co(1), co(21))
+            """)
+        #expect(result.failure == nil)
+        #expect(result.lines == ["false", "false\tattempt to yield from outside a coroutine", "2\t42"])
+    }
+
+    @Test func waitingWorksWhereLuaCannotYield() async {
+        // A sort comparator cannot yield: the call waits in place and still answers.
+        let result = await LuaHarness.run("""
+            local t = { 3, 1, 2 }
+            table.sort(t, function(a, b) heph.sleep(0) return a < b end)
+            print(table.concat(t, ","))
+            """)
+        #expect(result.failure == nil)
+        #expect(result.lines == ["1,2,3"])
+    }
+
+    @Test func requireFindsModulesNextToTheScriptAndInHephPath() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("req"))
+        let elsewhere = directory.appendingPathComponent("lib")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("return { answer = 42 }".utf8).write(to: directory.appendingPathComponent("helper.lua"))
+        try Data("return { where = 'heph path' }".utf8).write(to: elsewhere.appendingPathComponent("shared.lua"))
+        let script = directory.appendingPathComponent("main.lua")
+        try Data("print(require('helper').answer, require('shared').where, require('cjson').encode({ 1, 2 }))".utf8).write(to: script)
+        let result = await LuaHarness.run(LuaScript(.file(script.path)), searchPath: ["\(elsewhere.path)/?.lua"])
+        #expect(result.failure == nil)
+        #expect(result.lines == ["42\theph path\t[1,2]"])
+    }
+
+    @Test func errorsInTheMainChunkCarryPositionAndTraceback() async {
+        let result = await LuaHarness.run("""
+            local function inner() error("boom") end
+            inner()
+            """, name: "fail.lua")
+        #expect(result.failure?.hasPrefix("fail.lua:1: boom\nstack traceback:\n") == true)
+        #expect(result.failure?.contains("fail.lua:2: in main chunk") == true)
+        #expect(result.failure?.contains("[heph]") == false)
+    }
+
+    @Test func nonStringErrorsAreDescribed() async {
+        #expect(await LuaHarness.run("error({})", name: "t.lua").failure?.hasPrefix("t.lua:1: (error object is a table value)") == true)
+        #expect(await LuaHarness.run("error()", name: "t.lua").failure?.hasPrefix("t.lua:1: (error object is a nil value)") == true)
+        let custom = await LuaHarness.run("error(setmetatable({}, { __tostring = function() return 'custom error' end }))", name: "t.lua")
+        #expect(custom.failure?.hasPrefix("t.lua:1: custom error") == true)
+    }
+
+    @Test func syntaxErrorsAreTheCompilersMessageWithoutTraceback() async {
+        let result = await LuaHarness.run("local x = = 1", name: "bad.lua")
+        guard case .failed(let failure) = result.outcome else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.kind == .syntax)
+        #expect(failure.message == "bad.lua:1: unexpected symbol near '='")
+    }
+
+    @Test func aMissingFileIsOneLine() async {
+        let result = await LuaHarness.run(LuaScript(.file("/nonexistent/script.lua")))
+        guard case .failed(let failure) = result.outcome else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(failure.kind == .cannotOpen)
+        #expect(failure.message == "cannot open /nonexistent/script.lua: No such file or directory")
+    }
+
+    @Test func anUnreachableEngineIsAnErrorNamingTheFunction() async {
+        let result = await LuaHarness.run("""
+            print(pcall(heph.ping))
+            print(pcall(heph.list_containers))
+            """, environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+        #expect(result.lines == [
+            "false\theph.ping: cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory",
+            "false\theph.list_containers: cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory",
+        ])
+    }
+}
