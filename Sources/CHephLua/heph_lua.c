@@ -4,20 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- Per-state data ---- */
-
-/* Stack: unchanged. */
-void heph_set_info(lua_State *L, heph_state_info *info) {
-    memcpy(lua_getextraspace(L), &info, sizeof(info));
-}
-
-/* Stack: unchanged. */
-heph_state_info *heph_get_info(lua_State *L) {
-    heph_state_info *info;
-    memcpy(&info, lua_getextraspace(L), sizeof(info));
-    return info;
-}
-
 /* ---- Argument errors in Lua's own form ---- */
 
 /* Raises "WHERE: bad argument #arg to 'NAME' (message)", as luaL_argerror does, but for

@@ -15,17 +15,19 @@ extension LuaRuntime {
             stack.push("heph internal error: no function \(id)")
             return HEPH_RAISE
         }
-        do throws(BridgeError) {
-            return try Unmanaged<LuaRuntime>.fromOpaque(runtime).takeUnretainedValue().call(function, stack)
-        } catch {
-            switch error {
-            case .argument(let position, let message):
-                stack.push(message)
-                return HEPH_ARGERROR_BASE - position
-            case .raise(let message):
-                stack.push(message)
-                return HEPH_RAISE
-            }
+        // The runtime outlives its state, so the reference needs no retain per call.
+        let outcome = Unmanaged<LuaRuntime>.fromOpaque(runtime)._withUnsafeGuaranteedRef { runtime in
+            Result<Int32, BridgeError> { () throws(BridgeError) -> Int32 in try runtime.call(function, stack) }
+        }
+        switch outcome {
+        case .success(let results):
+            return results
+        case .failure(.argument(let position, let message)):
+            stack.push(message)
+            return HEPH_ARGERROR_BASE - position
+        case .failure(.raise(let message)):
+            stack.push(message)
+            return HEPH_RAISE
         }
     }
 

@@ -36,6 +36,34 @@ import Testing
         #expect(result.lines == names.map { "\($0)\tfunction" })
     }
 
+    @Test func theReferenceAndTheEditorDefinitionsNameExactlyTheModulesFunctions() async throws {
+        let result = await LuaHarness.run("""
+            local names = {}
+            for name, value in pairs(heph) do if type(value) == "function" then names[#names + 1] = name end end
+            table.sort(names)
+            print(table.concat(names, " "))
+            """)
+        let exposed = Set((result.lines.first ?? "").split(separator: " ").map(String.init))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let reference = try String(contentsOf: root.appendingPathComponent("docs/lua-api.md"), encoding: .utf8)
+        let definitions = try String(contentsOf: root.appendingPathComponent("types/heph.d.lua"), encoding: .utf8)
+        // Rows of the reference's function table: | `heph.name(…)` | …
+        let documented = Set(reference.split(separator: "\n").compactMap { line in Self.functionName(in: line, after: "| `heph.") })
+        // Declarations of the definitions file: function heph.name(…)
+        let declared = Set(definitions.split(separator: "\n").compactMap { line in Self.functionName(in: line, after: "function heph.") })
+        #expect(exposed.count >= 14)
+        #expect(documented == exposed)
+        #expect(declared == exposed)
+    }
+
+    /// `name` when `line` is `prefix` + `name(`…, with `name` of lowercase letters and `_`.
+    static func functionName(in line: Substring, after prefix: String) -> String? {
+        guard line.hasPrefix(prefix) else { return nil }
+        let rest = line.dropFirst(prefix.count)
+        let name = rest.prefix { $0.isLowercase || $0 == "_" }
+        return !name.isEmpty && rest.dropFirst(name.count).hasPrefix("(") ? String(name) : nil
+    }
+
     @Test func argumentsReachArgAndDots() async {
         let result = await LuaHarness.run("""
             print(arg[0], arg[1], arg[2], #arg, select("#", ...), ...)

@@ -25,10 +25,15 @@ typedef struct heph_state_info {
     unsigned long long bridge_calls;     /* calls through the trampoline with a checked stack */
 } heph_state_info;
 
-/* Stores `info` in L's extra space; coroutines created afterwards inherit it. */
-void heph_set_info(lua_State *L, heph_state_info *info);
-/* The info stored for L (or for the main state L was created from). */
-heph_state_info *heph_get_info(lua_State *L);
+/* Stores `info` in L's extra space; coroutines created afterwards inherit it.
+ * Inline: the dispatcher reads it on every call. Stack: unchanged. */
+static inline void heph_set_info(lua_State *L, heph_state_info *info) {
+    *(heph_state_info **)lua_getextraspace(L) = info;
+}
+/* The info stored for L (or for the main state L was created from). Stack: unchanged. */
+static inline heph_state_info *heph_get_info(lua_State *L) {
+    return *(heph_state_info **)lua_getextraspace(L);
+}
 
 /* ---- The trampoline ---- */
 
