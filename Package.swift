@@ -60,15 +60,15 @@ let package = Package(
         // Helpers shared by the test targets: the engine lock, docker CLI access, unique names.
         .target(
             name: "HephTestSupport",
-            dependencies: ["HephDocker"],
+            dependencies: [
+                "HephDocker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/HephTestSupport"
         ),
         .testTarget(
             name: "HephDockerTests",
-            dependencies: [
-                "HephDocker", "HephTestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            dependencies: ["HephDocker", "HephTestSupport"]
         ),
         .testTarget(
             name: "HephLuaTests",

@@ -90,23 +90,25 @@ public final class LuaRuntime: @unchecked Sendable {
     /// progress) keeps it going, or it failed. One script at a time.
     public func run(_ script: LuaScript) async -> LuaRunOutcome {
         await withCheckedContinuation { continuation in
-            thread.post { self.begin(script, completion: continuation) }
+            let posted = thread.post { self.begin(script, completion: continuation) }
+            if !posted { continuation.resume(returning: .failed(LuaFailure(kind: .runtime, message: "the Lua runtime is closed"))) }
         }
     }
 
     /// How many calls went through the C trampoline with their stack checked (each call
     /// that returned normally; an unbalanced stack is raised as an error instead).
     public func checkedBridgeCalls() async -> UInt64 {
-        await thread.perform { self.info.pointee.bridge_calls }
+        await thread.perform { self.info.pointee.bridge_calls } ?? 0
     }
 
     /// How many values sit on the main state's stack between jobs: always 0 unless the
     /// bridge leaks (a diagnostic the tests assert on).
     public func mainStackDepth() async -> Int32 {
-        await thread.perform { self.state.map { lua_gettop($0) } ?? 0 }
+        await thread.perform { self.state.map { lua_gettop($0) } ?? 0 } ?? 0
     }
 
-    /// Stops the pollers, closes the state and ends the thread.
+    /// Stops the pollers, closes the state and ends the thread. Closing twice is fine; a
+    /// run asked for afterwards fails at once.
     public func close() async {
         await thread.perform {
             self.stopAllPollers()

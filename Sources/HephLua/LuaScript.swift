@@ -57,5 +57,11 @@ public struct LuaFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The message as it should be shown.
     public var message: String
 
+    /// Makes a failure.
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
     public var description: String { message }
 }

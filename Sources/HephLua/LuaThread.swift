@@ -19,19 +19,22 @@ final class LuaThread: @unchecked Sendable {
     }
 
     /// Runs `job` on the thread after the jobs already posted. After ``stop()`` the job is
-    /// dropped.
-    func post(_ job: @escaping @Sendable () -> Void) {
+    /// dropped and the answer is false.
+    @discardableResult
+    func post(_ job: @escaping @Sendable () -> Void) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping else { return }
+        guard !stopping else { return false }
         jobs.append(job)
         condition.signal()
+        return true
     }
 
-    /// Runs `body` on the thread and returns its result.
-    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    /// Runs `body` on the thread and returns its result; nil once the thread has stopped.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
         await withCheckedContinuation { continuation in
-            post { continuation.resume(returning: body()) }
+            let posted = post { continuation.resume(returning: body()) }
+            if !posted { continuation.resume(returning: nil) }
         }
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HephDocker
 import HephTestSupport
@@ -37,15 +36,7 @@ import Testing
             #expect(info?.ports == ["\(port)": "80"])
             #expect(try await orchestrator.inspectContainer(name).ports == ["\(port)": "80"])
         }
-        var body = ""
-        let answered = await Fixtures.eventually(timeout: .seconds(10)) {
-            guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/index.html"), timeout: .seconds(2)),
-                  response.status == .ok, let bytes = try? await response.body.collect(upTo: 1 << 20) else { return false }
-            body = String(buffer: bytes)
-            return true
-        }
-        #expect(answered)
-        #expect(body == "served by \(name)\n")
+        #expect(await Fixtures.httpBody(port: port, path: "/index.html") == "served by \(name)\n")
         #expect(try await Docker.output("inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.RW}}{{end}}", "heph-\(name)")
             == "bind \(directory.path) /www false")
     }

@@ -173,6 +173,16 @@ import Testing
         #expect(failure.message == "cannot open /nonexistent/script.lua: No such file or directory")
     }
 
+    @Test func aClosedRuntimeAnswersInsteadOfHanging() async {
+        let engine = LazyDockerOrchestrator(environment: [:])
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(engine: engine, output: { _ in }))
+        #expect(await runtime.run(LuaScript(.code("x = 1", name: "a"))) == .finished)
+        await runtime.close()
+        await runtime.close()
+        #expect(await runtime.run(LuaScript(.code("x = 2", name: "b"))) == .failed(LuaFailure(kind: .runtime, message: "the Lua runtime is closed")))
+        #expect(await runtime.checkedBridgeCalls() == 0)
+    }
+
     @Test func anUnreachableEngineIsAnErrorNamingTheFunction() async {
         let result = await LuaHarness.run("""
             print(pcall(heph.ping))

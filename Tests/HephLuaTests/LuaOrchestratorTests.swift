@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HephDocker
 import HephTestSupport
@@ -54,15 +53,7 @@ import Testing
         #expect(try await Docker.output("inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}", full)
             .split(separator: " ").sorted() == ["bind:/www:false", "volume:/data:true"])
         #expect(try await Docker.output("volume", "inspect", "-f", "{{index .Labels \"io.heph.managed\"}}", volume) == "true")
-        var body = ""
-        let served = await Fixtures.eventually(timeout: .seconds(10)) {
-            guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"), timeout: .seconds(2)),
-                  response.status == .ok, let bytes = try? await response.body.collect(upTo: 1 << 20) else { return false }
-            body = String(buffer: bytes)
-            return true
-        }
-        #expect(served)
-        #expect(body == "served to lua\n")
+        #expect(await Fixtures.httpBody(port: port) == "served to lua\n")
         #expect(await Fixtures.eventually(timeout: .seconds(15)) {
             (try? await Docker.output("inspect", "-f", "{{.State.Health.Status}}", full)) == "healthy"
         })

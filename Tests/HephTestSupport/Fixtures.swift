@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HephDocker
 
@@ -31,6 +32,19 @@ public enum Fixtures {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return try await condition()
+    }
+
+    /// The body of `GET http://127.0.0.1:port/path` once the server answers 200, trying
+    /// for up to `timeout` (a container's server takes a moment to start); nil if it never did.
+    public static func httpBody(port: Int, path: String = "/", timeout: Duration = .seconds(10)) async -> String? {
+        var body: String?
+        _ = await eventually(timeout: timeout) {
+            guard let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(2)),
+                  response.status == .ok, let bytes = try? await response.body.collect(upTo: 1 << 20) else { return false }
+            body = String(buffer: bytes)
+            return true
+        }
+        return body
     }
 
     /// A TCP port nothing listens on right now (the kernel's pick).
