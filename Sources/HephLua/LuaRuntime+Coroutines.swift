@@ -51,17 +51,24 @@ extension LuaRuntime {
         }
         configureSearchPath(stack, for: script)
         setArguments(stack, for: script)
-        let main = spawnCoroutine(stack, kind: .main)
+        guard let main = spawnCoroutine(stack, kind: .main) else {
+            completion.resume(returning: .failed(LuaFailure(kind: .runtime, message: "cannot create a coroutine for the main chunk")))
+            return
+        }
         let coroutine = LuaStack(main.state)
         for argument in script.arguments { coroutine.push(argument) }
         currentRun = RunState(completion: completion)
         resume(main, arguments: Int32(script.arguments.count))
     }
 
-    /// Moves the function on top of the main stack into a new managed coroutine.
-    func spawnCoroutine(_ stack: LuaStack, kind: ManagedCoroutine.Kind) -> ManagedCoroutine {
+    /// Moves the function on top of the main stack into a new managed coroutine. (nil only
+    /// if Lua broke its promise that lua_newthread never returns NULL; the function is popped.)
+    func spawnCoroutine(_ stack: LuaStack, kind: ManagedCoroutine.Kind) -> ManagedCoroutine? {
         let state = stack.state
-        let coroutine = lua_newthread(state)!           // function, thread
+        guard let coroutine = lua_newthread(state) else {
+            stack.pop()
+            return nil
+        }                                               // function, thread
         stack.pushReference(module.managed)             // function, thread, managed
         lua_pushvalue(state, -2)
         stack.push(true)
@@ -106,7 +113,7 @@ extension LuaRuntime {
             let stack = LuaStack(state)
             heph_push_coroutine_traceback(state, coroutine.state)
             // heph's own wrappers are noise in a script author's traceback.
-            var message = (stack.string(at: -1) ?? "(error message is not UTF-8)")
+            var message = (stack.lossyString(at: -1) ?? "?")
                 .split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("\t[heph]:") }
                 .joined(separator: "\n")
@@ -115,7 +122,7 @@ extension LuaRuntime {
             // script line they came from, so a report always says where.
             if !Self.startsWithPosition(message) {
                 heph_push_script_where(state, coroutine.state)
-                message = (stack.string(at: -1) ?? "") + message
+                message = (stack.lossyString(at: -1) ?? "") + message
                 stack.pop()
             }
             lua_settop(coroutine.state, 0)

@@ -90,7 +90,10 @@ extension LuaRuntime {
         pollers[id] = poller
         let stack = LuaStack(state)
         stack.pushReference(poller.function)
-        let coroutine = spawnCoroutine(stack, kind: .pollerCallback(id))
+        guard let coroutine = spawnCoroutine(stack, kind: .pollerCallback(id)) else {
+            pollers[id]?.busy = false
+            return
+        }
         LuaStack(coroutine.state).push(.record(statuses.mapValues { .string($0.rawValue) }))
         resume(coroutine, arguments: 1)
     }

@@ -57,6 +57,12 @@ struct LuaStack {
         bytes(at: index).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
+    /// The string at `index` with invalid UTF-8 replaced by U+FFFD: for messages, which must
+    /// be shown whatever bytes a script put in them.
+    func lossyString(at index: Int32) -> String? {
+        bytes(at: index).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// The number at `index`; nil unless it is a number (strings are not converted).
     func number(at index: Int32) -> Double? {
         type(at: index) == LUA_TNUMBER ? lua_tonumberx(state, index, nil) : nil

@@ -149,6 +149,7 @@ import Testing
     @Test func nonStringErrorsAreDescribed() async {
         #expect(await LuaHarness.run("error({})", name: "t.lua").failure?.hasPrefix("t.lua:1: (error object is a table value)") == true)
         #expect(await LuaHarness.run("error()", name: "t.lua").failure?.hasPrefix("t.lua:1: (error object is a nil value)") == true)
+        #expect(await LuaHarness.run(#"error("bad \xff byte")"#, name: "t.lua").failure?.hasPrefix("t.lua:1: bad \u{FFFD} byte") == true)
         let custom = await LuaHarness.run("error(setmetatable({}, { __tostring = function() return 'custom error' end }))", name: "t.lua")
         #expect(custom.failure?.hasPrefix("t.lua:1: custom error") == true)
     }
