@@ -65,6 +65,33 @@
 ---@field hostname? string
 ---@field health? heph.Health present when the container has a healthcheck
 
+---What a hook receives.
+---@class heph.Event
+---@field name string the full name, "heph-web"
+---@field id string
+---@field status heph.ContainerStatus|"removed" the new status; "stopped" for an exit, "removed" for a removal
+---@field previous? heph.ContainerStatus nil for a container new to heph
+---@field at number the engine's time of the event, Unix seconds
+---@field expected boolean true when this heph process asked for it (a stop, removal or teardown)
+---@field exit_code? integer "exit" only
+---@field oom_killed? boolean "exit" only
+
+---@alias heph.EventName heph.ContainerStatus|"change"|"exit"|"removed"
+
+---A registered hook.
+---@class heph.Hook
+local Hook = {}
+
+---Removes the hook. Removing twice is not an error.
+function Hook:off() end
+
+---A running timer.
+---@class heph.Timer
+local Timer = {}
+
+---Stops the timer. Stopping twice is not an error.
+function Timer:stop() end
+
 ---A running health poll.
 ---@class heph.Poller
 local Poller = {}
@@ -139,7 +166,44 @@ function heph.teardown_all() end
 ---@return heph.Poller
 function heph.start_health_polling(interval_s, fn) end
 
----Waits without holding back pollers' functions.
+---`true` once the container is healthy (or running without a healthcheck); `nil, status`
+---when it stops, is gone, or `timeout_s` (default 60) passes.
+---@param c string short name, full name or id
+---@param timeout_s? number
+---@return true|nil ok
+---@return heph.ContainerStatus? status
+function heph.wait_healthy(c, timeout_s) end
+
+---Calls `fn(ev)` on every transition of `event` ("unhealthy", …, "change", "exit",
+---"removed") of the target: a container name, { pattern = "^heph%-web" }, or every
+---managed container when left out.
+---@param event heph.EventName
+---@param target string|{pattern: string}|fun(ev: heph.Event)
+---@param fn? fun(ev: heph.Event)
+---@return heph.Hook
+function heph.on(event, target, fn) end
+
+---Calls `fn()` every `seconds` (fixed rate) until stopped.
+---@param seconds number above 0
+---@param fn fun()
+---@return heph.Timer
+function heph.every(seconds, fn) end
+
+---Calls `fn()` once after `seconds`.
+---@param seconds number 0 or more
+---@param fn fun()
+---@return heph.Timer
+function heph.after(seconds, fn) end
+
+---Runs `fn()` when the run ends (heph.exit, SIGINT, SIGTERM, an error, or its natural end).
+---@param fn fun()
+function heph.on_shutdown(fn) end
+
+---Runs the on_shutdown handlers, then ends the run with `code`.
+---@param code? integer|boolean 0…255; true = 0, false = 1; default 0
+function heph.exit(code) end
+
+---Waits without holding back hooks, timers or pollers.
 ---@param seconds number 0 to 86400
 function heph.sleep(seconds) end
 

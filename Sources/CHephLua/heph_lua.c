@@ -160,8 +160,7 @@ void heph_watchdog_disarm(lua_State *co) {
     lua_sethook(co, NULL, 0, 0);
 }
 
-void heph_request_interrupt(lua_State *L) {
-    heph_state_info *info = heph_get_info(L);
+void heph_request_interrupt(heph_state_info *info) {
     if (info != NULL) info->interrupt = 1;
 }
 

@@ -20,7 +20,7 @@ public enum ContainerName {
     }
 
     /// True when `reference` can only be a container id or id prefix: at least 12 hex digits.
-    static func isIDPrefix(_ reference: String) -> Bool {
+    public static func isIDPrefix(_ reference: String) -> Bool {
         reference.utf8.count >= 12 && reference.utf8.count <= 64 && reference.utf8.allSatisfy(isLowercaseHex)
     }
 

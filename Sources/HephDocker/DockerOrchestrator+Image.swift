@@ -19,26 +19,22 @@ extension DockerOrchestrator {
             let body = try await response.body.collect(upTo: 1024 * 1024)
             throw failure(EngineResponse(status: response.status, headers: response.headers, body: body).engineMessage)
         }
-        var pending = ByteBuffer()
+        var lines = LineSplitter()
         do {
             for try await chunk in response.body {
-                var chunk = chunk
-                pending.writeBuffer(&chunk)
-                while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                    let length = newline - pending.readerIndex
-                    let line = pending.readSlice(length: length + 1) ?? ByteBuffer()
-                    if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: line)), let error = progress.error {
-                        throw failure(error)
-                    }
-                }
-                pending.discardReadBytes()
+                for line in lines.append(chunk) { try Self.checkPullLine(line, failure) }
             }
         } catch let error as DockerError {
             throw error
         } catch {
             throw client.transportFailure(error, timeout: .seconds(60))
         }
-        if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: pending)), let error = progress.error {
+        if let last = lines.finish() { try Self.checkPullLine(last, failure) }
+    }
+
+    /// Throws when a line of pull progress reports a failure.
+    private static func checkPullLine(_ line: ByteBuffer, _ failure: (String) -> DockerError) throws {
+        if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: line)), let error = progress.error {
             throw failure(error)
         }
     }

@@ -2,11 +2,11 @@
 enum HephFunction: Int32, CaseIterable {
     // Waiting calls: the module exposes a Lua wrapper around their start function.
     case ping = 1, createNetwork, removeNetwork, createContainer, startContainer, stopContainer
-    case removeContainer, listContainers, inspectContainer, healthCheck, teardownAll, sleep
+    case removeContainer, listContainers, inspectContainer, healthCheck, teardownAll, sleep, waitHealthy
     // Direct calls: scripts call the C closure itself.
-    case startHealthPolling = 100, now
+    case startHealthPolling = 100, now, on, every, after, onShutdown
     // Primitives for the prelude.
-    case wait = 200, write, pollerStop
+    case wait = 200, write, pollerStop, hookOff, timerStop, requestExit
 
     /// How the closure is exposed.
     enum Kind {
@@ -41,16 +41,36 @@ enum HephFunction: Int32, CaseIterable {
         case .healthCheck: "health_check"
         case .teardownAll: "teardown_all"
         case .sleep: "sleep"
+        case .waitHealthy: "wait_healthy"
         case .startHealthPolling: "start_health_polling"
         case .now: "now"
+        case .on: "on"
+        case .every: "every"
+        case .after: "after"
+        case .onShutdown: "on_shutdown"
         case .wait: "wait"
         case .write: "write"
         case .pollerStop: "poller_stop"
+        case .hookOff: "hook_off"
+        case .timerStop: "timer_stop"
+        case .requestExit: "request_exit"
         }
     }
 
     /// The name argument errors use when the call site gives none (as under `pcall`).
     var qualifiedName: String {
-        self == .pollerStop ? "heph.poller:stop" : "heph.\(luaName)"
+        switch self {
+        case .pollerStop: "heph.poller:stop"
+        case .hookOff: "heph.hook:off"
+        case .timerStop: "heph.timer:stop"
+        case .requestExit: "heph.exit"
+        default: "heph.\(luaName)"
+        }
+    }
+
+    /// 1 when a Lua wrapper of the prelude calls the closure (errors then name the wrapper
+    /// and point at the script's line), 0 when scripts call it directly.
+    var visibleLevel: Int32 {
+        kind == .waiting || self == .requestExit ? 1 : 0
     }
 }

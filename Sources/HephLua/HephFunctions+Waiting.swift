@@ -63,8 +63,34 @@ extension HephFunction {
                 try await Task.sleep(for: .seconds(seconds))
                 return []
             }
-        case .startHealthPolling, .now, .wait, .write, .pollerStop:
+        case .waitHealthy:
+            let container = try stack.checkContainer(1)
+            let timeout = heph_isnoneornil(stack.state, 2) != 0 ? Self.defaultWaitHealthyTimeout : try stack.checkSeconds(2, allowZero: true)
+            return { engine in try await Self.waitHealthy(engine, container, timeout: timeout) }
+        case .startHealthPolling, .now, .on, .every, .after, .onShutdown, .wait, .write, .pollerStop, .hookOff, .timerStop, .requestExit:
             throw .raise("heph internal error: \(qualifiedName) is not a waiting call")
+        }
+    }
+
+    /// Seconds `heph.wait_healthy` waits when not told.
+    static let defaultWaitHealthyTimeout: Double = 60
+
+    /// `true` once the container is healthy (or running without a healthcheck); `nil,
+    /// status` when it stops, disappears, or `timeout` passes. Looks every 200 ms.
+    private static func waitHealthy(_ engine: any Orchestrator & DockerAPI, _ container: String, timeout: Double) async throws -> [LuaValue] {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while true {
+            let status: ContainerStatus
+            do {
+                let info = try await engine.inspectContainer(container)
+                status = info.status
+                if status == .healthy || (status == .running && info.details?.health == nil) { return [.boolean(true)] }
+                if status == .stopped { return [.nil, .string(status.rawValue)] }
+            } catch let error as DockerError where error.code == .notFound {
+                return [.nil, .string(ContainerStatus.error.rawValue)]
+            }
+            if ContinuousClock.now >= deadline { return [.nil, .string(status.rawValue)] }
+            try await Task.sleep(for: .milliseconds(200))
         }
     }
 

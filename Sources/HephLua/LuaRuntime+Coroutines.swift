@@ -9,6 +9,12 @@ struct ManagedCoroutine {
         case main
         /// A call of a health poller's function.
         case pollerCallback(Int)
+        /// A call of a hook, and the event it was called for (for reports).
+        case hook(Int, event: String)
+        /// A call of a timer's function.
+        case timer(Int)
+        /// An `on_shutdown` handler.
+        case shutdown
     }
 
     /// Registry reference that keeps the coroutine alive while the runtime needs it.
@@ -44,7 +50,7 @@ extension LuaRuntime {
             }
         }
         guard status == LUA_OK else {
-            let message = stack.string(at: -1) ?? "cannot load \(script.argumentZero)"
+            let message = stack.lossyString(at: -1) ?? "cannot load \(script.argumentZero)"
             stack.pop()
             completion.resume(returning: .failed(LuaFailure(kind: status == LUA_ERRSYNTAX ? .syntax : .cannotOpen, message: message)))
             return
@@ -57,7 +63,9 @@ extension LuaRuntime {
         }
         let coroutine = LuaStack(main.state)
         for argument in script.arguments { coroutine.push(argument) }
-        currentRun = RunState(completion: completion)
+        runsStarted += 1
+        pendingShutdown.withLock { $0 = nil }
+        currentRun = RunState(completion: completion, number: runsStarted)
         resume(main, arguments: Int32(script.arguments.count))
     }
 
@@ -79,17 +87,29 @@ extension LuaRuntime {
         return ManagedCoroutine(reference: stack.makeReference(), state: coroutine, kind: kind)
     }
 
+    /// Pushes the function `reference` names and runs it in a new managed coroutine with
+    /// `argument` (when given).
+    func call(_ reference: Int32, kind: ManagedCoroutine.Kind, argument: LuaValue? = nil) {
+        guard let state else { return }
+        let stack = LuaStack(state)
+        stack.pushReference(reference)
+        guard let coroutine = spawnCoroutine(stack, kind: kind) else { return }
+        if let argument { LuaStack(coroutine.state).push(argument) }
+        resume(coroutine, arguments: argument == nil ? 0 : 1)
+    }
+
     /// Resumes `coroutine` with the `arguments` values on top of its stack, and deals with
     /// how it stops: suspended on a ticket, finished, or failed.
     func resume(_ coroutine: ManagedCoroutine, arguments: Int32) {
         guard let state else { return }
         var coroutine = coroutine
-        // The main chunk has no time limit (only interrupts); a callback has what is left
-        // of heph.config.hook_timeout. Time spent suspended in a waiting call is not counted.
+        // The main chunk and shutdown handlers have no time limit (only interrupts); a
+        // callback has what is left of heph.config.hook_timeout. Time spent suspended in a
+        // waiting call is not counted.
         let limit = hookTimeout()
-        let budget = coroutine.kind == .main ? 0 : max(limit - coroutine.computeSeconds, 0.001)
+        let unlimited = coroutine.kind == .main || coroutine.kind == .shutdown
         info.pointee.limit = limit
-        heph_watchdog_arm(coroutine.state, budget)
+        heph_watchdog_arm(coroutine.state, unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001))
         let started = ContinuousClock.now
         var results: Int32 = 0
         let status = lua_resume(coroutine.state, state, arguments, &results)
@@ -101,7 +121,9 @@ extension LuaRuntime {
         case LUA_YIELD:
             let ticket = results == 1 ? co.integer(at: -1) : nil
             lua_settop(coroutine.state, 0)
-            if let ticket, tickets[ticket] != nil {
+            if ticket == 0 {
+                finish(coroutine, failure: nil)  // heph.exit: this coroutine ends here
+            } else if let ticket, tickets[ticket] != nil {
                 suspended[ticket] = coroutine
             } else {
                 finish(coroutine, failure: "heph internal error: a coroutine yielded outside a waiting call")
@@ -110,61 +132,106 @@ extension LuaRuntime {
             lua_settop(coroutine.state, 0)
             finish(coroutine, failure: nil)
         default:
-            let stack = LuaStack(state)
-            heph_push_coroutine_traceback(state, coroutine.state)
-            // heph's own wrappers are noise in a script author's traceback.
-            var message = (stack.lossyString(at: -1) ?? "?")
-                .split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("\t[heph]:") }
-                .joined(separator: "\n")
-            stack.pop()
-            // Errors raised without a position (engine failures, error(x, 0)) get the
-            // script line they came from, so a report always says where.
-            if !Self.startsWithPosition(message) {
-                heph_push_script_where(state, coroutine.state)
-                message = (stack.lossyString(at: -1) ?? "") + message
-                stack.pop()
-            }
+            let failure = isExitSignal(on: co) ? nil : errorReport(of: coroutine)
             lua_settop(coroutine.state, 0)
-            finish(coroutine, failure: message)
+            finish(coroutine, failure: failure)
         }
         checkRunFinished()
+    }
+
+    /// Whether the error on top of `co` is what `heph.exit` raises where it cannot yield.
+    private func isExitSignal(on co: LuaStack) -> Bool {
+        co.pushReference(module.exitSignal)
+        defer { co.pop() }
+        return lua_rawequal(co.state, -1, -2) != 0
+    }
+
+    /// The error of a failed coroutine as a person should read it: message and traceback,
+    /// without heph's own frames, with the script's line in front when the message has none.
+    private func errorReport(of coroutine: ManagedCoroutine) -> String {
+        guard let state else { return "?" }
+        let stack = LuaStack(state)
+        heph_push_coroutine_traceback(state, coroutine.state)
+        var message = (stack.lossyString(at: -1) ?? "?")
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\t[heph]:") }
+            .joined(separator: "\n")
+        stack.pop()
+        // Errors raised without a position (engine failures, error(x, 0)) get the script
+        // line they came from, so a report always says where.
+        if !Self.startsWithPosition(message) {
+            heph_push_script_where(state, coroutine.state)
+            message = (stack.lossyString(at: -1) ?? "") + message
+            stack.pop()
+        }
+        return message
     }
 
     /// Lets go of a coroutine that finished (or failed with `failure`).
     private func finish(_ coroutine: ManagedCoroutine, failure: String?) {
         guard let state else { return }
         LuaStack(state).releaseReference(coroutine.reference)
+        // Once a shutdown is asked for, what it interrupts is not news.
+        let failure = failure.flatMap { shutdownRequested && Self.isInterruption($0) ? nil : $0 }
         switch coroutine.kind {
         case .main:
             if let failure {
-                completeRun(.failed(LuaFailure(kind: .runtime, message: failure)))
+                beginShutdown(.failed(LuaFailure(kind: .runtime, message: failure)))
             } else {
                 currentRun?.mainFinished = true
             }
         case .pollerCallback(let id):
             pollers[id]?.busy = false
-            if let failure { configuration.diagnostics("heph: a health polling callback failed: \(failure)\n") }
+            if let failure { report("a health polling callback failed: \(failure)") }
+        case .hook(_, let event):
+            if let failure { report("a hook failed on \(event): \(failure)") }
+        case .timer(let id):
+            timers[id]?.busy = false
+            if let failure { report("a timer's function failed: \(failure)") }
+        case .shutdown:
+            shutdown?.running -= 1
+            if let failure { report("an on_shutdown handler failed: \(failure)") }
         }
     }
 
-    /// Ends the run once its main chunk returned and nothing else keeps it going.
+    /// Ends the run once its main chunk returned and nothing else keeps it going (after
+    /// the shutdown handlers), or once a shutdown's handlers are done.
     func checkRunFinished() {
-        guard let run = currentRun, run.mainFinished, pollers.isEmpty, suspended.isEmpty else { return }
-        completeRun(.finished)
+        guard let run = currentRun else { return }
+        if let shutdown {
+            if shutdown.running <= 0 { completeRun(shutdown.outcome) }
+            return
+        }
+        guard run.mainFinished, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
+        beginShutdown(.finished)
     }
 
-    /// Ends the run now with `outcome`: pollers stop, the waiter gets the outcome.
+    /// Ends the run now with `outcome`: everything the script registered is let go, and the
+    /// waiter gets the outcome.
     func completeRun(_ outcome: LuaRunOutcome) {
-        guard let run = currentRun else { return }
+        guard let run = currentRun, let state else { return }
         currentRun = nil
+        shutdown = nil
+        pendingShutdown.withLock { $0 = nil }
+        let stack = LuaStack(state)
+        stopWatcher()
         stopAllPollers()
+        stopAllTimers()
+        for hook in hooks.values { stack.releaseReference(hook.function) }
+        hooks.removeAll()
+        for handler in shutdownHandlers { stack.releaseReference(handler) }
+        shutdownHandlers.removeAll()
+        // Coroutines still waiting (the main chunk in a sleep when a signal came) are dropped.
+        for coroutine in suspended.values { stack.releaseReference(coroutine.reference) }
+        suspended.removeAll()
+        expectations.removeAll()
         run.completion.resume(returning: outcome)
     }
 
     /// A waiting call finished: resume the coroutine that yielded its ticket. (A ticket
     /// waited for in place is gone from `tickets` already.)
     func ticketCompleted(_ id: Int) {
+        closeExpectation(ticket: id)
         guard let ticket = tickets.removeValue(forKey: id), let coroutine = suspended.removeValue(forKey: id) else { return }
         let count = push(ticket.waitForOutcome(), onto: LuaStack(coroutine.state))
         resume(coroutine, arguments: count)
@@ -182,6 +249,11 @@ extension LuaRuntime {
             stack.push(failure.message)
             return 2
         }
+    }
+
+    /// Writes `heph: message` to the diagnostics.
+    func report(_ message: String) {
+        configuration.diagnostics("heph: \(message)\n")
     }
 
     /// `heph.config.hook_timeout`, when the script set a positive number; else the default.
@@ -205,5 +277,10 @@ extension LuaRuntime {
         let firstLine = message.prefix { $0 != "\n" }
         let parts = firstLine.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
         return parts.count == 3 && !parts[0].isEmpty && !parts[1].isEmpty && parts[1].allSatisfy(\.isNumber)
+    }
+
+    /// Whether a report is the watchdog's "interrupted".
+    static func isInterruption(_ message: String) -> Bool {
+        message.prefix { $0 != "\n" }.hasSuffix("interrupted")
     }
 }

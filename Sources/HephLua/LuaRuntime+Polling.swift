@@ -36,21 +36,13 @@ extension LuaRuntime {
             callback: { statuses in thread.post { [weak self] in self?.deliver(statuses, to: id) } }
         )
         pollers[id] = LuaPoller(function: function, handle: handle)
-        guard let memory = lua_newuserdatauv(stack.state, MemoryLayout<Int>.size, 0) else {
-            throw .raise("heph.start_health_polling: out of memory")
-        }
-        memory.storeBytes(of: id, as: Int.self)
-        stack.pushReference(module.pollerMetatable)
-        lua_setmetatable(stack.state, -2)
+        try pushHandle(stack, kind: .poller, id: id)
         return 1
     }
 
     /// `poller:stop()`: stops it; stopping twice is not an error.
     func stopPolling(_ stack: LuaStack) throws(BridgeError) -> Int32 {
-        guard let id = pollerID(stack, at: 1) else {
-            throw .argument(1, "heph.poller expected, got \(stack.typeName(at: 1))")
-        }
-        stopPoller(id)
+        stopPoller(try handleID(stack, kind: .poller, at: 1))
         checkRunFinished()
         return 0
     }
@@ -66,19 +58,9 @@ extension LuaRuntime {
         LuaStack(state).releaseReference(poller.function)
     }
 
-    /// The poller id inside the handle at `index`, when it is one of ours.
-    private func pollerID(_ stack: LuaStack, at index: Int32) -> Int? {
-        guard stack.type(at: index) == LUA_TUSERDATA, lua_getmetatable(stack.state, index) != 0 else { return nil }
-        stack.pushReference(module.pollerMetatable)
-        let ours = lua_rawequal(stack.state, -1, -2) != 0
-        stack.pop(2)
-        guard ours, let memory = lua_touserdata(stack.state, index) else { return nil }
-        return memory.load(as: Int.self)
-    }
-
     /// Calls the poller's function with `{ [full name] = status }` in a new coroutine.
     private func deliver(_ statuses: [String: ContainerStatus], to id: Int) {
-        guard let state, var poller = pollers[id] else { return }
+        guard shutdown == nil, var poller = pollers[id] else { return }
         if poller.failedThisTick {
             poller.failedThisTick = false
         } else {
@@ -88,14 +70,7 @@ extension LuaRuntime {
         guard !poller.busy else { return }
         poller.busy = true
         pollers[id] = poller
-        let stack = LuaStack(state)
-        stack.pushReference(poller.function)
-        guard let coroutine = spawnCoroutine(stack, kind: .pollerCallback(id)) else {
-            pollers[id]?.busy = false
-            return
-        }
-        LuaStack(coroutine.state).push(.record(statuses.mapValues { .string($0.rawValue) }))
-        resume(coroutine, arguments: 1)
+        call(poller.function, kind: .pollerCallback(id), argument: .record(statuses.mapValues { .string($0.rawValue) }))
     }
 
     /// Reports a failed poll once per run of failures (the snapshot still arrives, with
@@ -107,6 +82,6 @@ extension LuaRuntime {
         poller.lastFailure = error.message
         pollers[id] = poller
         guard isNew else { return }
-        configuration.diagnostics("heph: health polling: \(error.message)\n")
+        report("health polling: \(error.message)")
     }
 }

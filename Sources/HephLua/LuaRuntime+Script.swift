@@ -65,6 +65,18 @@ extension LuaRuntime {
                 return try startPolling(stack)
             case .pollerStop:
                 return try stopPolling(stack)
+            case .on:
+                return try registerHook(stack)
+            case .hookOff:
+                return try removeHook(stack)
+            case .every, .after:
+                return try startTimer(stack, repeats: function == .every)
+            case .timerStop:
+                return try stopTimer(stack)
+            case .onShutdown:
+                return try registerShutdownHandler(stack)
+            case .requestExit:
+                return try requestExit(stack)
             default:
                 throw .raise("heph internal error: \(function.qualifiedName) has no implementation")
             }
@@ -78,10 +90,18 @@ extension LuaRuntime {
         let ticket = Ticket(id: nextTicketID)
         nextTicketID += 1
         tickets[ticket.id] = ticket
+        switch function {
+        case .stopContainer, .removeContainer: expect(stack.string(at: 1), ticket: ticket.id)
+        case .teardownAll: expect(nil, ticket: ticket.id)
+        default: break
+        }
         let engine = configuration.engine
         let name = function.qualifiedName
         let thread = self.thread
+        let watcher = self.watcher
         Task {
+            // A hook registered just before must see what this call does.
+            await watcher?.waitUntilWatching()
             let outcome: Ticket.Outcome
             do {
                 outcome = .success(try await operation(engine))
@@ -105,7 +125,7 @@ extension LuaRuntime {
     }
 
     /// An error in words: a ``DockerError``'s message, never a type dump.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case let error as DockerError: error.message
         case is CancellationError: "cancelled"

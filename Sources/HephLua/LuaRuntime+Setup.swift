@@ -52,7 +52,7 @@ extension LuaRuntime {
         lua_createtable(state, 0, 4)
         let primitives = stack.absolute(-1)
         for function in HephFunction.allCases {
-            heph_push_function(state, function.rawValue, function.qualifiedName, function.kind == .waiting ? 1 : 0)
+            heph_push_function(state, function.rawValue, function.qualifiedName, function.visibleLevel)
             switch function.kind {
             case .waiting: stack.setRawField(starts, function.luaName)
             case .direct: stack.setRawField(heph, function.luaName)
@@ -60,7 +60,8 @@ extension LuaRuntime {
             }
         }
 
-        // The prelude gets (heph, starts, primitives) and returns (managed, poller metatable).
+        // The prelude gets (heph, starts, primitives) and returns (managed, handle
+        // metatables, matcher, exit signal).
         lua_pushcclosure(state, heph_traceback, 0)
         let handler = stack.absolute(-1)
         guard loadChunk(stack, source: preludeSource, name: "=[heph]") else {
@@ -70,12 +71,19 @@ extension LuaRuntime {
         lua_pushvalue(state, heph)
         lua_pushvalue(state, starts)
         lua_pushvalue(state, primitives)
-        guard heph_pcall(state, 3, 2, handler) == LUA_OK else {
+        guard heph_pcall(state, 3, 4, handler) == LUA_OK else {
             setupFailure = "heph internal error: the prelude failed: \(stack.string(at: -1) ?? "?")"
             lua_settop(state, 0)
             return
         }
-        module.pollerMetatable = stack.makeReference()
+        module.exitSignal = stack.makeReference()
+        module.matches = stack.makeReference()
+        let metatables = stack.absolute(-1)
+        module.handleMetatables = HandleKind.allCases.map { kind in
+            stack.rawIndex(metatables, kind.rawValue + 1)
+            return stack.makeReference()
+        }
+        stack.pop()  // the metatables' array
         module.managed = stack.makeReference()
         stack.pop(3)  // handler, primitives, starts
 

@@ -2,6 +2,7 @@ import CHephLua
 import CLua
 import Foundation
 import HephDocker
+import Synchronization
 
 /// One Lua 5.4 state with the `heph` module, owned by one thread.
 ///
@@ -73,8 +74,29 @@ public final class LuaRuntime: @unchecked Sendable {
     /// Health pollers started by scripts, by id.
     var pollers: [Int: LuaPoller] = [:]
     var nextPollerID = 1
+    /// Hooks registered with `heph.on`, by id.
+    var hooks: [Int: LuaHook] = [:]
+    var nextHookID = 1
+    /// Follows the engine while any hook is registered.
+    var watcher: ContainerWatcher?
+    /// The watcher's last reported failure, so one that persists is reported once.
+    var lastWatchFailure: String?
+    /// Stops, removals and teardowns in progress or just done, by ticket.
+    var expectations: [Int: Expectation] = [:]
+    /// Timers started with `heph.every` and `heph.after`, by id.
+    var timers: [Int: LuaTimer] = [:]
+    var nextTimerID = 1
+    /// `heph.on_shutdown` handlers, in the order registered.
+    var shutdownHandlers: [Int32] = []
+    /// The shutdown under way, if any.
+    var shutdown: ShutdownState?
+    /// How the run is to end, set the moment a shutdown is asked for (`heph.exit`, a
+    /// signal), from any thread: the job that begins it may not have run yet, and whatever
+    /// ends the run meanwhile (the main chunk returning, interrupted) must not override it.
+    let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
     /// The run in progress.
     var currentRun: RunState?
+    var runsStarted = 0
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {
@@ -129,12 +151,18 @@ struct ModuleReferences {
     var heph: Int32 = LUA_NOREF
     /// The weak set of coroutines the runtime manages.
     var managed: Int32 = LUA_NOREF
-    /// The metatable of poller handles.
-    var pollerMetatable: Int32 = LUA_NOREF
+    /// The metatable of each kind of handle, by `HandleKind.rawValue`.
+    var handleMetatables: [Int32] = []
+    /// `matches(name, pattern)`: whether a hook's pattern target matches a name.
+    var matches: Int32 = LUA_NOREF
+    /// What `heph.exit` raises where it cannot yield.
+    var exitSignal: Int32 = LUA_NOREF
 }
 
 /// The run in progress: how it is doing, and who waits for its outcome.
 struct RunState {
     var completion: CheckedContinuation<LuaRunOutcome, Never>
+    /// Which run this is (for timers that outlive it).
+    var number: Int
     var mainFinished = false
 }

@@ -34,8 +34,10 @@ public struct LuaScript: Sendable {
 
 /// How a run ended.
 public enum LuaRunOutcome: Sendable, Equatable {
-    /// The main chunk returned and nothing (no poller) kept the run going.
+    /// The main chunk returned and nothing (no hook, timer or poller) kept the run going.
     case finished
+    /// `heph.exit(code)`, or a shutdown asked for from outside (a signal: 130, 143).
+    case exited(Int32)
     /// The script could not be opened or compiled, or raised an error.
     case failed(LuaFailure)
 }

@@ -1,7 +1,9 @@
 /// The part of the `heph` module written in Lua, run once per state under `lua_pcall`.
 ///
 /// It receives the module table, the start functions of the waiting calls, the C
-/// primitives, and returns the weak set of managed coroutines and the poller metatable.
+/// primitives, and returns the weak set of managed coroutines, the handle metatables (in
+/// `HandleKind` order), the pattern matcher for hook targets, and the value `heph.exit`
+/// raises where it cannot yield.
 ///
 /// A waiting call (a Docker call, `heph.sleep`) is a thin wrapper: the start function
 /// checks the arguments and begins the operation, returning a ticket; then the wrapper
@@ -57,10 +59,28 @@ function print(...)
   write(concat(parts, "\t", 1, count) .. "\n")
 end
 
-local poller = {
-  __name = "heph.poller",
-  __index = { stop = primitives.poller_stop },
+-- heph.exit: asks the runtime to shut down, then ends the calling code here. A managed
+-- coroutine yields ticket 0, which the runtime never resumes; elsewhere the call raises a
+-- value the runtime recognises and does not report.
+local request_exit = primitives.request_exit
+local exit_signal = setmetatable({}, { __tostring = function() return "heph.exit" end })
+function heph.exit(code)
+  request_exit(code)
+  if managed[running()] and rawisyieldable() then rawyield(0) end
+  error(exit_signal, 0)
+end
+
+-- Hook targets given as { pattern = "…" } are Lua patterns, matched with string.find.
+local find = string.find
+local function matches(name, pattern)
+  return find(name, pattern) ~= nil
+end
+
+local handles = {
+  { __name = "heph.poller", __index = { stop = primitives.poller_stop } },
+  { __name = "heph.hook", __index = { off = primitives.hook_off } },
+  { __name = "heph.timer", __index = { stop = primitives.timer_stop } },
 }
 
-return managed, poller
+return managed, handles, matches, exit_signal
 """#

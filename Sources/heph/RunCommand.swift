@@ -14,16 +14,24 @@ struct RunCommand: AsyncParsableCommand {
             to the script first, then in HEPH_PATH (';'-separated ?.lua templates), then in \
             Lua's own paths (so Debian's lua-cjson loads).
 
-            heph run keeps running after the main chunk returns while a health poller is \
-            running. A script that never calls the engine does not need one.
+            heph run keeps running after the main chunk returns while anything is \
+            registered: a hook (heph.on), a timer (heph.every, heph.after) or a health \
+            poller. SIGINT or SIGTERM runs the script's heph.on_shutdown handlers and ends \
+            the run; a second SIGINT ends it at once. A script that never calls the engine \
+            does not need one.
 
-            Exit codes: 0 the script ended normally; 1 it could not be read or compiled \
-            (one line on stderr), or it raised an error (the message with file:line and a \
-            traceback on stderr); 64 the command line is wrong.
+            Exit codes: 0 the script ended normally; the code given to heph.exit(code); \
+            1 the script could not be read or compiled (one line on stderr), or raised an \
+            error (the message with file:line and a traceback on stderr), or --down failed; \
+            130 after SIGINT; 143 after SIGTERM; 64 the command line is wrong.
             """
     )
 
     @OptionGroup var global: GlobalOptions
+
+    /// Tear down every managed container (and the network) when the run ends.
+    @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages, and the network (as heph down).")
+    var down = false
 
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to run, or - to read it from standard input.", valueName: "script.lua"))
@@ -39,14 +47,37 @@ struct RunCommand: AsyncParsableCommand {
         let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph"))
+        let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
+        signals.stop()
         await runtime.close()
+        var code: Int32
+        switch outcome {
+        case .finished:
+            code = 0
+        case .exited(let exitCode):
+            code = exitCode
+        case .failed(let failure):
+            // A file that cannot be read is heph's complaint; a script's error is the
+            // script's own message (file:line: first, as lua5.4 prints it).
+            let text = failure.kind == .cannotOpen ? "heph: \(failure.message)\n" : "\(failure.message)\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            code = 1
+        }
+        if down, await !tearDown(engine) { code = code == 0 ? 1 : code }
         try? await engine.close()
-        guard case .failed(let failure) = outcome else { return }
-        // A file that cannot be read is heph's complaint; a script's error is the script's
-        // own message (file:line: first, as lua5.4 prints it).
-        let text = failure.kind == .cannotOpen ? "heph: \(failure.message)\n" : "\(failure.message)\n"
-        FileHandle.standardError.write(Data(text.utf8))
-        throw ExitCode.failure
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// `--down`: tears down, reports on stderr, and says whether it succeeded.
+    private func tearDown(_ engine: LazyDockerOrchestrator) async -> Bool {
+        do {
+            let report = try await engine.teardownAll()
+            FileHandle.standardError.write(Data("heph: --down removed \(report.containers.count) container\(report.containers.count == 1 ? "" : "s")\(report.networks.isEmpty ? "" : " and the network")\n".utf8))
+            return true
+        } catch {
+            FileHandle.standardError.write(Data("heph: --down failed: \(LuaRuntime.describe(error))\n".utf8))
+            return false
+        }
     }
 }

@@ -58,3 +58,47 @@ struct LuaHarness {
         return Result(outcome: outcome, output: output.all.joined(), diagnostics: diagnostics.all.joined(), bridgeCalls: calls, mainStackDepth: depth)
     }
 }
+
+/// A script running in the background while the test acts on the engine from outside.
+final class LuaSession: Sendable {
+    let output = Recorder<String>()
+    let diagnostics = Recorder<String>()
+    private let engine: LazyDockerOrchestrator
+    private let runtime: LuaRuntime
+    private let task: Task<LuaRunOutcome, Never>
+
+    /// Starts `code` (named `test.lua`) with `arguments`.
+    init(_ code: String, arguments: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment) {
+        engine = LazyDockerOrchestrator(environment: environment)
+        let output = self.output
+        let diagnostics = self.diagnostics
+        runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+            engine: engine, output: { output.append($0) }, diagnostics: { diagnostics.append($0) }))
+        let runtime = self.runtime
+        task = Task { await runtime.run(LuaScript(.code(code, name: "test.lua"), arguments: arguments)) }
+    }
+
+    /// The printed lines so far.
+    var lines: [String] {
+        output.all.joined().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    /// Waits until a printed line satisfies `condition` (or `timeout` passes); returns whether one did.
+    func waitForLine(timeout: Duration = .seconds(20), _ condition: @escaping (String) -> Bool) async -> Bool {
+        await Fixtures.eventually(timeout: timeout) { self.lines.contains(where: condition) }
+    }
+
+    /// Waits for the run to end (asking it to, after `timeout`), then closes everything.
+    func finish(timeout: Duration = .seconds(30)) async -> LuaRunOutcome {
+        let runtime = self.runtime
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            runtime.requestShutdown(exitCode: 124)
+        }
+        let outcome = await task.value
+        deadline.cancel()
+        await runtime.close()
+        try? await engine.close()
+        return outcome
+    }
+}

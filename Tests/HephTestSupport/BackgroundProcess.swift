@@ -5,8 +5,13 @@ public final class BackgroundProcess: @unchecked Sendable {
     // @unchecked: `process` is set once in init and only read afterwards.
     private let process = Process()
 
-    /// Starts `executable` with `arguments`; its output is discarded.
-    public init(_ executable: String, _ arguments: [String]) throws {
+    private let ownGroup: Bool
+
+    /// Starts `executable` with `arguments`; its output is discarded. With `ownGroup`,
+    /// ``stop()`` ends its whole process group: children it forked (socat's per-connection
+    /// ones) included. (Foundation starts every child as the leader of a group of its own.)
+    public init(_ executable: String, _ arguments: [String], ownGroup: Bool = false) throws {
+        self.ownGroup = ownGroup
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -17,7 +22,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Ends the program (SIGKILL: helpers such as socat block SIGTERM) and waits for it.
     public func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        kill(ownGroup ? -process.processIdentifier : process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 

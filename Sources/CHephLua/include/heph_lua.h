@@ -74,8 +74,9 @@ void heph_push_script_where(lua_State *L, lua_State *co);
 void heph_watchdog_arm(lua_State *co, double seconds);
 /* Removes the watchdog hook from `co`. */
 void heph_watchdog_disarm(lua_State *co);
-/* Asks whichever coroutine of L's state runs next to stop with an "interrupted" error. */
-void heph_request_interrupt(lua_State *L);
+/* Asks whichever coroutine of the state runs next to stop with an "interrupted" error.
+ * Safe from any thread and from a signal handler: it only sets a flag. */
+void heph_request_interrupt(heph_state_info *info);
 
 /* ---- Output through C stdio, the same buffers as Lua's io.write ---- */
 

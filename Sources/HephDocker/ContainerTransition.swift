@@ -1,0 +1,40 @@
+/// A change of a managed container that hooks react to.
+public struct ContainerTransition: Sendable, Hashable {
+    /// What changed.
+    public enum Kind: Sendable, Hashable {
+        /// The status became this one.
+        case status(ContainerStatus)
+        /// The container's process ended (the `stopped` status comes with it).
+        case exited(code: Int, oomKilled: Bool)
+        /// The container is gone.
+        case removed
+    }
+
+    /// How the watcher learnt of it.
+    public enum Source: Sendable, Hashable {
+        /// From the engine's event stream, as it happened.
+        case events
+        /// From a poll, because the stream missed it (dropped, reconnecting, or behind).
+        case poll
+    }
+
+    public var kind: Kind
+    /// The container's full id.
+    public var id: String
+    /// The full name, `heph-web`.
+    public var name: String
+    /// The status before; nil when the container is new to the watcher.
+    public var previous: ContainerStatus?
+    /// When it happened: the engine's time of the event, or when the poll saw it (Unix seconds).
+    public var at: Double
+    public var source: Source
+
+    public init(kind: Kind, id: String, name: String, previous: ContainerStatus?, at: Double, source: Source) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.previous = previous
+        self.at = at
+        self.source = source
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Synchronization
+
+/// Watches every managed container and reports each transition once, in order per
+/// container: from the engine's event stream as it happens, reconciled by a poll every
+/// `pollInterval` and after every reconnection, so nothing is lost when the stream drops
+/// or falls behind.
+public final class ContainerWatcher: Sendable {
+    /// Something the watcher's user may want to tell a person.
+    public enum Notice: Sendable {
+        /// The event stream failed; the watcher reconnects with backoff, and polls meanwhile.
+        case streamLost(DockerError)
+        /// The event stream is back.
+        case streamRestored
+        /// A poll failed.
+        case pollFailed(DockerError)
+    }
+
+    /// Longest wait between two attempts to reconnect the stream.
+    public static let maximumReconnectDelay: Duration = .seconds(5)
+
+    private let orchestrator: DockerOrchestrator
+    private let pollInterval: Duration
+    private let onTransition: @Sendable (ContainerTransition) -> Void
+    private let onNotice: @Sendable (Notice) -> Void
+    private let tracker = Mutex(TransitionTracker())
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the first attempt to start watching is over (connected, or failed), and who
+    /// waits for that.
+    private let readiness = Mutex<(settled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    /// A watcher; nothing happens until ``start()``. `onTransition` is called in order,
+    /// from one task at a time, and should return quickly (hand the work on).
+    public init(
+        orchestrator: DockerOrchestrator,
+        pollInterval: Duration = defaultHealthCheckInterval,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (Notice) -> Void = { _ in }
+    ) {
+        self.orchestrator = orchestrator
+        self.pollInterval = pollInterval
+        self.onTransition = onTransition
+        self.onNotice = onNotice
+    }
+
+    /// Starts watching: learns the current state (reporting nothing about it), then follows
+    /// the stream and polls. Calling it again does nothing.
+    public func start() {
+        task.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.watch() }
+        }
+    }
+
+    /// Stops watching. A transition already on its way may still be reported.
+    public func stop() {
+        task.withLock { $0?.cancel() }
+        settle()
+    }
+
+    /// Returns once the watcher follows the stream (so any change made from now on will be
+    /// reported), or once its first attempt failed (the polls will catch up).
+    public func waitUntilWatching() async {
+        await withCheckedContinuation { continuation in
+            let settled = readiness.withLock { readiness in
+                if !readiness.settled { readiness.waiters.append(continuation) }
+                return readiness.settled
+            }
+            if settled { continuation.resume() }
+        }
+    }
+
+    private func settle() {
+        let waiters = readiness.withLock { readiness in
+            defer { readiness = (true, []) }
+            return readiness.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// One reconciliation now: lists every managed container (and inspects only those the
+    /// list shows exited while the watcher thought otherwise, for their exit codes) and
+    /// reports what changed. Returns how many engine calls it made.
+    @discardableResult
+    public func reconcile(emit: Bool = true) async throws -> Int {
+        let startedAt = tracker.withLock { $0.sequence }
+        let containers = try await orchestrator.listContainers()
+        var calls = 1
+        var observations: [TransitionTracker.Observation] = []
+        for container in containers {
+            var observation = TransitionTracker.Observation(id: container.id, name: container.name, status: container.status, exit: nil)
+            let knownStatus = tracker.withLock { $0.known[container.id]?.status }
+            if emit, container.status == .stopped, let knownStatus, knownStatus != .stopped,
+               let details = try? await orchestrator.inspectContainer(container.id).details {
+                calls += 1
+                observation.exit = (code: details.exitCode, oomKilled: details.oomKilled)
+            }
+            observations.append(observation)
+        }
+        let now = Date().timeIntervalSince1970
+        tracker.withLock { tracker in
+            for transition in tracker.reconcile(observations, startedAt: startedAt, at: now, emit: emit) { onTransition(transition) }
+        }
+        return calls
+    }
+
+    private func watch() async {
+        // Learn the state first, so only what changes from here on is reported.
+        while !Task.isCancelled {
+            do {
+                try await reconcile(emit: false)
+                break
+            } catch {
+                onNotice(.pollFailed(Self.dockerError(error)))
+                settle()
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followStream() }
+            group.addTask { await self.pollForever() }
+        }
+    }
+
+    private func followStream() async {
+        var delay: Duration = .milliseconds(100)
+        var lost = false
+        while !Task.isCancelled {
+            do {
+                try await orchestrator.streamEvents(onConnected: {
+                    delay = .milliseconds(100)
+                    if lost {
+                        lost = false
+                        self.onNotice(.streamRestored)
+                    }
+                    // Whatever happened before the stream (re)connected is caught here.
+                    try? await self.reconcile()
+                    self.settle()
+                }) { event in
+                    tracker.withLock { tracker in
+                        for transition in tracker.apply(event) { onTransition(transition) }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if !lost { onNotice(.streamLost(Self.dockerError(error))) }
+                lost = true
+                settle()
+            }
+            guard !Task.isCancelled else { return }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, Self.maximumReconnectDelay)
+        }
+    }
+
+    private func pollForever() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: pollInterval) } catch { return }
+            do {
+                try await reconcile()
+            } catch is CancellationError {
+                return
+            } catch {
+                onNotice(.pollFailed(Self.dockerError(error)))
+            }
+        }
+    }
+
+    private static func dockerError(_ error: any Error) -> DockerError {
+        error as? DockerError ?? DockerError(.engine, "\(error)", underlying: error)
+    }
+}
+
+/// Something that can watch managed containers' transitions: the Docker orchestrators.
+public protocol TransitionSource: Sendable {
+    /// A watcher over this engine (not started).
+    func makeWatcher(
+        pollInterval: Duration,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
+    ) throws -> ContainerWatcher
+}
+
+extension DockerOrchestrator: TransitionSource {
+    public func makeWatcher(
+        pollInterval: Duration,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
+    ) -> ContainerWatcher {
+        ContainerWatcher(orchestrator: self, pollInterval: pollInterval, onTransition: onTransition, onNotice: onNotice)
+    }
+}
+
+extension LazyDockerOrchestrator: TransitionSource {
+    public func makeWatcher(
+        pollInterval: Duration,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
+    ) throws -> ContainerWatcher {
+        try connected().makeWatcher(pollInterval: pollInterval, onTransition: onTransition, onNotice: onNotice)
+    }
+}

@@ -1,0 +1,124 @@
+/// Turns events and polls into transitions: each change once, in order per container.
+///
+/// The event stream is fast but lossy (the engine drops events for a slow reader, and a
+/// dropped connection loses whatever happens until it is back), so polls reconcile it: a
+/// poll reports the difference between what it saw and what the tracker knows. A poll's
+/// answer may be older than an event applied while it was in flight, so each container
+/// remembers the sequence number of the last event applied to it, and a poll leaves alone
+/// every container with an event newer than the poll's start.
+///
+/// Not a transition: a change that happens and reverts while the stream is down is seen
+/// by the next poll as its net effect only.
+struct TransitionTracker {
+    struct Known {
+        var name: String
+        var status: ContainerStatus
+        /// The healthcheck's last verdict, to restore after an unpause.
+        var health: ContainerStatus?
+        /// An `oom` event came, and the `die` it causes has not yet.
+        var oomPending = false
+        /// Sequence number of the last event applied to this container.
+        var sequence: UInt64 = 0
+    }
+
+    /// What a poll saw of one container.
+    struct Observation {
+        var id: String
+        var name: String
+        var status: ContainerStatus
+        /// For a container the poll found exited: its exit code and OOM flag (from inspect).
+        var exit: (code: Int, oomKilled: Bool)?
+    }
+
+    private(set) var known: [String: Known] = [:]
+    /// Sequence number of the last event applied to any container.
+    private(set) var sequence: UInt64 = 0
+
+    /// Applies one event; returns the transitions it makes.
+    mutating func apply(_ event: ContainerEvent) -> [ContainerTransition] {
+        sequence += 1
+        // A container first met through an event other than `create` (it predates the
+        // tracker, or its create was missed) is new all the same: its first transition has
+        // no previous status.
+        var isNew = known[event.id] == nil
+        if event.action == .destroy {
+            guard let entry = known.removeValue(forKey: event.id) else { return [] }
+            return [transition(.removed, event, previous: entry.status)]
+        }
+        var entry = known[event.id] ?? Known(name: event.name, status: .created)
+        entry.name = event.name
+        entry.sequence = sequence
+        var transitions: [ContainerTransition] = []
+        func move(to status: ContainerStatus) {
+            guard isNew || entry.status != status else { return }
+            transitions.append(transition(.status(status), event, previous: isNew ? nil : entry.status))
+            entry.status = status
+            isNew = false
+        }
+        switch event.action {
+        case .create:
+            move(to: .created)
+        case .start:
+            entry.health = nil
+            move(to: .running)
+        case .health(let healthy):
+            entry.health = healthy ? .healthy : .unhealthy
+            move(to: healthy ? .healthy : .unhealthy)
+        case .die(let code):
+            let before: ContainerStatus? = isNew ? nil : entry.status
+            if before != .stopped {
+                move(to: .stopped)
+                transitions.append(transition(.exited(code: code, oomKilled: entry.oomPending), event, previous: before))
+            }
+            entry.oomPending = false
+        case .oom:
+            entry.oomPending = true
+        case .pause:
+            move(to: .error)
+        case .unpause:
+            move(to: entry.health ?? .running)
+        case .destroy, .other:
+            break
+        }
+        // An event that says nothing of a container's status teaches nothing of a new one.
+        if isNew { return transitions }
+        known[event.id] = entry
+        return transitions
+    }
+
+    /// Reconciles with what a poll saw (every managed container, as of a list that began
+    /// when the tracker's sequence number was `startedAt`). With `emit` false it only
+    /// learns (the first look, before anyone listens).
+    mutating func reconcile(_ observations: [Observation], startedAt: UInt64, at time: Double, emit: Bool = true) -> [ContainerTransition] {
+        var transitions: [ContainerTransition] = []
+        var seen = Set<String>()
+        for observation in observations {
+            seen.insert(observation.id)
+            let previous = known[observation.id]
+            if let previous, previous.sequence > startedAt { continue }  // an event is newer
+            var entry = previous ?? Known(name: observation.name, status: observation.status)
+            entry.name = observation.name
+            if previous == nil || previous?.status != observation.status {
+                let kind = ContainerTransition.Kind.status(observation.status)
+                transitions.append(ContainerTransition(kind: kind, id: observation.id, name: observation.name,
+                                                       previous: previous?.status, at: time, source: .poll))
+                if observation.status == .stopped, let previous, previous.status != .stopped, let exit = observation.exit {
+                    transitions.append(ContainerTransition(kind: .exited(code: exit.code, oomKilled: exit.oomKilled), id: observation.id,
+                                                           name: observation.name, previous: previous.status, at: time, source: .poll))
+                }
+                entry.status = observation.status
+                if observation.status == .healthy || observation.status == .unhealthy { entry.health = observation.status }
+            }
+            known[observation.id] = entry
+        }
+        for (id, entry) in known where !seen.contains(id) && entry.sequence <= startedAt {
+            transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll))
+            known[id] = nil
+        }
+        return emit ? transitions : []
+    }
+
+    private func transition(_ kind: ContainerTransition.Kind, _ event: ContainerEvent, previous: ContainerStatus?) -> ContainerTransition {
+        ContainerTransition(kind: kind, id: event.id, name: event.name, previous: previous, at: event.time, source: .events)
+    }
+}

@@ -1,0 +1,240 @@
+import CHephLua
+import CLua
+import Foundation
+import HephDocker
+
+/// What `heph.on` can wait for.
+enum HookEvent: String, CaseIterable {
+    case created, running, stopped, error, healthy, unhealthy, change, exit, removed
+}
+
+/// Which containers a hook is for.
+enum HookTarget {
+    case all
+    /// One container, by full name, matched at the time of each event.
+    case name(String)
+    /// A Lua pattern matched against the full name.
+    case pattern(String)
+}
+
+/// A hook a script registered with `heph.on`.
+struct LuaHook {
+    var event: HookEvent
+    var target: HookTarget
+    /// Registry reference to the script's function.
+    var function: Int32
+}
+
+/// A stop, removal or teardown this process asked for: the transitions it causes are
+/// `expected`. Open while the call runs, and for a grace period after (events can trail
+/// the call's answer).
+struct Expectation {
+    /// The container as the script named it; nil for every container (a teardown).
+    var reference: String?
+    /// When the expectation lapses; nil while the call runs.
+    var until: ContinuousClock.Instant?
+
+    static let grace: Duration = .seconds(5)
+
+    func covers(_ transition: ContainerTransition) -> Bool {
+        guard let reference else { return true }
+        return ContainerName.full(reference) == transition.name || (ContainerName.isIDPrefix(reference) && transition.id.hasPrefix(reference))
+    }
+}
+
+extension LuaRuntime {
+    /// `heph.on(event, [target,] fn)`: calls `fn(ev)` on every matching transition, each
+    /// call in a coroutine of its own. Returns a handle with `:off()`.
+    func registerHook(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let name = try stack.checkString(1)
+        guard let event = HookEvent(rawValue: name) else {
+            throw .argument(1, "unknown event \(quoted(name)); use \(HookEvent.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var target = HookTarget.all
+        var functionIndex: Int32 = 2
+        switch stack.type(at: 2) {
+        case LUA_TFUNCTION:
+            break
+        case LUA_TSTRING, LUA_TNUMBER:
+            target = .name(ContainerName.full(try stack.checkContainer(2)))
+            functionIndex = 3
+        case LUA_TTABLE:
+            target = .pattern(try patternTarget(stack, at: 2))
+            functionIndex = 3
+        default:
+            throw .argument(2, "a container name, { pattern = \"…\" } or a function expected, got \(stack.typeName(at: 2))")
+        }
+        try stack.checkFunction(functionIndex)
+        try startWatcher()
+        lua_pushvalue(stack.state, functionIndex)
+        let id = nextHookID
+        nextHookID += 1
+        hooks[id] = LuaHook(event: event, target: target, function: stack.makeReference())
+        try pushHandle(stack, kind: .hook, id: id)
+        return 1
+    }
+
+    /// `hook:off()`: the hook is called no more; twice is fine.
+    func removeHook(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let id = try handleID(stack, kind: .hook, at: 1)
+        if let hook = hooks.removeValue(forKey: id) { stack.releaseReference(hook.function) }
+        if hooks.isEmpty { stopWatcher() }
+        checkRunFinished()
+        return 0
+    }
+
+    /// `{ pattern = "…" }` at `index`, with the pattern checked by a trial match.
+    private func patternTarget(_ stack: LuaStack, at index: Int32) throws(BridgeError) -> String {
+        let reader = LuaTableReader(stack: stack, table: stack.absolute(index), path: "target")
+        do throws(FieldError) {
+            try reader.rejectUnknownFields(known: ["pattern"])
+            guard let pattern = try reader.string("pattern") else {
+                throw FieldError(message: #"target.pattern: missing; write { pattern = "^heph%-web" }"#)
+            }
+            if case .failure(let problem) = patternMatches("", pattern, on: stack) {
+                throw FieldError(message: "target.pattern: \(quoted(pattern)) is not a Lua pattern: \(problem.message)")
+            }
+            return pattern
+        } catch {
+            throw .argument(index, error.message)
+        }
+    }
+
+    /// Whether `pattern` matches `name`, by `string.find` under `lua_pcall`; the failure is
+    /// the message of a malformed pattern.
+    private func patternMatches(_ name: String, _ pattern: String, on stack: LuaStack) -> Result<Bool, FieldError> {
+        stack.pushReference(module.matches)
+        stack.push(name)
+        stack.push(pattern)
+        guard heph_pcall(stack.state, 2, 1, 0) == LUA_OK else {
+            // string.find's complaint, without the position of the prelude's call to it.
+            var message = Substring(stack.lossyString(at: -1) ?? "?")
+            if message.hasPrefix("[heph]:"), let end = message.range(of: ": ") { message = message[end.upperBound...] }
+            stack.pop()
+            return .failure(FieldError(message: String(message)))
+        }
+        let matched = lua_toboolean(stack.state, -1) != 0
+        stack.pop()
+        return .success(matched)
+    }
+
+    /// Starts watching the engine, once, for the first hook. Engine calls started after
+    /// this wait until the watcher follows the stream, so a hook sees the transitions of
+    /// containers the script creates after registering it.
+    private func startWatcher() throws(BridgeError) {
+        guard watcher == nil, let source = configuration.engine as? any TransitionSource else { return }
+        let thread = self.thread
+        do {
+            let watcher = try source.makeWatcher(
+                pollInterval: defaultHealthCheckInterval,
+                onTransition: { transition in thread.post { [weak self] in self?.deliver(transition) } },
+                onNotice: { notice in thread.post { [weak self] in self?.tell(notice) } }
+            )
+            watcher.start()
+            self.watcher = watcher
+        } catch {
+            throw .raise("heph.on: cannot watch the engine: \(Self.describe(error))")
+        }
+    }
+
+    func stopWatcher() {
+        watcher?.stop()
+        watcher = nil
+        lastWatchFailure = nil
+    }
+
+    /// Calls every hook that matches `transition`, in the order they were registered.
+    private func deliver(_ transition: ContainerTransition) {
+        guard currentRun != nil, shutdown == nil, !hooks.isEmpty else { return }
+        let events: [HookEvent]
+        let status: String
+        var fields: [String: LuaValue] = [:]
+        switch transition.kind {
+        case .status(let new):
+            events = [HookEvent(status: new), .change]
+            status = new.rawValue
+        case .exited(let code, let oomKilled):
+            events = [.exit]
+            status = ContainerStatus.stopped.rawValue
+            fields["exit_code"] = .integer(code)
+            fields["oom_killed"] = .boolean(oomKilled)
+        case .removed:
+            events = [.removed, .change]
+            status = "removed"
+        }
+        fields["name"] = .string(transition.name)
+        fields["id"] = .string(transition.id)
+        fields["status"] = .string(status)
+        fields["previous"] = transition.previous.map { .string($0.rawValue) } ?? .nil
+        fields["at"] = .number(transition.at)
+        fields["expected"] = .boolean(isExpected(transition))
+        let description = "\(transition.name) (\(transition.previous?.rawValue ?? "new") → \(status))"
+        guard let state else { return }
+        for id in hooks.keys.sorted() {
+            // A hook called earlier in this loop may have removed this one.
+            guard let hook = hooks[id], events.contains(hook.event), targets(hook.target, transition.name, LuaStack(state)) else { continue }
+            call(hook.function, kind: .hook(id, event: "\"\(hook.event.rawValue)\" for \(description)"), argument: .record(fields))
+        }
+    }
+
+    private func targets(_ target: HookTarget, _ name: String, _ stack: LuaStack) -> Bool {
+        switch target {
+        case .all: true
+        case .name(let full): full == name
+        case .pattern(let pattern): (try? patternMatches(name, pattern, on: stack).get()) ?? false
+        }
+    }
+
+    /// Reports the watcher's troubles once each, until it recovers.
+    private func tell(_ notice: ContainerWatcher.Notice) {
+        guard watcher != nil else { return }
+        switch notice {
+        case .streamLost(let error):
+            report("lost the engine's event stream (\(error.message)); reconnecting, and polling every \(Int(defaultHealthCheckInterval.components.seconds)) s meanwhile")
+        case .streamRestored:
+            lastWatchFailure = nil
+            report("the engine's event stream is back")
+        case .pollFailed(let error):
+            guard lastWatchFailure != error.message else { return }
+            lastWatchFailure = error.message
+            report("cannot poll the engine: \(error.message)")
+        }
+    }
+
+    // MARK: Expected transitions
+
+    /// Records that the call behind `ticket` will stop or remove `reference` (nil: every
+    /// container), so the transitions it causes are delivered as expected.
+    func expect(_ reference: String?, ticket: Int) {
+        expectations[ticket] = Expectation(reference: reference, until: nil)
+    }
+
+    /// The call behind `ticket` answered: its expectation lapses after the grace period.
+    func closeExpectation(ticket: Int) {
+        expectations[ticket]?.until = .now + Expectation.grace
+    }
+
+    private func isExpected(_ transition: ContainerTransition) -> Bool {
+        switch transition.kind {
+        case .status(.stopped), .exited, .removed: break
+        default: return false
+        }
+        let now = ContinuousClock.now
+        expectations = expectations.filter { $0.value.until.map { $0 > now } ?? true }
+        return expectations.values.contains { $0.covers(transition) }
+    }
+}
+
+extension HookEvent {
+    /// The hook event of a status.
+    init(status: ContainerStatus) {
+        switch status {
+        case .created: self = .created
+        case .running: self = .running
+        case .stopped: self = .stopped
+        case .error: self = .error
+        case .healthy: self = .healthy
+        case .unhealthy: self = .unhealthy
+        }
+    }
+}

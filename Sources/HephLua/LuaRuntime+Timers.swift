@@ -1,0 +1,71 @@
+import CLua
+
+/// A timer a script started with `heph.every` or `heph.after`.
+struct LuaTimer {
+    /// Registry reference to the script's function.
+    var function: Int32
+    /// Sleeps and posts each firing to the Lua thread.
+    var task: Task<Void, Never>
+    var repeats: Bool
+    /// Whether a call is in progress (a repeating timer skips a firing meanwhile).
+    var busy = false
+}
+
+extension LuaRuntime {
+    /// `heph.every(seconds, fn)` / `heph.after(seconds, fn)`: calls `fn()` in a coroutine of
+    /// its own every `seconds` (fixed rate), or once after them. Returns a handle with `:stop()`.
+    func startTimer(_ stack: LuaStack, repeats: Bool) throws(BridgeError) -> Int32 {
+        let seconds = try stack.checkSeconds(1, allowZero: !repeats)
+        try stack.checkFunction(2)
+        lua_pushvalue(stack.state, 2)
+        let function = stack.makeReference()
+        let id = nextTimerID
+        nextTimerID += 1
+        let thread = self.thread
+        let task = Task {
+            let clock = ContinuousClock()
+            var deadline = clock.now + .seconds(seconds)
+            while !Task.isCancelled {
+                do { try await clock.sleep(until: deadline) } catch { return }
+                thread.post { [weak self] in self?.fire(id) }
+                guard repeats else { return }
+                deadline += .seconds(seconds)
+                if deadline < clock.now { deadline = clock.now }
+            }
+        }
+        timers[id] = LuaTimer(function: function, task: task, repeats: repeats)
+        try pushHandle(stack, kind: .timer, id: id)
+        return 1
+    }
+
+    /// `timer:stop()`: no call starts after this; twice is fine.
+    func stopTimer(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        stopTimer(id: try handleID(stack, kind: .timer, at: 1))
+        checkRunFinished()
+        return 0
+    }
+
+    func stopAllTimers() {
+        for id in Array(timers.keys) { stopTimer(id: id) }
+    }
+
+    private func stopTimer(id: Int) {
+        guard let timer = timers.removeValue(forKey: id), let state else { return }
+        timer.task.cancel()
+        LuaStack(state).releaseReference(timer.function)
+    }
+
+    private func fire(_ id: Int) {
+        guard shutdown == nil, var timer = timers[id], !timer.busy, let state else { return }
+        if timer.repeats {
+            timer.busy = true
+            timers[id] = timer
+            call(timer.function, kind: .timer(id))
+        } else {
+            // A one-shot timer is done once it fires; its coroutine keeps the function.
+            timers[id] = nil
+            call(timer.function, kind: .timer(id))
+            LuaStack(state).releaseReference(timer.function)
+        }
+    }
+}
