@@ -83,6 +83,7 @@ public final class ContainerWatcher: Sendable {
     /// reports what changed. Returns how many engine calls it made.
     @discardableResult
     public func reconcile(emit: Bool = true) async throws -> Int {
+        let began = ContinuousClock.now
         let startedAt = tracker.withLock { $0.sequence }
         let containers = try await orchestrator.listContainers()
         var calls = 1
@@ -101,6 +102,8 @@ public final class ContainerWatcher: Sendable {
         tracker.withLock { tracker in
             for transition in tracker.reconcile(observations, startedAt: startedAt, at: now, emit: emit) { onTransition(transition) }
         }
+        let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
+        orchestrator.logger.debug("reconciled \(containers.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
         return calls
     }
 
