@@ -84,7 +84,7 @@ public final class ContainerWatcher: Sendable {
     @discardableResult
     public func reconcile(emit: Bool = true) async throws -> Int {
         let began = ContinuousClock.now
-        let startedAt = tracker.withLock { $0.sequence }
+        let poll = tracker.withLock { $0.startPoll() }
         let containers = try await orchestrator.listContainers()
         var calls = 1
         var observations: [TransitionTracker.Observation] = []
@@ -100,7 +100,7 @@ public final class ContainerWatcher: Sendable {
         }
         let now = Date().timeIntervalSince1970
         tracker.withLock { tracker in
-            for transition in tracker.reconcile(observations, startedAt: startedAt, at: now, emit: emit) { onTransition(transition) }
+            for transition in tracker.reconcile(observations, poll: poll, at: now, emit: emit) { onTransition(transition) }
         }
         let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
         orchestrator.logger.debug("reconciled \(containers.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")

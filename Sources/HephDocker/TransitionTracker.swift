@@ -5,7 +5,9 @@
 /// poll reports the difference between what it saw and what the tracker knows. A poll's
 /// answer may be older than an event applied while it was in flight, so each container
 /// remembers the sequence number of the last event applied to it, and a poll leaves alone
-/// every container with an event newer than the poll's start.
+/// every container with an event newer than the poll's start. Polls can overlap too (the
+/// one after a reconnection, the periodic one): they are numbered as they start, and an
+/// answer older than one already applied is dropped.
 ///
 /// Not a transition: a change that happens and reverts while the stream is down is seen
 /// by the next poll as its net effect only.
@@ -30,9 +32,23 @@ struct TransitionTracker {
         var exit: (code: Int, oomKilled: Bool)?
     }
 
+    /// A poll in flight: its number, and the event sequence number when it began.
+    struct Poll {
+        var number: UInt64
+        var sequence: UInt64
+    }
+
     private(set) var known: [String: Known] = [:]
     /// Sequence number of the last event applied to any container.
     private(set) var sequence: UInt64 = 0
+    private var pollsStarted: UInt64 = 0
+    private var newestPollApplied: UInt64 = 0
+
+    /// Call as a poll's list begins; pass the answer to ``reconcile(_:poll:at:emit:)``.
+    mutating func startPoll() -> Poll {
+        pollsStarted += 1
+        return Poll(number: pollsStarted, sequence: sequence)
+    }
 
     /// Applies one event; returns the transitions it makes.
     mutating func apply(_ event: ContainerEvent) -> [ContainerTransition] {
@@ -86,10 +102,12 @@ struct TransitionTracker {
         return transitions
     }
 
-    /// Reconciles with what a poll saw (every managed container, as of a list that began
-    /// when the tracker's sequence number was `startedAt`). With `emit` false it only
+    /// Reconciles with what `poll` saw (every managed container). With `emit` false it only
     /// learns (the first look, before anyone listens).
-    mutating func reconcile(_ observations: [Observation], startedAt: UInt64, at time: Double, emit: Bool = true) -> [ContainerTransition] {
+    mutating func reconcile(_ observations: [Observation], poll: Poll, at time: Double, emit: Bool = true) -> [ContainerTransition] {
+        guard poll.number > newestPollApplied else { return [] }  // a newer poll answered first
+        newestPollApplied = poll.number
+        let startedAt = poll.sequence
         var transitions: [ContainerTransition] = []
         var seen = Set<String>()
         for observation in observations {

@@ -40,14 +40,14 @@ import Testing
 
     @Test func aRestartAfterAnExitForgetsTheOldHealth() {
         var tracker = TransitionTracker()
-        _ = tracker.reconcile([Self.observation("c1", .healthy)], startedAt: 0, at: 0, emit: false)
+        _ = tracker.reconcile([Self.observation("c1", .healthy)], poll: tracker.startPoll(), at: 0, emit: false)
         let transitions = [ContainerEvent.Action.die(exitCode: 1), .start, .unpause].flatMap { tracker.apply(Self.event($0)) }
         #expect(Self.describe(transitions) == ["c1 healthy→stopped", "c1 exit 1", "c1 stopped→running"])
     }
 
     @Test func aSecondDieIsNotASecondExit() {
         var tracker = TransitionTracker()
-        _ = tracker.reconcile([Self.observation("c1", .running)], startedAt: 0, at: 0, emit: false)
+        _ = tracker.reconcile([Self.observation("c1", .running)], poll: tracker.startPoll(), at: 0, emit: false)
         let transitions = tracker.apply(Self.event(.die(exitCode: 0))) + tracker.apply(Self.event(.die(exitCode: 0)))
         #expect(Self.describe(transitions) == ["c1 running→stopped", "c1 exit 0"])
     }
@@ -62,28 +62,28 @@ import Testing
 
     @Test func aPollFillsWhatTheStreamMissedExactlyOnce() {
         var tracker = TransitionTracker()
-        _ = tracker.reconcile([Self.observation("c1", .healthy), Self.observation("c2", .running)], startedAt: 0, at: 0, emit: false)
+        _ = tracker.reconcile([Self.observation("c1", .healthy), Self.observation("c2", .running)], poll: tracker.startPoll(), at: 0, emit: false)
         // The stream is down: c1 exits, c2 is removed, c3 appears. A poll sees it all.
         let polled = tracker.reconcile([Self.observation("c1", .stopped, exit: (3, false)), Self.observation("c3", .created)],
-                                       startedAt: tracker.sequence, at: 10)
+                                       poll: tracker.startPoll(), at: 10)
         #expect(Self.describe(polled) == ["c1 healthy→stopped", "c1 exit 3", "c3 nil→created", "c2 removed after running"])
         #expect(polled.allSatisfy { $0.source == .poll && $0.at == 10 })
         // The next poll, and events repeating what the poll already told, add nothing.
-        #expect(tracker.reconcile([Self.observation("c1", .stopped), Self.observation("c3", .created)], startedAt: tracker.sequence, at: 11).isEmpty)
+        #expect(tracker.reconcile([Self.observation("c1", .stopped), Self.observation("c3", .created)], poll: tracker.startPoll(), at: 11).isEmpty)
         #expect(tracker.apply(Self.event(.die(exitCode: 3), "c1")).isEmpty)
         #expect(tracker.apply(Self.event(.create, "c3")).isEmpty)
     }
 
     @Test func aPollOlderThanAnEventLeavesThatContainerAlone() {
         var tracker = TransitionTracker()
-        _ = tracker.reconcile([Self.observation("c1", .running), Self.observation("c2", .running)], startedAt: 0, at: 0, emit: false)
-        let pollStart = tracker.sequence
+        _ = tracker.reconcile([Self.observation("c1", .running), Self.observation("c2", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        let poll = tracker.startPoll()
         // While the poll is in flight, c1 turns healthy and a new c9 is created and started.
         let live = tracker.apply(Self.event(.health(healthy: true), "c1")) + tracker.apply(Self.event(.create, "c9"))
         #expect(Self.describe(live) == ["c1 running→healthy", "c9 nil→created"])
         // The poll's answer predates both: c1 still "running", c9 absent. Neither changes;
         // c2, untouched by events, is reconciled.
-        let polled = tracker.reconcile([Self.observation("c1", .running), Self.observation("c2", .unhealthy)], startedAt: pollStart, at: 5)
+        let polled = tracker.reconcile([Self.observation("c1", .running), Self.observation("c2", .unhealthy)], poll: poll, at: 5)
         #expect(Self.describe(polled) == ["c2 running→unhealthy"])
         #expect(tracker.known["c1"]?.status == .healthy)
         #expect(tracker.known["c9"]?.status == .created)
@@ -91,7 +91,17 @@ import Testing
 
     @Test func theFirstLookOnlyLearns() {
         var tracker = TransitionTracker()
-        #expect(tracker.reconcile([Self.observation("c1", .healthy)], startedAt: 0, at: 0, emit: false).isEmpty)
+        #expect(tracker.reconcile([Self.observation("c1", .healthy)], poll: tracker.startPoll(), at: 0, emit: false).isEmpty)
         #expect(Self.describe(tracker.apply(Self.event(.health(healthy: false)))) == ["c1 healthy→unhealthy"])
+    }
+
+    @Test func anOlderPollAnsweringLastIsDropped() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        let older = tracker.startPoll()   // lists before the change…
+        let newer = tracker.startPoll()   // …this one after it, and answers first
+        #expect(Self.describe(tracker.reconcile([Self.observation("c1", .unhealthy)], poll: newer, at: 2)) == ["c1 running→unhealthy"])
+        #expect(tracker.reconcile([Self.observation("c1", .running)], poll: older, at: 3).isEmpty)
+        #expect(tracker.known["c1"]?.status == .unhealthy)
     }
 }
