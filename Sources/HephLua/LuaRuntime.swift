@@ -61,7 +61,8 @@ public final class LuaRuntime: @unchecked Sendable {
     var state: OpaquePointer?
     /// The C-side data beside the state (watchdog deadline, interrupt flag, call count).
     let info: UnsafeMutablePointer<heph_state_info>
-    /// Registry references the runtime keeps: the module, the managed set, the poller metatable.
+    /// Registry references the runtime keeps: the module, the managed set, the handle
+    /// metatables, the pattern matcher, the exit signal.
     var module = ModuleReferences()
     /// Why setting the state up failed, if it did (a bug in the prelude).
     var setupFailure: String?
@@ -108,8 +109,10 @@ public final class LuaRuntime: @unchecked Sendable {
         thread.post { self.setUp() }
     }
 
-    /// Runs `script` until it ends: its main chunk returned and no poller (or callback in
-    /// progress) keeps it going, or it failed. One script at a time.
+    /// Runs `script` until it ends: its main chunk returned and nothing keeps it going (no
+    /// hook, timer or poller, no callback in progress), or it called `heph.exit`, or
+    /// ``requestShutdown(exitCode:)`` was called, or it failed. The `on_shutdown` handlers
+    /// run before it ends, in every case. One script at a time.
     public func run(_ script: LuaScript) async -> LuaRunOutcome {
         await withCheckedContinuation { continuation in
             let posted = thread.post { self.begin(script, completion: continuation) }
@@ -129,11 +132,12 @@ public final class LuaRuntime: @unchecked Sendable {
         await thread.perform { self.state.map { lua_gettop($0) } ?? 0 } ?? 0
     }
 
-    /// Stops the pollers, closes the state and ends the thread. Closing twice is fine; a
-    /// run asked for afterwards fails at once.
+    /// Ends a run in progress at once (it fails, without its `on_shutdown` handlers), lets
+    /// go of everything it registered, closes the state and ends the thread. Closing twice
+    /// is fine; a run asked for afterwards fails at once.
     public func close() async {
         await thread.perform {
-            self.stopAllPollers()
+            self.completeRun(.failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
             if let state = self.state { lua_close(state) }
             self.state = nil
         }

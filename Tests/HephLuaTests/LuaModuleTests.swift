@@ -184,6 +184,14 @@ import Testing
         #expect(await runtime.checkedBridgeCalls() == 0)
     }
 
+    @Test func closingMidRunEndsTheRunInsteadOfLeavingItHanging() async {
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(engine: LazyDockerOrchestrator(environment: [:]), output: { _ in }))
+        let run = Task { await runtime.run(LuaScript(.code("heph.every(0.05, function() end)", name: "forever"))) }
+        try? await Task.sleep(for: .milliseconds(200))
+        await runtime.close()
+        #expect(await run.value == .failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
+    }
+
     @Test func anUnreachableEngineIsAnErrorNamingTheFunction() async {
         let result = await LuaHarness.run("""
             print(pcall(heph.ping))
