@@ -43,6 +43,10 @@ struct TransitionTracker {
     private(set) var sequence: UInt64 = 0
     private var pollsStarted: UInt64 = 0
     private var newestPollApplied: UInt64 = 0
+    /// Containers a `destroy` event removed, with its sequence number: a poll that began
+    /// before the removal still lists them, and must not bring them back as new. (The engine
+    /// never reuses an id.) Forgotten once a poll that began after the removal answers.
+    private var removedAt: [String: UInt64] = [:]
 
     /// Call as a poll's list begins; pass the answer to ``reconcile(_:poll:at:emit:)``.
     mutating func startPoll() -> Poll {
@@ -58,6 +62,7 @@ struct TransitionTracker {
         // no previous status.
         var isNew = known[event.id] == nil
         if event.action == .destroy {
+            removedAt[event.id] = sequence
             guard let entry = known.removeValue(forKey: event.id) else { return [] }
             return [transition(.removed, event, previous: entry.status)]
         }
@@ -110,7 +115,7 @@ struct TransitionTracker {
         let startedAt = poll.sequence
         var transitions: [ContainerTransition] = []
         var seen = Set<String>()
-        for observation in observations {
+        for observation in observations where removedAt[observation.id] == nil {
             seen.insert(observation.id)
             let previous = known[observation.id]
             if let previous, previous.sequence > startedAt { continue }  // an event is newer
@@ -133,6 +138,7 @@ struct TransitionTracker {
             transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll))
             known[id] = nil
         }
+        removedAt = removedAt.filter { $0.value > startedAt }
         return emit ? transitions : []
     }
 

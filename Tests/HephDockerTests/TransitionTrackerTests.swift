@@ -104,4 +104,16 @@ import Testing
         #expect(tracker.reconcile([Self.observation("c1", .running)], poll: older, at: 3).isEmpty)
         #expect(tracker.known["c1"]?.status == .unhealthy)
     }
+
+    @Test func aPollThatBeganBeforeARemovalDoesNotBringTheContainerBack() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .stopped)], poll: tracker.startPoll(), at: 0, emit: false)
+        let poll = tracker.startPoll()   // lists while c1 still exists…
+        #expect(Self.describe(tracker.apply(Self.event(.destroy))) == ["c1 removed after stopped"])
+        // …and answers after the destroy: c1 is not new, it is gone.
+        #expect(tracker.reconcile([Self.observation("c1", .stopped)], poll: poll, at: 2).isEmpty)
+        #expect(tracker.known.isEmpty)
+        // A poll that began after the removal forgets it; ids are never reused.
+        #expect(tracker.reconcile([], poll: tracker.startPoll(), at: 3).isEmpty)
+    }
 }
