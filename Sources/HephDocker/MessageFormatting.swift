@@ -26,8 +26,9 @@ public func quoted(_ value: some StringProtocol) -> String {
     return result + "\""
 }
 
-/// A number as a person writes it: `0`, `0.5`, `1e+300`, `nan`.
-func formatted(_ number: Double) -> String {
+/// A number as a person writes it: `0`, `0.5`, `1e+300`, `nan`. Public so that every
+/// layer writes numbers in messages alike.
+public func formatted(_ number: Double) -> String {
     if number.isFinite, number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
     return "\(number)"
 }

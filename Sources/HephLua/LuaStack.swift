@@ -1,5 +1,6 @@
 import CHephLua
 import CLua
+import HephDocker
 
 /// Swift's view of a Lua stack: only calls that cannot raise a Lua error.
 ///
@@ -80,9 +81,7 @@ struct LuaStack {
     /// A number as text the way a person writes it: `8080`, `0.5`, `1e+300`, `nan`.
     func numberText(at index: Int32) -> String? {
         if lua_isinteger(state, index) != 0 { return String(lua_tointegerx(state, index, nil)) }
-        guard let value = number(at: index) else { return nil }
-        if value.isFinite, value == value.rounded(), abs(value) < 9.0e15 { return String(Int64(value)) }
-        return "\(value)"
+        return number(at: index).map(formatted)
     }
 
     // MARK: Raw table access

@@ -58,8 +58,8 @@ struct LuaTableReader {
     /// A whole-number field; nil when absent.
     func integer(_ key: String) throws(FieldError) -> Int? {
         guard let value = try number(key) else { return nil }
-        guard value == value.rounded() else { throw FieldError(message: "\(field(key)): expected a whole number, got \(formattedNumber(value))") }
-        guard abs(value) <= Double(Int32.max) else { throw FieldError(message: "\(field(key)): \(formattedNumber(value)) is too large") }
+        guard value == value.rounded() else { throw FieldError(message: "\(field(key)): expected a whole number, got \(formatted(value))") }
+        guard abs(value) <= Double(Int32.max) else { throw FieldError(message: "\(field(key)): \(formatted(value)) is too large") }
         return Int(value)
     }
 
@@ -172,10 +172,6 @@ struct LuaTableReader {
         if let text = stack.string(at: index) { return "the key \(quoted(text))" }
         if let text = stack.numberText(at: index) { return "the number key \(text)" }
         return "a \(stack.typeName(at: index)) key"
-    }
-
-    private func formattedNumber(_ value: Double) -> String {
-        value.isFinite && value == value.rounded() && abs(value) < 9e15 ? String(Int64(value)) : "\(value)"
     }
 
     /// The known name `key` most likely misspells: same letters ignoring case and `_`, or

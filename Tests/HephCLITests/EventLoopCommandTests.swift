@@ -12,7 +12,7 @@ import Testing
 
         init(_ arguments: [String]) throws {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for name in ["out", "err"] { FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil) }
+            for name in ["out", "err"] { _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil) }
             process.executableURL = URL(fileURLWithPath: HephBinary.path)
             process.arguments = ["run"] + arguments
             process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("out"))

@@ -23,7 +23,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for file in ["ca.pem", "cert.pem", "key.pem"] {
-            FileManager.default.createFile(atPath: directory.appendingPathComponent(file).path, contents: Data())
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(file).path, contents: Data())
         }
         let endpoint = try EngineEndpoint(environment: ["DOCKER_HOST": "tcp://engine.example", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": directory.path])
         #expect(endpoint.description == "tcp://engine.example:2376")

@@ -46,10 +46,10 @@ private struct OutputFiles {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("out").path, contents: nil)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("err").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("out").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("err").path, contents: nil)
         let inputPath = directory.appendingPathComponent("in").path
-        FileManager.default.createFile(atPath: inputPath, contents: Data((input ?? "").utf8))
+        _ = FileManager.default.createFile(atPath: inputPath, contents: Data((input ?? "").utf8))
         process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
         process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("out"))
         process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("err"))

@@ -16,6 +16,7 @@ public enum Docker {
     }
 
     /// Runs `docker args…` and returns its trimmed stdout; fails on a non-zero exit.
+    @discardableResult
     public static func output(_ arguments: String...) async throws -> String {
         let result = try await Command.run(executable(), arguments)
         guard result.status == 0 else {

@@ -17,6 +17,7 @@ public enum Fixtures {
     }
 
     /// An orchestrator for this process's `DOCKER_HOST`, closed when `body` ends.
+    @discardableResult
     public static func withOrchestrator<T: Sendable>(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         _ body: (DockerOrchestrator) async throws -> T
