@@ -65,15 +65,17 @@ extension Client {
     }
 
     /// Sends a request to the versioned API and returns as soon as the answer's head arrives,
-    /// leaving the body to stream (pull progress, and later the event stream).
+    /// leaving the body to stream (pull progress, the event stream, an exec's output).
     func streamingRequest(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String)] = [],
+        json body: (some Encodable & Sendable)? = Optional<EngineEmptyObject>.none,
         timeout: Duration = .seconds(60)
     ) async throws -> HTTPClientResponse {
         let version = try await apiVersion()
-        return try await send(method, path: "/v\(version)\(path)", query: query, body: nil, timeout: timeout)
+        let encoded = try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) }
+        return try await send(method, path: "/v\(version)\(path)", query: query, body: encoded, timeout: timeout)
     }
 
     /// Sends a request to `path` as given (unversioned for `/_ping`) and collects the answer.

@@ -18,3 +18,7 @@ public let managedLabel = "io.heph.managed"
 
 /// Label keys under this prefix belong to heph; a config may not set them.
 public let reservedLabelPrefix = "io.heph."
+
+/// The label holding a fingerprint of the config a container was created from, so that
+/// `heph.up` can tell an unchanged service from a changed one.
+public let configHashLabel = "io.heph.config-hash"

@@ -69,7 +69,7 @@ extension ContainerConfig {
             ),
             NetworkingConfig: EngineNetworkingConfig(EndpointsConfig: [network: EngineEndpointSettings(Aliases: [ContainerName.short(fullName)])])
         )
-        return ContainerCreation(fullName: fullName, network: network, image: image, body: body)
+        return ContainerCreation(fullName: fullName, network: network, image: image, body: body.fingerprinted())
     }
 
     private func validatedImage() throws -> ImageReference {

@@ -49,7 +49,8 @@ extension ContainerInfo {
                 finishedAt: state.FinishedAt.flatMap(EngineTimestamp.unixSeconds),
                 labels: inspect.Config.Labels ?? [:],
                 hostname: inspect.Config.Hostname,
-                health: health
+                health: health,
+                engineState: state.Status
             )
         )
     }

@@ -51,9 +51,11 @@ public struct ContainerDetails: Sendable, Hashable {
     public var hostname: String
     /// The healthcheck's state; nil without a healthcheck.
     public var health: HealthDetails?
+    /// The engine's own state: `created`, `running`, `paused`, `restarting`, `exited`, …
+    public var engineState: String
 
     /// Makes a details value.
-    public init(exitCode: Int, oomKilled: Bool, restartCount: Int, startedAt: Double?, finishedAt: Double?, labels: [String: String], hostname: String, health: HealthDetails?) {
+    public init(exitCode: Int, oomKilled: Bool, restartCount: Int, startedAt: Double?, finishedAt: Double?, labels: [String: String], hostname: String, health: HealthDetails?, engineState: String = "") {
         self.exitCode = exitCode
         self.oomKilled = oomKilled
         self.restartCount = restartCount
@@ -62,6 +64,7 @@ public struct ContainerDetails: Sendable, Hashable {
         self.labels = labels
         self.hostname = hostname
         self.health = health
+        self.engineState = engineState
     }
 }
 

@@ -137,7 +137,7 @@ public final class ContainerWatcher: Sendable {
                         self.onNotice(.streamRestored)
                     }
                     // Whatever happened before the stream (re)connected is caught here.
-                    try? await self.reconcile()
+                    _ = try? await self.reconcile()
                     self.settle()
                 }) { event in
                     tracker.withLock { tracker in

@@ -21,6 +21,8 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
         case imagePull
         /// The engine answered with any other failure.
         case engine
+        /// Containers did not become ready in the time given (`heph.up`).
+        case notReady
     }
 
     /// What kind of failure this is.

@@ -56,6 +56,7 @@ struct EngineContainerInspect: Decodable, Sendable {
         var Image: String
         var Hostname: String
         var Labels: [String: String]?
+        var Tty: Bool?
     }
 
     struct HostConfigFields: Decodable, Sendable {

@@ -66,4 +66,10 @@ public final class LazyDockerOrchestrator: Orchestrator, DockerAPI {
     public func removeNetwork() async throws { try await connected().removeNetwork() }
     public func healthCheck(_ containerID: String) async throws -> ContainerStatus { try await connected().healthCheck(containerID) }
     @discardableResult public func teardownAll() async throws -> TeardownReport { try await connected().teardownAll() }
+    public func restartContainer(_ containerID: String, timeout: Duration) async throws { try await connected().restartContainer(containerID, timeout: timeout) }
+    public func killContainer(_ containerID: String, signal: String) async throws { try await connected().killContainer(containerID, signal: signal) }
+    public func pauseContainer(_ containerID: String) async throws { try await connected().pauseContainer(containerID) }
+    public func unpauseContainer(_ containerID: String) async throws { try await connected().unpauseContainer(containerID) }
+    public func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput { try await connected().logs(containerID, tail: tail) }
+    public func exec(_ containerID: String, command: [String]) async throws -> ExecResult { try await connected().exec(containerID, command: command) }
 }

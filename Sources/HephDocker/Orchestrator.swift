@@ -33,12 +33,35 @@ public protocol Orchestrator: Sendable {
     /// Stops and removes every managed container, then the managed network.
     @discardableResult
     func teardownAll() async throws -> TeardownReport
+
+    // Beyond the spec's interface: what `heph.restart_container`, `heph.logs`, `heph.exec`
+    // and the recovery plugins need.
+
+    /// Restarts a container under the same id: a graceful stop within `timeout` (then a
+    /// kill), then a start. A stopped container is just started.
+    func restartContainer(_ containerID: String, timeout: Duration) async throws
+    /// Sends `signal` (a name such as `SIGKILL`, or a number) to the container's main process.
+    func killContainer(_ containerID: String, signal: String) async throws
+    /// Freezes every process of a running container.
+    func pauseContainer(_ containerID: String) async throws
+    /// Thaws a paused container.
+    func unpauseContainer(_ containerID: String) async throws
+    /// What the container wrote, its standard output and error apart; only the last `tail`
+    /// lines when given.
+    func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput
+    /// Runs `command` (exec form) in the running container and waits for it to end.
+    func exec(_ containerID: String, command: [String]) async throws -> ExecResult
 }
 
 extension Orchestrator {
     /// Stops with the default ``stopTimeout``.
     public func stopContainer(_ containerID: String) async throws {
         try await stopContainer(containerID, timeout: stopTimeout)
+    }
+
+    /// Restarts with the default ``stopTimeout``.
+    public func restartContainer(_ containerID: String) async throws {
+        try await restartContainer(containerID, timeout: stopTimeout)
     }
 }
 

@@ -84,7 +84,8 @@ import Testing
             EnginePortBinding(HostIp: nil, HostPort: "8080"), EnginePortBinding(HostIp: "127.0.0.1", HostPort: "8081"),
         ])
         #expect(creation.body.ExposedPorts.keys.sorted() == ["80/tcp"])
-        #expect(creation.body.Labels == ["io.heph.managed": "true"])
+        #expect(creation.body.Labels.keys.sorted() == ["io.heph.config-hash", "io.heph.managed"])
+        #expect(creation.body.Labels["io.heph.managed"] == "true")
         #expect(creation.body.NetworkingConfig.EndpointsConfig["heph-network"]?.Aliases == ["web"])
         let mounts = creation.body.HostConfig.Mounts
         #expect(mounts.map(\.Type) == ["bind", "volume"])

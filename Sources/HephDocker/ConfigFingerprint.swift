@@ -1,0 +1,37 @@
+import Foundation
+
+extension EngineContainerCreate {
+    /// This body with ``configHashLabel`` set to a fingerprint of everything else in it.
+    ///
+    /// The fingerprint is FNV-1a (64 bits) over the body's JSON with sorted keys: stable
+    /// across processes and runs (unlike `Hashable`), and enough to tell configs apart; it
+    /// is not a security boundary.
+    func fingerprinted() -> EngineContainerCreate {
+        var body = self
+        body.Labels[configHashLabel] = nil
+        body.Labels[configHashLabel] = body.fingerprint
+        return body
+    }
+
+    /// The fingerprint of this body as it stands, as 16 hex digits.
+    var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+extension ContainerConfig {
+    /// The fingerprint a container created from this config carries in ``configHashLabel``.
+    /// Validates the config first.
+    public func fingerprint() throws -> String {
+        try engineCreation().body.Labels[configHashLabel] ?? ""
+    }
+}

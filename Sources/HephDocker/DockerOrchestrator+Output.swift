@@ -1,0 +1,66 @@
+import Foundation
+import NIOCore
+
+extension DockerOrchestrator {
+    public func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput {
+        let container = try await managedContainer(containerID)
+        let response = try await client.request(.GET, "/containers/\(container.Id)/logs", query: [
+            ("stdout", "1"), ("stderr", "1"), ("tail", tail.map(String.init) ?? "all"),
+        ])
+        guard response.succeeded else { throw response.failure("cannot read the logs of \(container.name)") }
+        if container.Config.Tty == true {
+            // With a TTY the engine sends the terminal's bytes as they are, both streams as one.
+            return ContainerOutput(stdout: Array(response.body.readableBytesView))
+        }
+        var streams = StreamDemultiplexer()
+        streams.append(response.body)
+        return streams.finish()
+    }
+
+    public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
+        let container = try await managedContainer(containerID)
+        guard container.State.Status == "running" else {
+            throw DockerError(.conflict, "cannot exec in \(container.name): it is \(container.State.Status), not running")
+        }
+        let created = try await client.request(.POST, "/containers/\(container.Id)/exec", json: EngineExecCreate(Cmd: command))
+        guard created.succeeded else { throw created.failure("cannot exec in \(container.name)") }
+        let execID = try created.decode(EngineCreated.self).Id
+        // Without an `Upgrade` header the engine answers 200 and streams the frames until the
+        // command ends, then closes the connection: a body delimited by the close.
+        let started = try await client.streamingRequest(.POST, "/exec/\(execID)/start", json: EngineExecStart(), timeout: .seconds(60))
+        guard started.status == .ok else {
+            let body = try await started.body.collect(upTo: 1024 * 1024)
+            throw EngineResponse(status: started.status, headers: started.headers, body: body).failure("cannot exec in \(container.name)")
+        }
+        var streams = StreamDemultiplexer()
+        do {
+            for try await chunk in started.body { streams.append(chunk) }
+        } catch {
+            throw client.transportFailure(error, timeout: .seconds(60))
+        }
+        let output = streams.finish()
+        let inspected = try await client.request(.GET, "/exec/\(execID)/json")
+        guard inspected.succeeded else { throw inspected.failure("cannot read the exit code of an exec in \(container.name)") }
+        let state = try inspected.decode(EngineExecInspect.self)
+        return ExecResult(exitCode: state.ExitCode ?? -1, output: output)
+    }
+}
+
+/// `POST /containers/{id}/exec` body.
+struct EngineExecCreate: Encodable, Sendable {
+    var AttachStdout = true
+    var AttachStderr = true
+    var Cmd: [String]
+}
+
+/// `POST /exec/{id}/start` body.
+struct EngineExecStart: Encodable, Sendable {
+    var Detach = false
+    var Tty = false
+}
+
+/// `GET /exec/{id}/json`, the part heph reads.
+struct EngineExecInspect: Decodable, Sendable {
+    var Running: Bool
+    var ExitCode: Int?
+}
