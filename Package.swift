@@ -46,6 +46,13 @@ let package = Package(
             dependencies: [
                 "CLua", "CHephLua", "HephDocker",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            // The built-in plugins, compiled into the binary as bytes.
+            resources: [
+                .embedInCode("Plugins/restart.lua"),
+                .embedInCode("Plugins/cascade.lua"),
+                .embedInCode("Plugins/notify.lua"),
+                .embedInCode("Plugins/chaos.lua"),
             ]
         ),
         // The executable: argument parsing and the commands, nothing else.

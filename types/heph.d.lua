@@ -72,7 +72,8 @@
 ---@field status heph.ContainerStatus|"removed" the new status; "stopped" for an exit, "removed" for a removal
 ---@field previous? heph.ContainerStatus nil for a container new to heph
 ---@field at number the engine's time of the event, Unix seconds
----@field expected boolean true when this heph process asked for it (a stop, removal or teardown)
+---@field expected boolean true when this heph process asked for it (a stop, restart, removal, teardown, or heph.up's replacement)
+---@field by? string the call of this process behind it ("stop_container", "up", …); nil when not expected
 ---@field exit_code? integer "exit" only
 ---@field oom_killed? boolean "exit" only
 
@@ -98,6 +99,15 @@ local Poller = {}
 
 ---Stops polling. Stopping twice is not an error.
 function Poller:stop() end
+
+---A service of a topology: a container config (its name is its key) plus dependencies.
+---@class heph.Service: heph.ContainerConfig
+---@field depends_on? string[] services that must be ready before this one starts
+
+---What heph.up takes.
+---@class heph.Topology
+---@field services table<string, heph.Service>
+---@field timeout? number seconds for every service to be ready (default 120)
 
 ---Settings a script may change.
 ---@class heph.Config
@@ -210,5 +220,68 @@ function heph.sleep(seconds) end
 ---Unix time in seconds, fractional.
 ---@return number
 function heph.now() end
+
+---Brings a topology up: the network, then every service once its dependencies are ready,
+---independent ones in parallel; waits until each is ready. Idempotent.
+---@param topology heph.Topology
+---@return table<string, heph.ContainerInfo> by service name
+function heph.up(topology) end
+
+---The same as heph.teardown_all().
+function heph.down() end
+
+---The full names of the services depending on `c` (directly or not), in start order,
+---from the topologies heph.up brought up in this run.
+---@param c string
+---@return string[]
+function heph.dependents(c) end
+
+---Stops (gracefully) and starts the container under the same id.
+---@param c string
+---@param timeout_s? number seconds before the stop kills (default heph.STOP_TIMEOUT)
+function heph.restart_container(c, timeout_s) end
+
+---What the container wrote, each stream apart.
+---@param c string
+---@param options? { tail?: integer }
+---@return string stdout
+---@return string stderr
+function heph.logs(c, options) end
+
+---Runs a command in the running container and waits for it.
+---@param c string
+---@param cmd string|string[] a string runs through sh -c
+---@return integer exit_code
+---@return string stdout
+---@return string stderr
+function heph.exec(c, cmd) end
+
+---Sends a signal to the container's process (not expected: hooks see a crash).
+---@param c string
+---@param signal? string|integer default "SIGKILL"
+function heph.kill_container(c, signal) end
+
+---Freezes every process of a running container.
+---@param c string
+function heph.pause_container(c) end
+
+---Thaws a paused container.
+---@param c string
+function heph.unpause_container(c) end
+
+---Runs a command on heph's host without holding back the loop.
+---@param cmd string|string[] a string runs through /bin/sh -c
+---@param env? table<string, string> added to heph's environment
+---@return integer exit_code
+---@return string stdout
+---@return string stderr
+function heph.shell(cmd, env) end
+
+---Loads a plugin (next to the script, $HEPH_PATH, ~/.config/heph/plugins, built in:
+---restart, cascade, notify, chaos) and returns what its setup(heph, opts) returns.
+---@param name string
+---@param opts? table
+---@return any
+function heph.use(name, opts) end
 
 return heph

@@ -12,8 +12,8 @@ extension ContainerConfig {
     /// Reads a ContainerConfig table. Only types are checked here (a table where a string
     /// belongs, an unknown field); what the values mean is checked by ``validate()``, so
     /// Swift and Lua callers get the same messages.
-    init(lua reader: LuaTableReader) throws(FieldError) {
-        try reader.rejectUnknownFields(known: Self.luaFields)
+    init(lua reader: LuaTableReader, alsoKnown extraFields: [String] = []) throws(FieldError) {
+        try reader.rejectUnknownFields(known: Self.luaFields + extraFields)
         self.init(image: try reader.string("image") ?? "", name: try reader.string("name") ?? "")
         env = try reader.stringMap("env", hint: "of NAME = value")
         ports = try reader.stringMap("ports", integerKeys: true, hint: #"of HOST = CONTAINER, such as { ["8080"] = "80" }"#)

@@ -3,10 +3,11 @@ enum HephFunction: Int32, CaseIterable {
     // Waiting calls: the module exposes a Lua wrapper around their start function.
     case ping = 1, createNetwork, removeNetwork, createContainer, startContainer, stopContainer
     case removeContainer, listContainers, inspectContainer, healthCheck, teardownAll, sleep, waitHealthy
+    case up, down, restartContainer, logs, exec, killContainer, pauseContainer, unpauseContainer, shell
     // Direct calls: scripts call the C closure itself.
-    case startHealthPolling = 100, now, on, every, after, onShutdown
+    case startHealthPolling = 100, now, on, every, after, onShutdown, dependents
     // Primitives for the prelude.
-    case wait = 200, write, pollerStop, hookOff, timerStop, requestExit
+    case wait = 200, write, pollerStop, hookOff, timerStop, requestExit, findPlugin
 
     /// How the closure is exposed.
     enum Kind {
@@ -42,6 +43,17 @@ enum HephFunction: Int32, CaseIterable {
         case .teardownAll: "teardown_all"
         case .sleep: "sleep"
         case .waitHealthy: "wait_healthy"
+        case .up: "up"
+        case .down: "down"
+        case .restartContainer: "restart_container"
+        case .logs: "logs"
+        case .exec: "exec"
+        case .killContainer: "kill_container"
+        case .pauseContainer: "pause_container"
+        case .unpauseContainer: "unpause_container"
+        case .shell: "shell"
+        case .dependents: "dependents"
+        case .findPlugin: "find_plugin"
         case .startHealthPolling: "start_health_polling"
         case .now: "now"
         case .on: "on"

@@ -3,7 +3,22 @@ import HephDocker
 
 /// What a waiting call does once its arguments are checked: runs on a task, away from the
 /// Lua thread, and returns the values the call returns to the script.
-typealias Operation = @Sendable (any Orchestrator & DockerAPI) async throws -> [LuaValue]
+typealias Operation = @Sendable (OperationContext) async throws -> [LuaValue]
+
+/// What an operation may use besides its arguments.
+struct OperationContext: Sendable {
+    /// The orchestrator.
+    let engine: any Orchestrator & DockerAPI
+    /// Marks the coming stop or removal of a container (by name) as expected, before the
+    /// operation asks for it.
+    let expect: @Sendable (String) -> Void
+    /// Takes back what the call expected when it finds it will stop nothing after all.
+    let withdraw: @Sendable () -> Void
+    /// Where progress lines go (a terminal), when they are shown at all.
+    let progress: (@Sendable (String) -> Void)?
+    /// Keeps a topology `heph.up` brings up, for `heph.dependents`.
+    let remember: @Sendable (Topology) -> Void
+}
 
 extension HephFunction {
     /// Checks the arguments of a waiting call (raising `bad argument` errors through the
@@ -11,50 +26,50 @@ extension HephFunction {
     func operation(_ stack: LuaStack) throws(BridgeError) -> Operation {
         switch self {
         case .ping:
-            return { engine in
-                try await engine.ping()
+            return { context in
+                try await context.engine.ping()
                 return [.boolean(true)]
             }
         case .createNetwork:
-            return { engine in [.string(try await engine.createNetwork())] }
+            return { context in [.string(try await context.engine.createNetwork())] }
         case .removeNetwork:
-            return { engine in
-                try await engine.removeNetwork()
+            return { context in
+                try await context.engine.removeNetwork()
                 return []
             }
         case .createContainer:
             let config = try Self.containerConfig(stack, arg: 1)
-            return { engine in [.string(try await engine.createContainer(config))] }
+            return { context in [.string(try await context.engine.createContainer(config))] }
         case .startContainer:
             let container = try stack.checkContainer(1)
-            return { engine in
-                try await engine.startContainer(container)
+            return { context in
+                try await context.engine.startContainer(container)
                 return []
             }
         case .stopContainer:
             let container = try stack.checkContainer(1)
             let timeout = heph_isnoneornil(stack.state, 2) != 0 ? HephDocker.stopTimeout : .seconds(try stack.checkSeconds(2, allowZero: true))
-            return { engine in
-                try await engine.stopContainer(container, timeout: timeout)
+            return { context in
+                try await context.engine.stopContainer(container, timeout: timeout)
                 return []
             }
         case .removeContainer:
             let container = try stack.checkContainer(1)
-            return { engine in
-                try await engine.removeContainer(container)
+            return { context in
+                try await context.engine.removeContainer(container)
                 return []
             }
         case .listContainers:
-            return { engine in [.array(try await engine.listContainers().map(\.luaValue))] }
+            return { context in [.array(try await context.engine.listContainers().map(\.luaValue))] }
         case .inspectContainer:
             let container = try stack.checkContainer(1)
-            return { engine in [try await engine.inspectContainer(container).luaValue] }
+            return { context in [try await context.engine.inspectContainer(container).luaValue] }
         case .healthCheck:
             let container = try stack.checkContainer(1)
-            return { engine in [.string(try await engine.healthCheck(container).rawValue)] }
+            return { context in [.string(try await context.engine.healthCheck(container).rawValue)] }
         case .teardownAll:
-            return { engine in
-                try await engine.teardownAll()
+            return { context in
+                try await context.engine.teardownAll()
                 return []
             }
         case .sleep:
@@ -66,8 +81,10 @@ extension HephFunction {
         case .waitHealthy:
             let container = try stack.checkContainer(1)
             let timeout = heph_isnoneornil(stack.state, 2) != 0 ? Self.defaultWaitHealthyTimeout : try stack.checkSeconds(2, allowZero: true)
-            return { engine in try await Self.waitHealthy(engine, container, timeout: timeout) }
-        case .startHealthPolling, .now, .on, .every, .after, .onShutdown, .wait, .write, .pollerStop, .hookOff, .timerStop, .requestExit:
+            return { context in try await Self.waitHealthy(context.engine, container, timeout: timeout) }
+        case .up, .down, .restartContainer, .logs, .exec, .killContainer, .pauseContainer, .unpauseContainer, .shell:
+            return try recoveryOperation(stack)
+        case .startHealthPolling, .now, .on, .every, .after, .onShutdown, .dependents, .wait, .write, .pollerStop, .hookOff, .timerStop, .requestExit, .findPlugin:
             throw .raise("heph internal error: \(qualifiedName) is not a waiting call")
         }
     }
@@ -96,7 +113,7 @@ extension HephFunction {
 
     /// Argument `arg` as a ContainerConfig, checked completely: types here, meaning by
     /// HephDocker's own validation, so both layers word errors alike.
-    private static func containerConfig(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> ContainerConfig {
+    static func containerConfig(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> ContainerConfig {
         try stack.checkTable(arg)
         do {
             let config = try ContainerConfig(lua: LuaTableReader(stack: stack, table: stack.absolute(arg), path: "config"))

@@ -36,6 +36,10 @@ extension LuaRuntime {
                 return try registerShutdownHandler(stack)
             case .requestExit:
                 return try requestExit(stack)
+            case .dependents:
+                return try pushDependents(stack)
+            case .findPlugin:
+                return try findPlugin(stack)
             default:
                 throw .raise("heph internal error: \(function.qualifiedName) has no implementation")
             }
@@ -50,20 +54,26 @@ extension LuaRuntime {
         nextTicketID += 1
         tickets[ticket.id] = ticket
         switch function {
-        case .stopContainer, .removeContainer: expect(stack.string(at: 1), ticket: ticket.id)
-        case .teardownAll: expect(nil, ticket: ticket.id)
+        case .stopContainer, .removeContainer, .restartContainer: expect(stack.string(at: 1), ticket: ticket.id, caller: function)
+        case .teardownAll, .down: expect(nil, ticket: ticket.id, caller: function)
         default: break
         }
-        let engine = configuration.engine
         let name = function.qualifiedName
         let thread = self.thread
         let watcher = self.watcher
+        let context = OperationContext(
+            engine: configuration.engine,
+            expect: { container in thread.post { [weak self] in self?.expect(container, ticket: ticket.id, caller: function) } },
+            withdraw: { thread.post { [weak self] in self?.expectations[ticket.id] = nil } },
+            progress: configuration.progress,
+            remember: { topology in thread.post { [weak self] in self?.remember(topology) } }
+        )
         Task {
             // A hook registered just before must see what this call does.
             await watcher?.waitUntilWatching()
             let outcome: Ticket.Outcome
             do {
-                outcome = .success(try await operation(engine))
+                outcome = .success(try await operation(context))
             } catch {
                 outcome = .failure(TicketFailure(message: "\(name): \(Self.describe(error))"))
             }

@@ -112,7 +112,9 @@ extension LuaRuntime {
         heph_watchdog_arm(coroutine.state, unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001))
         let started = ContinuousClock.now
         var results: Int32 = 0
+        resuming += 1
         let status = lua_resume(coroutine.state, state, arguments, &results)
+        resuming -= 1
         heph_watchdog_disarm(coroutine.state)
         coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1)
 
@@ -202,7 +204,9 @@ extension LuaRuntime {
             if shutdown.running <= 0 { completeRun(shutdown.outcome) }
             return
         }
-        guard run.mainFinished, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
+        // A callback that removes the last hook or timer is still running: it may go on to
+        // wait (resuming counts it), and the run lasts until it has finished.
+        guard run.mainFinished, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
         beginShutdown(.finished)
     }
 
@@ -225,6 +229,7 @@ extension LuaRuntime {
         for coroutine in suspended.values { stack.releaseReference(coroutine.reference) }
         suspended.removeAll()
         expectations.removeAll()
+        services.removeAll()
         run.completion.resume(returning: outcome)
     }
 

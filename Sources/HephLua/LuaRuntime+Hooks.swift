@@ -25,20 +25,39 @@ struct LuaHook {
     var function: Int32
 }
 
-/// A stop, removal or teardown this process asked for: the transitions it causes are
-/// `expected`. Open while the call runs, and for a grace period after (events can trail
-/// the call's answer).
+/// A stop, restart, removal or teardown this process asked for: the transitions it causes
+/// are `expected`. Each container's stop (its `exit`, its `stopped`) and removal count as
+/// expected once, so a crash right after a restart is not mistaken for the restart's stop.
+/// Open while the call runs, and for a grace period after (events can trail the answer).
 struct Expectation {
+    /// The call that asked: `stop_container`, `up`, … (the `by` of the event).
+    var caller: String
     /// The container as the script named it; nil for every container (a teardown).
     var reference: String?
     /// When the expectation lapses; nil while the call runs.
     var until: ContinuousClock.Instant?
+    /// The transitions already matched, so that none is matched twice.
+    var claimed: Set<Claim> = []
+
+    struct Claim: Hashable {
+        var id: String
+        var kind: String
+    }
 
     static let grace: Duration = .seconds(5)
 
-    func covers(_ transition: ContainerTransition) -> Bool {
-        guard let reference else { return true }
-        return ContainerName.full(reference) == transition.name || (ContainerName.isIDPrefix(reference) && transition.id.hasPrefix(reference))
+    /// Whether `transition` is one this expectation foresaw and has not matched yet; marks
+    /// it matched.
+    mutating func claim(_ transition: ContainerTransition) -> Bool {
+        if let reference {
+            guard ContainerName.full(reference) == transition.name || (ContainerName.isIDPrefix(reference) && transition.id.hasPrefix(reference)) else { return false }
+        }
+        let kind = switch transition.kind {
+        case .exited: "exit"
+        case .removed: "removed"
+        case .status: "status"
+        }
+        return claimed.insert(Claim(id: transition.id, kind: kind)).inserted
     }
 }
 
@@ -167,7 +186,9 @@ extension LuaRuntime {
         fields["status"] = .string(status)
         fields["previous"] = transition.previous.map { .string($0.rawValue) } ?? .nil
         fields["at"] = .number(transition.at)
-        fields["expected"] = .boolean(isExpected(transition))
+        let caller = expectedCaller(transition)
+        fields["expected"] = .boolean(caller != nil)
+        fields["by"] = caller.map { .string($0) } ?? .nil
         let description = "\(transition.name) (\(transition.previous?.rawValue ?? "new") → \(status))"
         guard let state else { return }
         for id in hooks.keys.sorted() {
@@ -205,23 +226,34 @@ extension LuaRuntime {
 
     /// Records that the call behind `ticket` will stop or remove `reference` (nil: every
     /// container), so the transitions it causes are delivered as expected.
-    func expect(_ reference: String?, ticket: Int) {
-        expectations[ticket] = Expectation(reference: reference, until: nil)
+    func expect(_ reference: String?, ticket: Int, caller: HephFunction) {
+        expectations[ticket, default: []].append(Expectation(caller: caller.luaName, reference: reference, until: nil))
     }
 
-    /// The call behind `ticket` answered: its expectation lapses after the grace period.
+    /// The call behind `ticket` answered: its expectations lapse after the grace period.
     func closeExpectation(ticket: Int) {
-        expectations[ticket]?.until = .now + Expectation.grace
+        guard var list = expectations[ticket] else { return }
+        for index in list.indices { list[index].until = .now + Expectation.grace }
+        expectations[ticket] = list
     }
 
-    private func isExpected(_ transition: ContainerTransition) -> Bool {
+    /// The call of this process that caused `transition`, if one did.
+    private func expectedCaller(_ transition: ContainerTransition) -> String? {
         switch transition.kind {
         case .status(.stopped), .exited, .removed: break
-        default: return false
+        default: return nil
         }
         let now = ContinuousClock.now
-        expectations = expectations.filter { $0.value.until.map { $0 > now } ?? true }
-        return expectations.values.contains { $0.covers(transition) }
+        expectations = expectations.compactMapValues { list in
+            let open = list.filter { $0.until.map { $0 > now } ?? true }
+            return open.isEmpty ? nil : open
+        }
+        for ticket in expectations.keys.sorted() {
+            for index in expectations[ticket]!.indices where expectations[ticket]![index].claim(transition) {
+                return expectations[ticket]![index].caller
+            }
+        }
+        return nil
     }
 }
 

@@ -12,6 +12,7 @@ extension LuaRuntime {
             let directory = (path as NSString).deletingLastPathComponent
             let prefix = directory.isEmpty ? "./" : directory.hasSuffix("/") ? directory : directory + "/"
             templates += ["\(prefix)?.lua", "\(prefix)?/init.lua"]
+            scriptPath = path
         }
         templates += configuration.searchPath.filter { !$0.isEmpty }
         guard !templates.isEmpty else { return }

@@ -25,6 +25,11 @@ public final class LuaRuntime: @unchecked Sendable {
         public var searchPath: [String]
         /// `arg[-1]`: how heph was started.
         public var executablePath: String
+        /// Where progress of long calls (`heph.up`) goes, a line at a time; nil shows none.
+        /// `heph run` shows it on standard error when that is a terminal.
+        public var progress: (@Sendable (String) -> Void)?
+        /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
+        public var userPluginDirectory: String?
 
         /// Makes a configuration.
         public init(
@@ -32,13 +37,17 @@ public final class LuaRuntime: @unchecked Sendable {
             output: @escaping @Sendable (String) -> Void = LuaRuntime.standardOutput,
             diagnostics: @escaping @Sendable (String) -> Void = LuaRuntime.standardError,
             searchPath: [String] = [],
-            executablePath: String = "heph"
+            executablePath: String = "heph",
+            progress: (@Sendable (String) -> Void)? = nil,
+            userPluginDirectory: String? = PluginCatalog.defaultUserDirectory
         ) {
             self.engine = engine
             self.output = output
             self.diagnostics = diagnostics
             self.searchPath = searchPath
             self.executablePath = executablePath
+            self.progress = progress
+            self.userPluginDirectory = userPluginDirectory
         }
     }
 
@@ -70,6 +79,8 @@ public final class LuaRuntime: @unchecked Sendable {
     /// Waiting calls in progress, by ticket id.
     var tickets: [Int: Ticket] = [:]
     var nextTicketID = 1
+    /// How many coroutines are running right now (resumed and not yet yielded or ended).
+    var resuming = 0
     /// Coroutines suspended in a waiting call, by the ticket they wait for.
     var suspended: [Int: ManagedCoroutine] = [:]
     /// Health pollers started by scripts, by id.
@@ -82,8 +93,12 @@ public final class LuaRuntime: @unchecked Sendable {
     var watcher: ContainerWatcher?
     /// The watcher's last reported failure, so one that persists is reported once.
     var lastWatchFailure: String?
+    /// Every service `heph.up` brought up in this run, for `heph.dependents`.
+    var services: [String: Topology.Service] = [:]
+    /// The script being run, when it is a file: `heph.use` looks next to it first.
+    var scriptPath: String?
     /// Stops, removals and teardowns in progress or just done, by ticket.
-    var expectations: [Int: Expectation] = [:]
+    var expectations: [Int: [Expectation]] = [:]
     /// Timers started with `heph.every` and `heph.after`, by id.
     var timers: [Int: LuaTimer] = [:]
     var nextTimerID = 1

@@ -69,9 +69,13 @@ struct LuaTableReader {
         defer { stack.pop() }
         let type = stack.rawField(table, key)
         if type == LUA_TNIL { return [:] }
-        let path = field(key)
-        guard type == LUA_TTABLE else { throw FieldError(message: "\(path): expected a table \(hint), got \(stack.typeName(at: -1))") }
-        let map = stack.absolute(-1)
+        return try stringMapValue(at: -1, field: field(key), integerKeys: integerKeys, hint: hint)
+    }
+
+    /// The value at `index` as a table of strings to strings, named `path` in errors.
+    func stringMapValue(at index: Int32, field path: String, integerKeys: Bool = false, hint: String) throws(FieldError) -> [String: String] {
+        guard stack.type(at: index) == LUA_TTABLE else { throw FieldError(message: "\(path): expected a table \(hint), got \(stack.typeName(at: index))") }
+        let map = stack.absolute(index)
         var result: [String: String] = [:]
         var problem: FieldError?
         stack.forEachPair(map) {

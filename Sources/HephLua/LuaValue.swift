@@ -1,13 +1,15 @@
 import CLua
 
 /// A Lua value built away from the Lua thread (by an engine call on another task) and
-/// pushed onto the stack there. Strings are UTF-8.
+/// pushed onto the stack there. Strings are UTF-8; `bytes` are any bytes.
 indirect enum LuaValue: Sendable, Hashable {
     case `nil`
     case boolean(Bool)
     case integer(Int)
     case number(Double)
     case string(String)
+    /// A string of any bytes (a container's output need not be UTF-8).
+    case bytes([UInt8])
     /// A sequence `{ v1, v2, … }`.
     case array([LuaValue])
     /// A record `{ key = value, … }`.
@@ -23,6 +25,10 @@ extension LuaStack {
         case .integer(let number): push(number)
         case .number(let number): push(number)
         case .string(let text): push(text)
+        case .bytes(let bytes):
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(state, $0.baseAddress, $0.count) }
+            }
         case .array(let items):
             lua_createtable(state, Int32(clamping: items.count), 0)
             for (offset, item) in items.enumerated() {

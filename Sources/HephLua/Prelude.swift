@@ -76,6 +76,30 @@ local function matches(name, pattern)
   return find(name, pattern) ~= nil
 end
 
+-- heph.use(name [, opts]): finds the plugin (next to the script, $HEPH_PATH, the user's
+-- plugin directory, built in), runs its chunk, and returns what its setup returns.
+local find_plugin, load, type, pack, unpack = primitives.find_plugin, load, type, table.pack, table.unpack
+function heph.use(name, opts)
+  if type(name) ~= "string" then
+    error(("bad argument #1 to 'use' (plugin name expected, got %s)"):format(type(name)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #2 to 'use' (options table expected, got %s)"):format(type(opts)), 2)
+  end
+  local chunkname, source = find_plugin(name)
+  if not chunkname then error(source, 2) end
+  local chunk, problem = load(source, chunkname, "t")
+  if not chunk then error("heph.use: plugin '" .. name .. "' does not compile: " .. problem, 2) end
+  local plugin = chunk(name)
+  if type(plugin) ~= "table" or type(plugin.setup) ~= "function" then
+    error(("heph.use: plugin '%s' (%s) must return a table with a setup function, got %s"):format(
+      name, chunkname:gsub("^[@=]", ""), type(plugin)), 2)
+  end
+  -- Not a tail call, so that a plugin's error(…, 5) points at the script's heph.use line.
+  local results = pack(plugin.setup(heph, opts or {}))
+  return unpack(results, 1, results.n)
+end
+
 local handles = {
   { __name = "heph.poller", __index = { stop = primitives.poller_stop } },
   { __name = "heph.hook", __index = { off = primitives.hook_off } },

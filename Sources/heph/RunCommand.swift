@@ -33,6 +33,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages, and the network (as heph down).")
     var down = false
 
+    /// Progress lines of long calls; on by default when standard error is a terminal.
+    @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, starts and readies it (default: only when stderr is a terminal).")
+    var progress: Bool?
+
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to run, or - to read it from standard input.", valueName: "script.lua"))
     var script: String
@@ -45,8 +49,10 @@ struct RunCommand: AsyncParsableCommand {
         global.setUpLogging()
         let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
         let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph"))
+            engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
+            progress: showProgress ? LuaRuntime.standardError : nil))
         let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A table of left-aligned columns separated by three spaces, as `docker ps` prints.
+/// A table of left-aligned columns separated by three spaces, as `docker ps` prints; no
+/// line ends in spaces (an empty last column leaves none).
 struct TextTable {
     var header: [String]
     var rows: [[String]]
@@ -12,7 +13,13 @@ struct TextTable {
         return all.map { row in
             row.indices.map { column in
                 column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "   ")
+            }.joined(separator: "   ").trimmingTrailingSpaces
         }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        String(reversed().drop(while: { $0 == " " }).reversed())
     }
 }

@@ -24,6 +24,19 @@ import Testing
         #expect(result.lines == ["heph.timer", "after\t3\ttrue"])
     }
 
+    @Test func aCallbackThatStopsTheLastTimerStillFinishesItsWork() async {
+        let result = await LuaHarness.run("""
+            local ticker
+            ticker = heph.every(0.05, function()
+              ticker:stop()        -- nothing is registered any more…
+              heph.sleep(0.2)      -- …but this callback is still at work
+              print("finished its work")
+            end)
+            """)
+        #expect(result.outcome == .finished)
+        #expect(result.lines == ["finished its work"])
+    }
+
     @Test func waitingInOneCallbackDoesNotHoldBackAnother() async {
         let result = await LuaHarness.run("""
             local order = {}

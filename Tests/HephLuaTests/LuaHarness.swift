@@ -30,15 +30,17 @@ struct LuaHarness {
         name: String = "test.lua",
         arguments: [String] = [],
         searchPath: [String] = [],
+        userPluginDirectory: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async -> Result {
-        await run(LuaScript(.code(code, name: name), arguments: arguments), searchPath: searchPath, environment: environment)
+        await run(LuaScript(.code(code, name: name), arguments: arguments), searchPath: searchPath, userPluginDirectory: userPluginDirectory, environment: environment)
     }
 
     /// Runs `script`.
     static func run(
         _ script: LuaScript,
         searchPath: [String] = [],
+        userPluginDirectory: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async -> Result {
         let output = Recorder<String>()
@@ -48,7 +50,8 @@ struct LuaHarness {
             engine: engine,
             output: { output.append($0) },
             diagnostics: { diagnostics.append($0) },
-            searchPath: searchPath
+            searchPath: searchPath,
+            userPluginDirectory: userPluginDirectory
         ))
         let outcome = await runtime.run(script)
         let calls = await runtime.checkedBridgeCalls()
@@ -73,7 +76,7 @@ final class LuaSession: Sendable {
         let output = self.output
         let diagnostics = self.diagnostics
         runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine, output: { output.append($0) }, diagnostics: { diagnostics.append($0) }))
+            engine: engine, output: { output.append($0) }, diagnostics: { diagnostics.append($0) }, userPluginDirectory: nil))
         let runtime = self.runtime
         task = Task { await runtime.run(LuaScript(.code(code, name: "test.lua"), arguments: arguments)) }
     }

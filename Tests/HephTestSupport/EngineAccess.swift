@@ -3,7 +3,8 @@ import Testing
 /// A test trait that takes the ``EngineLock`` around every test function it covers.
 ///
 /// Put `.usesEngine` on suites whose tests touch only containers they created (they run in
-/// parallel), `.ownsEngine` on suites whose tests act on every managed container (they run
+/// parallel), `.ownsEngine` on suites whose tests act on every managed container, or time
+/// what the engine does closely enough that a busy engine would fail them (they run
 /// alone). A suite carries one or the other, never both.
 public struct EngineAccess: TestTrait, SuiteTrait, TestScoping {
     /// Whether the test needs the engine to itself.

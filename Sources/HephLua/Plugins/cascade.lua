@@ -1,0 +1,100 @@
+-- heph's built-in "cascade" plugin: when a service restarts or is recreated, restarts the
+-- services that depend on it (directly or not), in dependency order, each once the one
+-- before it is ready.
+--
+--   heph.up(topology)
+--   heph.use("cascade")
+--
+-- Dependencies are those of the topologies heph.up brought up in this run
+-- (heph.dependents). Not cascaded: a container's first start, heph.up's own changes (it
+-- restarts dependents itself), and the restarts this plugin makes.
+
+local plugin = {}
+
+local function fail(message)
+  error("heph.use('cascade'): " .. message, 5)
+end
+
+local function options(opts)
+  local o = { timeout = 60, log = true }
+  for key, value in pairs(opts) do
+    if key == "timeout" then
+      if type(value) ~= "number" or not (value > 0) or value == math.huge then
+        fail("option timeout must be seconds above 0, got " .. tostring(value))
+      end
+    elseif key == "on_cascade" then
+      if type(value) ~= "function" then fail("option on_cascade must be a function, got " .. type(value)) end
+    elseif key == "log" then
+      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
+    else
+      fail(("unknown option %q (known: timeout, on_cascade, log)"):format(tostring(key)))
+    end
+    o[key] = value
+  end
+  return o
+end
+
+function plugin.setup(heph, opts)
+  local o = options(opts)
+  local known_id = {}    -- name → the id last seen running
+  local stopped_by = {}  -- name → the heph call behind its last stop or removal (nil: not this process)
+  local ours = {}        -- names this plugin is restarting: their own start is not cascaded
+  local hooks = {}
+
+  local function log(fmt, ...)
+    if o.log then io.stderr:write(("heph cascade: " .. fmt .. "\n"):format(...)) end
+  end
+
+  local function cascade(name)
+    local dependents = heph.dependents(name)
+    if #dependents == 0 then return end
+    log("%s restarted; restarting %s", name, table.concat(dependents, ", "))
+    if o.on_cascade then o.on_cascade(name, dependents) end
+    local ready, status = heph.wait_healthy(name, o.timeout)
+    if not ready then
+      log("%s is %s, not ready; its dependents are left as they are", name, tostring(status))
+      return
+    end
+    for _, dependent in ipairs(dependents) do
+      ours[dependent] = true
+      local ok, problem = pcall(heph.restart_container, dependent)
+      if not ok then
+        ours[dependent] = nil
+        log("%s", problem)
+      else
+        local up, now = heph.wait_healthy(dependent, o.timeout)
+        if not up then log("%s is %s after its restart", dependent, tostring(now)) end
+      end
+    end
+  end
+
+  local function stopped(ev)
+    stopped_by[ev.name] = ev.by
+  end
+
+  local function started(ev)
+    local restarted = ev.previous == "stopped"
+    local recreated = known_id[ev.name] ~= nil and known_id[ev.name] ~= ev.id
+    known_id[ev.name] = ev.id
+    if not (restarted or recreated) then return end
+    if ours[ev.name] then
+      ours[ev.name] = nil
+      return
+    end
+    if stopped_by[ev.name] == "up" then return end
+    cascade(ev.name)
+  end
+
+  hooks[#hooks + 1] = heph.on("exit", stopped)
+  hooks[#hooks + 1] = heph.on("removed", stopped)
+  hooks[#hooks + 1] = heph.on("running", started)
+
+  return {
+    -- Stops the plugin: its hooks are removed.
+    stop = function()
+      for _, hook in ipairs(hooks) do hook:off() end
+    end,
+  }
+end
+
+return plugin

@@ -1,0 +1,156 @@
+-- heph's built-in "restart" plugin: restarts containers that turn unhealthy or exit on
+-- their own, waiting longer after each restart (exponential backoff with jitter), within
+-- a restart budget; past the budget it gives up on the container and says so once.
+--
+--   heph.use("restart", { target = { pattern = "^heph%-api" }, initial = 1, max = 60 })
+--
+-- Per container (by name): one restart at a time; a stop or restart this process asked
+-- for (ev.expected) is not a failure; running or healthy for `reset_after` seconds starts
+-- the backoff and the budget over; a container removed is forgotten.
+
+local plugin = {}
+
+local numbers = {
+  initial = 1,       -- seconds before the first restart
+  factor = 2,        -- each further restart waits this many times longer
+  max = 60,          -- the longest wait, in seconds
+  jitter = 0.1,      -- the wait varies at random by up to this fraction, either way
+  reset_after = 60,  -- seconds running or healthy after which the backoff starts over
+  max_restarts = 5,  -- at most this many restarts …
+  window = 300,      -- … within this many seconds; then give up
+}
+local functions = { on_give_up = true, on_restart = true }
+local known_events = { unhealthy = true, exit = true }
+
+local function fail(message)
+  error("heph.use('restart'): " .. message, 5)
+end
+
+local function options(opts)
+  local o = { events = { "unhealthy", "exit" }, log = true }
+  for key, default in pairs(numbers) do o[key] = default end
+  for key, value in pairs(opts) do
+    if numbers[key] then
+      if type(value) ~= "number" or value ~= value or value < 0 or value == math.huge then
+        fail(("option %s must be a number 0 or more, got %s"):format(key, tostring(value)))
+      end
+    elseif functions[key] then
+      if type(value) ~= "function" then fail(("option %s must be a function, got %s"):format(key, type(value))) end
+    elseif key == "target" then
+      if type(value) ~= "string" and type(value) ~= "table" then
+        fail("option target must be a container name or { pattern = \"…\" }, got " .. type(value))
+      end
+    elseif key == "events" then
+      if type(value) ~= "table" or #value == 0 then fail("option events must be an array, such as { \"unhealthy\", \"exit\" }") end
+      for _, event in ipairs(value) do
+        if not known_events[event] then fail(("option events: %q is not \"unhealthy\" or \"exit\""):format(tostring(event))) end
+      end
+    elseif key == "log" then
+      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
+    else
+      fail(("unknown option %q (known: initial, factor, max, jitter, reset_after, max_restarts, window, target, events, on_restart, on_give_up, log)"):format(tostring(key)))
+    end
+    o[key] = value
+  end
+  if o.factor < 1 then fail("option factor must be 1 or more, got " .. o.factor) end
+  if o.jitter > 1 then fail("option jitter must be a fraction from 0 to 1, got " .. o.jitter) end
+  if o.max_restarts < 1 then fail("option max_restarts must be 1 or more") end
+  return o
+end
+
+-- The wait before restart number `attempt` (1, 2, …): initial × factor^(attempt-1), capped
+-- at max, then varied by ± jitter.
+function plugin.delay(o, attempt)
+  local delay = math.min(o.max, o.initial * o.factor ^ (attempt - 1))
+  if o.jitter > 0 then delay = delay * (1 + o.jitter * (2 * math.random() - 1)) end
+  return math.max(0, delay)
+end
+
+function plugin.setup(heph, opts)
+  local o = options(opts)
+  local states = {}
+  local hooks = {}
+
+  local function log(fmt, ...)
+    if o.log then io.stderr:write(("heph restart: " .. fmt .. "\n"):format(...)) end
+  end
+
+  local function state_of(name)
+    local state = states[name]
+    if not state then
+      state = { attempt = 0, restarts = {}, restarting = false, given_up = false }
+      states[name] = state
+    end
+    return state
+  end
+
+  local function on(event, fn)
+    if o.target then hooks[#hooks + 1] = heph.on(event, o.target, fn) else hooks[#hooks + 1] = heph.on(event, fn) end
+  end
+
+  local function failed(ev)
+    if ev.expected then return end
+    local state = state_of(ev.name)
+    if state.restarting then return end
+    local now = heph.now()
+    if state.ok_since and now - state.ok_since >= o.reset_after then
+      state.attempt, state.restarts, state.given_up = 0, {}, false
+    end
+    state.ok_since = nil
+    if state.given_up then return end
+    -- The budget: restarts within the window.
+    local recent = {}
+    for _, at in ipairs(state.restarts) do
+      if now - at < o.window then recent[#recent + 1] = at end
+    end
+    state.restarts = recent
+    if #recent >= o.max_restarts then
+      state.given_up = true
+      log("%s is %s; giving up after %d restarts in %g s", ev.name, ev.status, #recent, o.window)
+      if o.on_give_up then o.on_give_up(ev) end
+      return
+    end
+    state.attempt = state.attempt + 1
+    local attempt = state.attempt
+    local delay = plugin.delay(o, attempt)
+    state.restarting = true
+    log("%s is %s%s; restart %d in %.2f s", ev.name, ev.status,
+      ev.exit_code and (" (exit code " .. ev.exit_code .. ")") or "", attempt, delay)
+    heph.sleep(delay)
+    -- Removed meanwhile (the "removed" hook forgot it): nothing left to restart.
+    if states[ev.name] ~= state then return end
+    local ok, problem = pcall(heph.restart_container, ev.name)
+    state.restarting = false
+    state.restarts[#state.restarts + 1] = heph.now()
+    if not ok then
+      log("%s", problem)
+      return
+    end
+    if o.on_restart then o.on_restart(ev, attempt, delay) end
+  end
+
+  local function recovered(ev)
+    local state = state_of(ev.name)
+    state.ok_since = state.ok_since or ev.at
+  end
+
+  for _, event in ipairs(o.events) do on(event, failed) end
+  on("running", recovered)
+  on("healthy", recovered)
+  on("removed", function(ev) states[ev.name] = nil end)
+
+  return {
+    -- A copy of what the plugin knows of a container: attempt, restarts (times), given_up.
+    state = function(name)
+      local state = states[name] or states[heph.CONTAINER_PREFIX .. name]
+      if not state then return nil end
+      return { attempt = state.attempt, restarts = #state.restarts, given_up = state.given_up, restarting = state.restarting }
+    end,
+    -- Stops the plugin: its hooks are removed.
+    stop = function()
+      for _, hook in ipairs(hooks) do hook:off() end
+    end,
+  }
+end
+
+return plugin

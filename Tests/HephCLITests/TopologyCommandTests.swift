@@ -1,0 +1,77 @@
+import Foundation
+import HephDocker
+import HephTestSupport
+import Testing
+
+/// The topology examples and `heph plugins`, run as a user runs them (alone on the engine:
+/// the examples use fixed names, and recovery is timed).
+@Suite(.ownsEngine) struct TopologyCommandTests {
+    typealias Run = EventLoopCommandTests.Run
+
+    @Test func stackComesUpThenRecoversAKilledTierAndItsDependents() async throws {
+        let names = ["heph-stack-db", "heph-stack-api", "heph-stack-web"]
+        defer { Docker.forceRemove(names) }
+        let port = Fixtures.freePort()
+        let run = try Run(["--progress", HephBinary.repositoryRoot + "/examples/stack.lua", String(port)])
+        #expect(await run.waitFor("the stack is up", timeout: .seconds(60)))
+        #expect(run.stderr.contains("heph.up: stack-web ready"))
+        #expect(await Fixtures.httpBody(port: port) == "web\n")
+        let before = try await Docker.output("inspect", "-f", "{{.Id}} {{.State.StartedAt}}", "heph-stack-web")
+
+        try await Docker.output("kill", "heph-stack-db")
+        // restart brings db back; cascade then restarts api and web, in that order.
+        let recovered = await Fixtures.eventually(timeout: .seconds(40)) {
+            guard run.stderr.contains("heph cascade: heph-stack-db restarted; restarting heph-stack-api, heph-stack-web") else { return false }
+            let started = try? await Docker.output("inspect", "-f", "{{.State.StartedAt}}", "heph-stack-web")
+            return started != before.split(separator: " ").last.map(String.init)
+        }
+        #expect(recovered, "\(run.stderr)")
+        #expect(await Fixtures.eventually(timeout: .seconds(30)) {
+            (try? await Docker.output("inspect", "-f", "{{.State.Health.Status}}", "heph-stack-web")) == "healthy"
+        })
+        #expect(try await Docker.output("inspect", "-f", "{{.Id}}", "heph-stack-web") == String(before.split(separator: " ")[0]))
+        run.signal(SIGINT)
+        #expect(await run.status() == 130)
+
+        // Run again: nothing changes.
+        let again = try await HephBinary.run(["run", HephBinary.repositoryRoot + "/examples/stack.lua", String(port)], environment: ["HEPH_STACK_ONCE": "1"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("stack-web  healthy   \(before.prefix(12))"))
+    }
+
+    @Test func chaosRehearsalRecoversEverything() async throws {
+        defer { Docker.forceRemove(["heph-chaos-web", "heph-chaos-worker"]) }
+        let result = try await HephBinary.run(["run", HephBinary.repositoryRoot + "/examples/chaos.lua", "8", "1.5"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let summary = try #require(result.stdout.split(separator: "\n").last)
+        #expect(summary.hasSuffix("all healthy: true"))
+        #expect(!summary.hasPrefix("strikes: 0,"))
+        #expect(result.stderr.contains("heph chaos: "))
+        #expect(try await Docker.run("inspect", "heph-chaos-web").status != 0)  // it removes its own containers
+    }
+
+    @Test func pluginsListsEachPlaceAndWhatIsShadowed() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("plugins")).path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/path", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/config/heph/plugins", withIntermediateDirectories: true)
+        try "return { setup = function() end }".write(toFile: directory + "/path/restart.lua", atomically: true, encoding: .utf8)
+        try "return { setup = function() end }".write(toFile: directory + "/config/heph/plugins/alerts.lua", atomically: true, encoding: .utf8)
+        try "return { setup = function() end }".write(toFile: directory + "/local.lua", atomically: true, encoding: .utf8)
+        try "heph.use('local')".write(toFile: directory + "/main.lua", atomically: true, encoding: .utf8)
+        let result = try await HephBinary.run(["plugins", directory + "/main.lua"],
+                                              environment: ["HEPH_PATH": directory + "/path/?.lua", "XDG_CONFIG_HOME": directory + "/config"])
+        #expect(result.status == 0)
+        let rows = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(rows == [
+            "NAME FROM PATH",
+            "local next to the script \(directory)/local.lua",
+            "restart HEPH_PATH \(directory)/path/restart.lua",
+            "alerts user plugins \(directory)/config/heph/plugins/alerts.lua",
+            "cascade built in (inside heph)",
+            "chaos built in (inside heph)",
+            "notify built in (inside heph)",
+            "restart built in (inside heph) shadowed",
+        ])
+    }
+}
