@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The bring-up and teardown benchmark's non-heph methods, on the same engine.
+
+    bench-topology.py up METHOD COUNT      -> prints "METHOD <seconds>" (start to all healthy)
+    bench-topology.py down METHOD COUNT    -> prints "METHOD <seconds>" (start to all gone)
+    bench-topology.py timeline PREFIX T0 T1 -> where heph's bring-up time went, from the
+                                              engine's own timestamps (T0, T1: Unix seconds
+                                              when heph.up was called and returned)
+
+METHOD is one of:
+  floor       parallel raw API calls (docker-py's low-level client, one thread per service),
+              the engine's own limit: network, then create+start of every service at once
+  sequential  the same calls one service after another
+  compose     Debian's docker-compose: `up -d` of a generated file, then waiting
+Every method waits for health the way heph.up does: one container list every 100 ms.
+Containers carry the label io.heph.bench=METHOD (not heph's managed label), so heph
+never touches them and each method cleans up only its own.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import docker
+
+IMAGE = "heph/busybox:latest"
+CMD = ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /srv; echo ok > /srv/index.html; httpd -f -p 80 -h /srv & wait"]
+TEST = ["CMD-SHELL", "wget -q -O- http://127.0.0.1/ || exit 1"]
+SECOND = 1_000_000_000
+
+
+def names(method, count):
+    return [f"bench-{method}-{i:02d}" for i in range(1, count + 1)]
+
+
+def wait_healthy(api, method, count):
+    while True:
+        listed = api.containers(all=True, filters={"label": f"io.heph.bench={method}"})
+        if sum("(healthy)" in c["Status"] for c in listed) == count:
+            return
+        time.sleep(0.1)
+
+
+def create_and_start(api, method, name, network):
+    host_config = api.create_host_config(network_mode=network)
+    container = api.create_container(
+        IMAGE, command=CMD, name=name, labels={"io.heph.bench": method},
+        host_config=host_config,
+        healthcheck={"test": TEST, "interval": SECOND, "timeout": SECOND, "retries": 3},
+    )
+    api.start(container["Id"])
+
+
+def up_raw(api, method, count, parallel):
+    network = f"bench-{method}-net"
+    api.create_network(network, driver="bridge", labels={"io.heph.bench": method})
+    if parallel:
+        threads = [threading.Thread(target=create_and_start, args=(api, method, n, network)) for n in names(method, count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        for n in names(method, count):
+            create_and_start(api, method, n, network)
+    wait_healthy(api, method, count)
+
+
+def compose_file(method, count):
+    lines = ["version: '2.4'", "services:"]
+    for n in names(method, count):
+        lines += [
+            f"  {n}:",
+            f"    image: {IMAGE}",
+            f"    container_name: {n}",
+            "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; mkdir -p /srv; echo ok > /srv/index.html; httpd -f -p 80 -h /srv & wait\"]",
+            f"    labels: {{io.heph.bench: {method}}}",
+            "    healthcheck:",
+            "      test: [\"CMD-SHELL\", \"wget -q -O- http://127.0.0.1/ || exit 1\"]",
+            "      interval: 1s",
+            "      timeout: 1s",
+            "      retries: 3",
+        ]
+    path = os.path.join(tempfile.gettempdir(), "heph-bench-compose.yml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def compose(*args):
+    subprocess.run(["docker-compose", "-p", "hephbench", "-f", os.path.join(tempfile.gettempdir(), "heph-bench-compose.yml"), *args],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def down_raw(api, method):
+    listed = api.containers(all=True, filters={"label": f"io.heph.bench={method}"})
+
+    def remove(container):
+        api.stop(container["Id"], timeout=10)
+        api.remove_container(container["Id"], force=True)
+
+    threads = [threading.Thread(target=remove, args=(c,)) for c in listed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for network in api.networks(filters={"label": f"io.heph.bench={method}"}):
+        api.remove_network(network["Id"])
+
+
+def unix(stamp):
+    """Docker's RFC 3339 time with nanoseconds, as Unix seconds."""
+    from datetime import datetime, timezone
+    stamp = stamp.rstrip("Z")
+    whole, _, fraction = stamp.partition(".")
+    seconds = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    return seconds + float("0." + (fraction or "0"))
+
+
+def timeline(api, prefix, t0, t1):
+    created, started, healthy = [], [], []
+    for summary in api.containers(all=True, filters={"name": prefix}):
+        info = api.inspect_container(summary["Id"])
+        created.append(unix(info["Created"]))
+        started.append(unix(info["State"]["StartedAt"]))
+        passing = [unix(p["End"]) for p in info["State"]["Health"]["Log"] if p["ExitCode"] == 0]
+        healthy.append(min(passing))
+    rows = [
+        ("heph.up called → first container created (client: validation, network, first request)", min(created) - t0),
+        ("first → last container created (engine: 20 creates in parallel)", max(created) - min(created)),
+        ("last created → last started (engine: starts, network attachment)", max(started) - max(created)),
+        ("last started → last first passing healthcheck (engine: the 1 s interval, then the probe)", max(healthy) - max(started)),
+        ("last passing healthcheck → heph.up returns (client: the 100 ms readiness poll, the answer)", t1 - max(healthy)),
+    ]
+    print("| phase | seconds |")
+    print("|---|---|")
+    for label, seconds in rows:
+        print(f"| {label} | {seconds:.3f} |")
+    print(f"| **total** | **{t1 - t0:.3f}** |")
+
+
+def main():
+    api = docker.APIClient(base_url="unix:///var/run/docker.sock", timeout=120)
+    if sys.argv[1] == "timeline":
+        timeline(api, sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+        return
+    action, method, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if action == "up" and method == "compose":
+        compose_file(method, count)
+    started = time.monotonic()
+    if action == "up":
+        if method == "compose":
+            compose("up", "-d")
+            wait_healthy(api, method, count)
+        else:
+            up_raw(api, method, count, parallel=(method == "floor"))
+    elif action == "down":
+        if method == "compose":
+            compose("down")
+        else:
+            down_raw(api, method)
+    else:
+        sys.exit(f"unknown action {action}")
+    print(f"{method} {time.monotonic() - started:.3f}")
+
+
+if __name__ == "__main__":
+    main()
