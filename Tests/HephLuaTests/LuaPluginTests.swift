@@ -111,6 +111,35 @@ import Testing
         #expect(lines[4] == "gave up 1 time(s)")
     }
 
+    @Test func restartRestartsOnceWhileARestartIsPending() async throws {
+        let name = TestNames.unique("pending")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        // Unhealthy after ~0.2 s, exits at 1 s: two failures while the first restart waits 1.5 s.
+        // Were the second not ignored, its restart would come ~0.8 s after the first.
+        let result = await LuaHarness.run("""
+            local name = ...
+            local restarts = 0
+            local guard
+            guard = heph.use("restart", {
+              target = name, initial = 1.5, factor = 1, jitter = 0, log = false,
+              on_restart = function()
+                restarts = restarts + 1
+                guard.stop()
+                heph.after(2, function()
+                  print(restarts, guard.state(name).restarts)
+                  heph.exit(0)
+                end)
+              end,
+            })
+            heph.create_container{ image = "heph/busybox:latest", name = name, cmd = { "sh", "-c", "sleep 1; exit 1" },
+              healthcheck = { test = "false", interval = 0.2, retries = 1 } }
+            heph.start_container(name)
+            heph.after(30, function() heph.exit(1) end)
+            """, arguments: [name])
+        #expect(result.outcome == .exited(0))
+        #expect(result.lines == ["1\t1"])
+    }
+
     @Test func cascadeRestartsDependentsInDependencyOrderOnce() async throws {
         let (a, b, c) = (TestNames.unique("ca"), TestNames.unique("cb"), TestNames.unique("cc"))
         defer { Docker.forceRemove([a, b, c].map { "heph-\($0)" }) }

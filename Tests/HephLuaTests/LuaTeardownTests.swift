@@ -33,4 +33,25 @@ import Testing
         #expect(try await Docker.output("network", "ls", "-q", "--filter", "name=^heph-network$").isEmpty)
         #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", foreign) == "running")
     }
+
+    @Test func downTearsDownWhatUpBroughtUpAndItsStopsAreExpected() async throws {
+        let (db, web) = (TestNames.unique("down-db"), TestNames.unique("down-web"))
+        defer { Docker.forceRemove(["heph-\(db)", "heph-\(web)"]) }
+        let result = await LuaHarness.run("""
+            local db, web = ...
+            local idle = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }
+            local removed = {}
+            heph.on("removed", function(ev) removed[#removed + 1] = tostring(ev.by) end)
+            heph.up{ services = { [db] = { image = "heph/busybox:latest", cmd = idle },
+                                  [web] = { image = "heph/busybox:latest", cmd = idle, depends_on = { db } } } }
+            print(#heph.list_containers())
+            heph.down()
+            local done = heph.now() + 5
+            while #removed < 2 and heph.now() < done do heph.sleep(0.05) end
+            print(#heph.list_containers(), table.concat(removed, ","))
+            heph.exit(0)
+            """, arguments: [db, web])
+        #expect(result.lines == ["2", "0\tdown,down"])
+        #expect(try await Docker.output("network", "ls", "-q", "--filter", "name=^heph-network$").isEmpty)
+    }
 }
