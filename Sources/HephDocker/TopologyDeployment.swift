@@ -91,7 +91,9 @@ struct TopologyDeployment: Sendable {
             let existing: ContainerInfo?
             do {
                 existing = try await engine.inspectContainer(name)
-            } catch let error as DockerError where error.code == .notFound && !error.message.contains("not managed") {
+            } catch let error as DockerError where error.code == .notFound {
+                // Missing, or a container of that name heph does not manage: then the
+                // create below fails with a clear conflict, and nothing foreign is touched.
                 existing = nil
             }
             if let existing, existing.details?.labels[configHashLabel] == (try config.fingerprint()) {

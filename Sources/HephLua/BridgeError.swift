@@ -1,5 +1,6 @@
 import CHephLua
 import CLua
+import HephDocker
 
 /// What a bridge function reports instead of raising: the C trampoline raises it once the
 /// Swift frames are gone.
@@ -58,5 +59,10 @@ extension LuaStack {
         }
         return seconds
     }
-}
 
+    /// The optional graceful-stop timeout of `stop_container` and `restart_container`:
+    /// ``HephDocker/stopTimeout`` when absent.
+    func checkStopTimeout(_ arg: Int32) throws(BridgeError) -> Duration {
+        heph_isnoneornil(state, arg) != 0 ? HephDocker.stopTimeout : .seconds(try checkSeconds(arg, allowZero: true))
+    }
+}

@@ -25,7 +25,7 @@ extension HephFunction {
             }
         case .restartContainer:
             let container = try stack.checkContainer(1)
-            let timeout = heph_isnoneornil(stack.state, 2) != 0 ? HephDocker.stopTimeout : .seconds(try stack.checkSeconds(2, allowZero: true))
+            let timeout = try stack.checkStopTimeout(2)
             return { context in
                 // A container that is not running is only started: no stop of it is coming,
                 // and its next crash must not pass for this call's doing.

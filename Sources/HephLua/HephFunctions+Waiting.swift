@@ -48,7 +48,7 @@ extension HephFunction {
             }
         case .stopContainer:
             let container = try stack.checkContainer(1)
-            let timeout = heph_isnoneornil(stack.state, 2) != 0 ? HephDocker.stopTimeout : .seconds(try stack.checkSeconds(2, allowZero: true))
+            let timeout = try stack.checkStopTimeout(2)
             return { context in
                 try await context.engine.stopContainer(container, timeout: timeout)
                 return []
