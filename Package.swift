@@ -35,6 +35,12 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        // libedit (BSD licence), for the REPL's line editing (Debian: libedit-dev).
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         // C only: macro wrappers, the call trampoline, the traceback handler, the watchdog.
         .target(
             name: "CHephLua",
@@ -59,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "heph",
             dependencies: [
-                "HephDocker", "HephLua",
+                "HephDocker", "HephLua", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

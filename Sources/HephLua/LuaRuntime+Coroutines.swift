@@ -15,6 +15,8 @@ struct ManagedCoroutine {
         case timer(Int)
         /// An `on_shutdown` handler.
         case shutdown
+        /// A statement typed at the REPL.
+        case evaluation
     }
 
     /// Registry reference that keeps the coroutine alive while the runtime needs it.
@@ -28,7 +30,7 @@ struct ManagedCoroutine {
 
 extension LuaRuntime {
     /// Loads `script` and starts its main chunk (on the Lua thread).
-    func begin(_ script: LuaScript, completion: CheckedContinuation<LuaRunOutcome, Never>) {
+    func begin(_ script: LuaScript, session: Session? = nil, completion: CheckedContinuation<LuaRunOutcome, Never>) {
         guard let state else {
             completion.resume(returning: .failed(LuaFailure(kind: .runtime, message: setupFailure ?? "the Lua runtime is closed")))
             return
@@ -65,7 +67,7 @@ extension LuaRuntime {
         for argument in script.arguments { coroutine.push(argument) }
         runsStarted += 1
         pendingShutdown.withLock { $0 = nil }
-        currentRun = RunState(completion: completion, number: runsStarted)
+        currentRun = RunState(completion: completion, number: runsStarted, session: session)
         resume(main, arguments: Int32(script.arguments.count))
     }
 
@@ -107,13 +109,15 @@ extension LuaRuntime {
         // callback has what is left of heph.config.hook_timeout. Time spent suspended in a
         // waiting call is not counted.
         let limit = hookTimeout()
-        let unlimited = coroutine.kind == .main || coroutine.kind == .shutdown
+        let unlimited = coroutine.kind == .main || coroutine.kind == .shutdown || coroutine.kind == .evaluation
         info.pointee.limit = limit
         heph_watchdog_arm(coroutine.state, unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001))
         let started = ContinuousClock.now
         var results: Int32 = 0
         resuming += 1
+        if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = true } }
         let status = lua_resume(coroutine.state, state, arguments, &results)
+        if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = false } }
         resuming -= 1
         heph_watchdog_disarm(coroutine.state)
         coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1)
@@ -131,8 +135,9 @@ extension LuaRuntime {
                 finish(coroutine, failure: "heph internal error: a coroutine yielded outside a waiting call")
             }
         case LUA_OK:
+            let values = coroutine.kind == .evaluation ? formatted(results: results, on: co) : nil
             lua_settop(coroutine.state, 0)
-            finish(coroutine, failure: nil)
+            finish(coroutine, failure: nil, values: values)
         default:
             let failure = isExitSignal(on: co) ? nil : errorReport(of: coroutine)
             lua_settop(coroutine.state, 0)
@@ -170,7 +175,7 @@ extension LuaRuntime {
     }
 
     /// Lets go of a coroutine that finished (or failed with `failure`).
-    private func finish(_ coroutine: ManagedCoroutine, failure: String?) {
+    private func finish(_ coroutine: ManagedCoroutine, failure: String?, values: String? = nil) {
         guard let state else { return }
         LuaStack(state).releaseReference(coroutine.reference)
         // Once a shutdown is asked for, what it interrupts is not news.
@@ -181,6 +186,8 @@ extension LuaRuntime {
                 beginShutdown(.failed(LuaFailure(kind: .runtime, message: failure)))
             } else {
                 currentRun?.mainFinished = true
+                currentRun?.session?.ready?()
+                currentRun?.session?.ready = nil
             }
         case .pollerCallback(let id):
             pollers[id]?.busy = false
@@ -193,6 +200,9 @@ extension LuaRuntime {
         case .shutdown:
             shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
+        case .evaluation:
+            // Ctrl-C is no error of the statement's: no traceback for it.
+            completeEvaluation(failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
         }
     }
 
@@ -206,7 +216,7 @@ extension LuaRuntime {
         }
         // A callback that removes the last hook or timer is still running: it may go on to
         // wait (resuming counts it), and the run lasts until it has finished.
-        guard run.mainFinished, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
+        guard run.mainFinished, run.session == nil, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
         beginShutdown(.finished)
     }
 
@@ -215,6 +225,7 @@ extension LuaRuntime {
     func completeRun(_ outcome: LuaRunOutcome) {
         guard let run = currentRun, let state else { return }
         currentRun = nil
+        run.session?.evaluation?.resume(returning: .ended(outcome))
         shutdown = nil
         pendingShutdown.withLock { $0 = nil }
         let stack = LuaStack(state)

@@ -81,6 +81,9 @@ public final class LuaRuntime: @unchecked Sendable {
     var nextTicketID = 1
     /// How many coroutines are running right now (resumed and not yet yielded or ended).
     var resuming = 0
+    /// Whether a REPL statement is computing right now (read from other threads, so Ctrl-C
+    /// interrupts only that).
+    let evaluationComputing = Mutex(false)
     /// Coroutines suspended in a waiting call, by the ticket they wait for.
     var suspended: [Int: ManagedCoroutine] = [:]
     /// Health pollers started by scripts, by id.
@@ -176,6 +179,8 @@ struct ModuleReferences {
     var matches: Int32 = LUA_NOREF
     /// What `heph.exit` raises where it cannot yield.
     var exitSignal: Int32 = LUA_NOREF
+    /// `format(...)`: values as the REPL prints them.
+    var format: Int32 = LUA_NOREF
 }
 
 /// The run in progress: how it is doing, and who waits for its outcome.
@@ -184,4 +189,14 @@ struct RunState {
     /// Which run this is (for timers that outlive it).
     var number: Int
     var mainFinished = false
+    /// A session (the REPL's): it lasts until asked to end, registered things or not.
+    var session: Session?
+}
+
+/// What a session keeps beside its run.
+struct Session {
+    /// Called once the script's main chunk has returned: the prompt may open.
+    var ready: (@Sendable () -> Void)?
+    /// The evaluation in progress, and who waits for it.
+    var evaluation: CheckedContinuation<Evaluation, Never>?
 }

@@ -2,8 +2,8 @@
 ///
 /// It receives the module table, the start functions of the waiting calls, the C
 /// primitives, and returns the weak set of managed coroutines, the handle metatables (in
-/// `HandleKind` order), the pattern matcher for hook targets, and the value `heph.exit`
-/// raises where it cannot yield.
+/// `HandleKind` order), the pattern matcher for hook targets, the value `heph.exit`
+/// raises where it cannot yield, and the REPL's formatter.
 ///
 /// A waiting call (a Docker call, `heph.sleep`) is a thin wrapper: the start function
 /// checks the arguments and begins the operation, returning a ticket; then the wrapper
@@ -106,5 +106,118 @@ local handles = {
   { __name = "heph.timer", __index = { stop = primitives.timer_stop } },
 }
 
-return managed, handles, matches, exit_signal
+-- The REPL's printer. A string or number at the top prints as `print` would; a table
+-- prints as a literal: nested, keys sorted (the array part first), a table inside itself
+-- marked as a cycle, four levels deep at most. A list of ContainerInfo (or a heph.up
+-- result) prints as a small table, as `heph ps` does.
+local format
+do
+  local sort, fmt, rep, huge = table.sort, string.format, string.rep, math.huge
+  local mathtype, next, ipairs, pairs = math.type, next, ipairs, pairs
+  local max_depth, width = 4, 72
+
+  local function literal(v)
+    if type(v) == "string" then
+      return '"' .. v:gsub('[%c"\\]', function(c)
+        local named = { ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ['"'] = '\\"', ["\\"] = "\\\\" }
+        return named[c] or fmt("\\%d", c:byte())
+      end) .. '"'
+    end
+    return tostring(v)
+  end
+
+  local function key_text(k)
+    if type(k) == "string" and k:match("^[%a_][%w_]*$") then return k end
+    return "[" .. literal(k) .. "]"
+  end
+
+  local function before(a, b)
+    local ta, tb = type(a), type(b)
+    if ta ~= tb then return ta < tb end
+    if ta == "number" or ta == "string" then return a < b end
+    return tostring(a) < tostring(b)
+  end
+
+  local function is_container(v)
+    return type(v) == "table" and type(v.id) == "string" and type(v.name) == "string" and type(v.status) == "string"
+  end
+
+  -- { key, ContainerInfo } rows, when `v` is a non-empty list or map of ContainerInfo.
+  local function containers(v)
+    if type(v) ~= "table" or next(v) == nil then return nil end
+    local rows, keyed = {}, #v == 0
+    for k, c in pairs(v) do
+      if not is_container(c) or (not keyed and mathtype(k) ~= "integer") then return nil end
+      rows[#rows + 1] = { k, c }
+    end
+    sort(rows, function(a, b) return before(a[1], b[1]) end)
+    return rows, keyed
+  end
+
+  local function container_table(rows, keyed)
+    local header = { "NAME", "STATUS", "IMAGE", "PORTS" }
+    if keyed then table.insert(header, 1, "SERVICE") end
+    local lines, widths = { header }, {}
+    for _, row in ipairs(rows) do
+      local c, ports = row[2], {}
+      for host, target in pairs(type(c.ports) == "table" and c.ports or {}) do ports[#ports + 1] = tostring(host) .. "->" .. tostring(target) end
+      sort(ports)
+      local line = { c.name, c.status, tostring(c.image or ""), table.concat(ports, ", ") }
+      if keyed then table.insert(line, 1, tostring(row[1])) end
+      lines[#lines + 1] = line
+    end
+    for _, line in ipairs(lines) do
+      for i, cell in ipairs(line) do widths[i] = math.max(widths[i] or 0, utf8.len(cell) or #cell) end
+    end
+    local out = {}
+    for _, line in ipairs(lines) do
+      local cells = {}
+      for i, cell in ipairs(line) do
+        cells[i] = i < #line and cell .. rep(" ", widths[i] - (utf8.len(cell) or #cell)) or cell
+      end
+      out[#out + 1] = (table.concat(cells, "   "):gsub("%s+$", ""))
+    end
+    return table.concat(out, "\n")
+  end
+
+  local function render(v, indent, depth, path)
+    if type(v) ~= "table" then return literal(v) end
+    if path[v] then return "<cycle>" end
+    if next(v) == nil then return "{}" end
+    if depth >= max_depth then return "{…}" end
+    path[v] = true
+    local parts, n = {}, #v
+    for i = 1, n do parts[#parts + 1] = render(v[i], indent .. "  ", depth + 1, path) end
+    local keys = {}
+    for k in pairs(v) do
+      if not (mathtype(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+    end
+    sort(keys, before)
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = key_text(k) .. " = " .. render(v[k], indent .. "  ", depth + 1, path)
+    end
+    path[v] = nil
+    local line = "{ " .. table.concat(parts, ", ") .. " }"
+    if #line + #indent <= width and not line:find("\n") then return line end
+    return "{\n" .. indent .. "  " .. table.concat(parts, ",\n" .. indent .. "  ") .. ",\n" .. indent .. "}"
+  end
+
+  function format(...)
+    local out = {}
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      local rows, keyed = containers(v)
+      if rows then
+        out[i] = container_table(rows, keyed)
+      elseif type(v) == "table" then
+        out[i] = render(v, "", 0, {})
+      else
+        out[i] = tostring(v)
+      end
+    end
+    return table.concat(out, "\t", 1, select("#", ...))
+  end
+end
+
+return managed, handles, matches, exit_signal, format
 """#

@@ -57,19 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()
         await runtime.close()
-        var code: Int32
-        switch outcome {
-        case .finished:
-            code = 0
-        case .exited(let exitCode):
-            code = exitCode
-        case .failed(let failure):
-            // A file that cannot be read is heph's complaint; a script's error is the
-            // script's own message (file:line: first, as lua5.4 prints it).
-            let text = failure.kind == .cannotOpen ? "heph: \(failure.message)\n" : "\(failure.message)\n"
-            FileHandle.standardError.write(Data(text.utf8))
-            code = 1
-        }
+        var code = outcome.exitCodeReportingFailure()
         if down, await !tearDown(engine) { code = code == 0 ? 1 : code }
         try? await engine.close()
         if code != 0 { throw ExitCode(code) }

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import HephDocker
+import HephLua
+import Synchronization
+
+/// `heph repl [script.lua [args…]]`: an interactive Lua prompt with the `heph` module.
+struct ReplCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "An interactive Lua prompt with the heph module, against a live engine.",
+        discussion: """
+            Works like lua5.4's own prompt: an input is tried first as `return <input>`, so \
+            an expression prints its value; an unfinished statement continues on a second \
+            prompt (_PROMPT and _PROMPT2 set them). Tables print nested with sorted keys; \
+            lists of containers print as a table. Tab completes globals and fields \
+            (heph.st<Tab>). History is kept in ~/.heph_history.
+
+            Hooks, timers and pollers registered at the prompt keep firing while it waits; \
+            what they print appears above the prompt. Ctrl-C stops the statement running \
+            (a computation or a wait such as heph.sleep) and returns to the prompt, or drops \
+            the line being typed. Ctrl-D leaves, after the heph.on_shutdown handlers.
+
+            With a script, the script runs first (with its arguments), then the prompt opens \
+            with everything it defined. When standard input is not a terminal, statements \
+            are read from it without prompts or colours.
+
+            Exit codes: 0 after Ctrl-D or end of input; the code given to heph.exit(code); \
+            1 when the script fails; 143 after SIGTERM; 64 the command line is wrong.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    /// A script to run before the prompt opens.
+    @Argument(help: ArgumentHelp("A script to run first; its globals are there at the prompt.", valueName: "script.lua"))
+    var script: String?
+
+    /// Everything after the script, passed to it untouched.
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
+    var arguments: [String] = []
+
+    func run() async throws {
+        global.setUpLogging()
+        let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+        let terminal = ReplTerminal(interactive: interactive)
+        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
+        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let toStderr: @Sendable (String) -> Void = { terminal.write($0, to: STDERR_FILENO) }
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+            engine: engine,
+            output: { terminal.write($0, to: STDOUT_FILENO) },
+            diagnostics: toStderr,
+            searchPath: searchPath,
+            executablePath: CommandLine.arguments.first ?? "heph",
+            progress: interactive ? toStderr : nil
+        ))
+        if interactive { terminal.attachEditor(complete: { runtime.completions(for: $0) }) }
+
+        let loop = ReplLoop(runtime: runtime, terminal: terminal)
+        let signals = ReplSignals(
+            interrupt: { loop.interrupt() },
+            terminate: { runtime.requestShutdown(exitCode: 143); terminal.endInput() }
+        )
+        let source: LuaScript.Source = script.map { .file($0) } ?? .code("", name: "repl")
+        let outcome = await loop.run(LuaScript(source, arguments: arguments))
+        signals.stop()
+        await runtime.close()
+        try? await engine.close()
+        let code = outcome.exitCodeReportingFailure()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// The read-evaluate-print loop over a session.
+final class ReplLoop: Sendable {
+    private let runtime: LuaRuntime
+    private let terminal: ReplTerminal
+    /// Whether a statement is being evaluated (Ctrl-C then interrupts it).
+    private let evaluating = Mutex(false)
+    /// Whether the session has ended (`heph.exit`, SIGTERM, a failing script).
+    private let ended = Mutex(false)
+
+    init(runtime: LuaRuntime, terminal: ReplTerminal) {
+        self.runtime = runtime
+        self.terminal = terminal
+    }
+
+    /// Ctrl-C: stops the statement being evaluated, or drops the line being typed.
+    func interrupt() {
+        if evaluating.withLock({ $0 }) { runtime.interruptEvaluation() } else { terminal.interrupt() }
+    }
+
+    /// Runs `script`, then reads, evaluates and prints until the input ends or the session
+    /// does; returns how the session ended.
+    func run(_ script: LuaScript) async -> LuaRunOutcome {
+        let (ready, readiness) = AsyncStream<Void>.makeStream()
+        let session = Task {
+            let outcome = await runtime.runSession(script) { readiness.finish() }
+            ended.withLock { $0 = true }
+            readiness.finish()
+            terminal.endInput()  // a prompt still waiting (heph.exit from a hook) gives way
+            return outcome
+        }
+        for await _ in ready {}
+        if !ended.withLock({ $0 }) { await readEvaluatePrint() }
+        runtime.requestShutdown(exitCode: 0)
+        return await session.value
+    }
+
+    private func readEvaluatePrint() async {
+        var buffer = ""
+        while !ended.withLock({ $0 }) {
+            let prompt = buffer.isEmpty ? await runtime.globalText("_PROMPT") ?? "> " : await runtime.globalText("_PROMPT2") ?? ">> "
+            switch await terminal.read(prompt: prompt) {
+            case .end:
+                return
+            case .interrupted:
+                buffer = ""
+            case .line(let line):
+                if buffer.isEmpty && line.allSatisfy(\.isWhitespace) { continue }
+                buffer = buffer.isEmpty ? line : buffer + "\n" + line
+                evaluating.withLock { $0 = true }
+                let evaluation = await runtime.evaluate(buffer)
+                evaluating.withLock { $0 = false }
+                switch evaluation {
+                case .incomplete:
+                    continue
+                case .values(let text):
+                    if let text { terminal.write(text + "\n", to: STDOUT_FILENO) }
+                case .failed(let message):
+                    terminal.writeError(message)
+                case .ended:
+                    return
+                }
+                buffer = ""
+            }
+        }
+    }
+}
+
+/// Ctrl-C and SIGTERM at the REPL.
+final class ReplSignals: @unchecked Sendable {
+    // @unchecked: `sources` is set in init and only cancelled in stop().
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "heph.repl.signals")
+
+    init(interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void) {
+        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate)] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

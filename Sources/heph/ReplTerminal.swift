@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+
+/// Where the REPL reads and writes: a ``LineEditor`` on a terminal, or plain lines from a
+/// pipe (no prompts, no colour). Reads happen on one queue of their own, so a wait for
+/// input holds no thread of the concurrency pool.
+final class ReplTerminal: Sendable {
+    private let interactive: Bool
+    private let editor = Mutex<LineEditor?>(nil)
+    private let inputEnded = Mutex(false)
+    private let queue = DispatchQueue(label: "heph.repl.input")
+    /// Errors in red, on a terminal, unless NO_COLOR is set.
+    private let colour: Bool
+
+    init(interactive: Bool) {
+        self.interactive = interactive
+        colour = interactive && isatty(STDERR_FILENO) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+    }
+
+    /// Starts line editing (history in `~/.heph_history`, Tab through `complete`).
+    func attachEditor(complete: @escaping @Sendable (String) -> [String]) {
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        editor.withLock { $0 = LineEditor(historyPath: home.map { $0 + "/.heph_history" }, complete: complete) }
+    }
+
+    /// The next line, Ctrl-C, or the end of input.
+    func read(prompt: String) async -> LineEditor.Input {
+        if inputEnded.withLock({ $0 }) { return .end }
+        let editor = self.editor.withLock { $0 }
+        return await withCheckedContinuation { continuation in
+            queue.async {
+                if let editor {
+                    continuation.resume(returning: editor.readLine(prompt: prompt))
+                } else {
+                    continuation.resume(returning: Swift.readLine(strippingNewline: true).map { .line($0) } ?? .end)
+                }
+            }
+        }
+    }
+
+    /// Writes `text` to standard output (1) or error (2); above the prompt while one waits.
+    func write(_ text: String, to descriptor: Int32) {
+        if let editor = editor.withLock({ $0 }) {
+            editor.write(text, to: descriptor)
+        } else {
+            FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).write(Data(text.utf8))
+        }
+    }
+
+    /// An error message, red on a terminal.
+    func writeError(_ message: String) {
+        write(colour ? "\u{1B}[31m\(message)\u{1B}[0m\n" : message + "\n", to: STDERR_FILENO)
+    }
+
+    /// Ctrl-C at the prompt.
+    func interrupt() {
+        editor.withLock { $0 }?.interrupt()
+    }
+
+    /// No more input is wanted (the session ended): a waiting prompt gives way.
+    func endInput() {
+        inputEnded.withLock { $0 = true }
+        editor.withLock { $0 }?.end()
+    }
+}

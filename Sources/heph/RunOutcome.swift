@@ -1,0 +1,20 @@
+import Foundation
+import HephLua
+
+extension LuaRunOutcome {
+    /// The process's exit code for how a script (or a REPL session) ended, reporting a
+    /// failure on stderr: a file that cannot be read is heph's complaint (`heph: …`); a
+    /// script's error is its own message (`file:line:` first, as lua5.4 prints it).
+    func exitCodeReportingFailure() -> Int32 {
+        switch self {
+        case .finished:
+            return 0
+        case .exited(let code):
+            return code
+        case .failed(let failure):
+            let text = failure.kind == .cannotOpen ? "heph: \(failure.message)\n" : "\(failure.message)\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            return 1
+        }
+    }
+}
