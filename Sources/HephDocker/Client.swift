@@ -127,3 +127,20 @@ public struct EngineAPIVersion: Sendable, Hashable, Comparable, CustomStringConv
 
     public var description: String { "\(major).\(minor)" }
 }
+
+/// What `GET /version` says of the engine.
+public struct EngineVersion: Sendable, Decodable, Hashable {
+    /// The engine's release: `20.10.24`.
+    public var Version: String
+    /// The newest API it speaks: `1.41`.
+    public var ApiVersion: String
+}
+
+extension Client {
+    /// The engine's release and API version (`GET /version`).
+    public func engineVersion() async throws -> EngineVersion {
+        let response = try await request(.GET, "/version")
+        guard response.succeeded else { throw response.failure("cannot read the engine's version") }
+        return try response.decode(EngineVersion.self)
+    }
+}

@@ -58,6 +58,12 @@ struct StreamDemultiplexer {
         pending.discardReadBytes()
     }
 
+    /// What has been read since the last take (whole frames only), for a followed stream.
+    mutating func take() -> ContainerOutput {
+        defer { output = ContainerOutput() }
+        return output
+    }
+
     /// The output once the stream has ended; a cut-off last frame is kept as far as it came.
     mutating func finish() -> ContainerOutput {
         if pending.readableBytes > 8, let header = pending.readBytes(length: 8) {

@@ -17,6 +17,36 @@ extension DockerOrchestrator {
         return streams.finish()
     }
 
+    /// Follows what the container writes (`follow=1`): `onOutput` gets each piece as it
+    /// comes, after the last `tail` lines (all when nil), until the container stops or the
+    /// calling task is cancelled.
+    public func followLogs(_ containerID: String, tail: Int?, _ onOutput: (ContainerOutput) -> Void) async throws {
+        let container = try await managedContainer(containerID)
+        let response = try await client.streamingRequest(.GET, "/containers/\(container.Id)/logs", query: [
+            ("stdout", "1"), ("stderr", "1"), ("follow", "1"), ("tail", tail.map(String.init) ?? "all"),
+        ])
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw EngineResponse(status: response.status, headers: response.headers, body: body).failure("cannot follow the logs of \(container.name)")
+        }
+        var streams = StreamDemultiplexer()
+        do {
+            for try await chunk in response.body {
+                if container.Config.Tty == true {
+                    onOutput(ContainerOutput(stdout: Array(chunk.readableBytesView)))
+                    continue
+                }
+                streams.append(chunk)
+                let piece = streams.take()
+                if !piece.stdout.isEmpty || !piece.stderr.isEmpty { onOutput(piece) }
+            }
+        } catch {
+            throw client.transportFailure(error, timeout: .seconds(60))
+        }
+        let rest = streams.finish()
+        if !rest.stdout.isEmpty || !rest.stderr.isEmpty { onOutput(rest) }
+    }
+
     public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
         let container = try await managedContainer(containerID)
         guard container.State.Status == "running" else {

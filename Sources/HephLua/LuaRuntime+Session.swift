@@ -102,3 +102,10 @@ extension LuaRuntime {
         return co.lossyString(at: -1)
     }
 }
+
+extension LuaRuntime {
+    /// The Lua heph embeds, as `Lua 5.4.6`.
+    public static var luaRelease: String {
+        "Lua \(LUA_VERSION_MAJOR).\(LUA_VERSION_MINOR).\(LUA_VERSION_RELEASE)"
+    }
+}

@@ -19,6 +19,6 @@ struct Heph: AsyncParsableCommand {
             64 the command line is wrong; 69 the Docker engine cannot be reached.
             """,
         version: hephVersion,
-        subcommands: [RunCommand.self, ReplCommand.self, PsCommand.self, DownCommand.self, PluginsCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, PluginsCommand.self, VersionCommand.self]
     )
 }

@@ -33,7 +33,7 @@ struct PsCommand: AsyncParsableCommand {
                 [container.name, container.status.rawValue, container.image,
                  container.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")]
             }
-            print(TextTable(header: ["NAME", "STATUS", "IMAGE", "PORTS"], rows: rows).rendered, terminator: "")
+            print(TextTable(header: ["NAME", "STATUS", "IMAGE", "PORTS"], rows: rows, style: [1: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
         }
     }
 }

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import HephDocker
+import HephLua
+
+/// `heph check script.lua [args…]`: runs a script against a dry run, never the engine.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a script without touching the engine, and print what it would create.",
+        discussion: """
+            The script runs as heph run would run it, but against a dry-run orchestrator: \
+            every config is validated exactly as for the engine, containers "start" at once \
+            (healthy when they have a healthcheck), exec runs nothing and logs are empty. \
+            The run ends when the main chunk returns (after the on_shutdown handlers); hooks \
+            and timers registered by then do not fire. heph.shell still runs host commands.
+
+            Prints the containers and networks the script would create. Exit codes: 0 the \
+            script ran through; 1 it does not compile, or raised an error (file:line and \
+            the message, such as a config field at fault); 64 the command line is wrong.
+            """
+    )
+
+    /// The script's path, or `-` for standard input.
+    @Argument(help: ArgumentHelp("The script to check, or - to read it from standard input.", valueName: "script.lua"))
+    var script: String
+
+    /// Everything after the script, passed to it untouched.
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
+    var arguments: [String] = []
+
+    func run() async throws {
+        let dryRun = DryRunOrchestrator()
+        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph"))
+        let started = ContinuousClock.now
+        let outcome = await runtime.runSession(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments)) {
+            runtime.requestShutdown(exitCode: 0)
+        }
+        await runtime.close()
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        let code = outcome.exitCodeReportingFailure()
+        guard code == 0 else { throw ExitCode(code) }
+        print(Self.summary(dryRun, script: script, seconds: elapsed), terminator: "")
+    }
+
+    /// What the script would create, as `heph ps` lays out a table.
+    static func summary(_ dryRun: DryRunOrchestrator, script: String, seconds: Double) -> String {
+        var text = "heph check: \(script == "-" ? "the script" : script) ran through in \(formatted((seconds * 100).rounded() / 100)) s without touching the engine\n"
+        let containers = dryRun.createdContainers
+        let networks = dryRun.createdNetworks
+        if containers.isEmpty && networks.isEmpty { return text + "it creates nothing\n" }
+        text += "\nit would create \(networks.count) network\(networks.count == 1 ? "" : "s"): \(networks.joined(separator: ", "))\n"
+        text += "and \(containers.count) container\(containers.count == 1 ? "" : "s"):\n\n"
+        let rows = containers.map { container in
+            let config = container.config
+            return [ContainerName.full(config.name), config.image,
+                    config.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", "),
+                    config.volumes.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", "),
+                    config.healthcheck == nil ? "" : "yes"]
+        }
+        return text + TextTable(header: ["NAME", "IMAGE", "PORTS", "VOLUMES", "HEALTHCHECK"], rows: rows).rendered
+    }
+}
