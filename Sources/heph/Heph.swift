@@ -17,6 +17,9 @@ struct Heph: AsyncParsableCommand {
 
             Exit codes: 0 success; 1 the command failed (the reason is on stderr); \
             64 the command line is wrong; 69 the Docker engine cannot be reached.
+
+            Colour only on a terminal, never with NO_COLOR. Shell completion: \
+            heph --generate-completion-script bash (or zsh, fish).
             """,
         version: hephVersion,
         subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, PluginsCommand.self, VersionCommand.self]
