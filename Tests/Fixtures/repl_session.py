@@ -46,6 +46,13 @@ def expressions():
     ask(child, "1 + 1", "2\r\n")
     ask(child, "{ b = 1, a = { 1, 2 }, [3] = true }", "{ [3] = true, a = { 1, 2 }, b = 1 }\r\n")
     ask(child, "'text', 42, nil", "text\t42\tnil\r\n")
+    child.sendline('_PROMPT = "heph> "; _PROMPT2 = "...> "')
+    child.expect_exact("heph> ")
+    child.sendline("(1 +")
+    child.expect_exact("...> ")
+    child.sendline("2)")
+    child.expect_exact("3\r\n")
+    child.expect_exact("heph> ")
     leave(child)
 
 
@@ -128,6 +135,13 @@ def completion():
     time.sleep(0.3)
     child.send("\r")
     child.expect_exact("function:")
+    child.expect_exact("> ")
+    ask(child, "settings = { alpha = 41, beta = 2 }", "")
+    child.send("settings.al\t")  # the fields of a table built at the prompt
+    time.sleep(0.3)
+    child.send(" + 1\r")
+    child.expect_exact("42\r\n")
+    child.expect_exact("> ")
     leave(child)
 
 
