@@ -56,17 +56,9 @@ extension HephFunction {
                 return []
             }
         case .pauseContainer:
-            let container = try stack.checkContainer(1)
-            return { context in
-                try await context.engine.pauseContainer(container)
-                return []
-            }
+            return try Self.onContainer(stack) { try await $0.pauseContainer($1) }
         case .unpauseContainer:
-            let container = try stack.checkContainer(1)
-            return { context in
-                try await context.engine.unpauseContainer(container)
-                return []
-            }
+            return try Self.onContainer(stack) { try await $0.unpauseContainer($1) }
         case .shell:
             let command = try Self.command(stack, arg: 1)
             let environment = try Self.environment(stack, arg: 2)

@@ -41,11 +41,7 @@ extension HephFunction {
             let config = try Self.containerConfig(stack, arg: 1)
             return { context in [.string(try await context.engine.createContainer(config))] }
         case .startContainer:
-            let container = try stack.checkContainer(1)
-            return { context in
-                try await context.engine.startContainer(container)
-                return []
-            }
+            return try Self.onContainer(stack) { try await $0.startContainer($1) }
         case .stopContainer:
             let container = try stack.checkContainer(1)
             let timeout = try stack.checkStopTimeout(2)
@@ -54,11 +50,7 @@ extension HephFunction {
                 return []
             }
         case .removeContainer:
-            let container = try stack.checkContainer(1)
-            return { context in
-                try await context.engine.removeContainer(container)
-                return []
-            }
+            return try Self.onContainer(stack) { try await $0.removeContainer($1) }
         case .listContainers:
             return { context in [.array(try await context.engine.listContainers().map(\.luaValue))] }
         case .inspectContainer:
@@ -86,6 +78,15 @@ extension HephFunction {
             return try recoveryOperation(stack)
         case .startHealthPolling, .now, .on, .every, .after, .onShutdown, .dependents, .wait, .write, .pollerStop, .hookOff, .timerStop, .requestExit, .findPlugin:
             throw .raise("heph internal error: \(qualifiedName) is not a waiting call")
+        }
+    }
+
+    /// The operation of a call that takes a container (argument 1) and returns nothing.
+    static func onContainer(_ stack: LuaStack, _ body: @escaping @Sendable (any Orchestrator & DockerAPI, String) async throws -> Void) throws(BridgeError) -> Operation {
+        let container = try stack.checkContainer(1)
+        return { context in
+            try await body(context.engine, container)
+            return []
         }
     }
 
