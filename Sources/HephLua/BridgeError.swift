@@ -60,6 +60,16 @@ extension LuaStack {
         return seconds
     }
 
+    /// A repeating interval: seconds as ``checkSeconds(_:allowZero:)`` takes them, and at
+    /// least `minimum` (a timer of a nanosecond would flood the Lua thread with work).
+    func checkInterval(_ arg: Int32, minimum: Double) throws(BridgeError) -> Double {
+        let seconds = try checkSeconds(arg, allowZero: false)
+        guard seconds >= minimum else {
+            throw .argument(arg, "an interval must be at least \(formatted(minimum)) s, got \(numberText(at: arg) ?? "?")")
+        }
+        return seconds
+    }
+
     /// The optional graceful-stop timeout of `stop_container` and `restart_container`:
     /// ``HephDocker/stopTimeout`` when absent.
     func checkStopTimeout(_ arg: Int32) throws(BridgeError) -> Duration {

@@ -10,6 +10,7 @@ extension HephFunction {
         case .up:
             let topology = try Self.topology(stack, arg: 1)
             return { context in
+                for name in topology.services.keys.sorted() { try context.mounts?.check(topology.services[name]!.config, path: "services.\(name)") }
                 context.remember(topology)
                 let progress = context.progress
                 let result = try await context.engine.up(topology) { step in

@@ -18,6 +18,8 @@ struct OperationContext: Sendable {
     let progress: (@Sendable (String) -> Void)?
     /// Keeps a topology `heph.up` brings up, for `heph.dependents`.
     let remember: @Sendable (Topology) -> Void
+    /// The bind mounts a sandboxed script may make; nil outside a sandbox.
+    let mounts: MountPolicy?
 }
 
 extension HephFunction {
@@ -39,7 +41,10 @@ extension HephFunction {
             }
         case .createContainer:
             let config = try Self.containerConfig(stack, arg: 1)
-            return { context in [.string(try await context.engine.createContainer(config))] }
+            return { context in
+                try context.mounts?.check(config)
+                return [.string(try await context.engine.createContainer(config))]
+            }
         case .startContainer:
             return try Self.onContainer(stack) { try await $0.startContainer($1) }
         case .stopContainer:

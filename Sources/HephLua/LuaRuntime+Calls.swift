@@ -49,6 +49,9 @@ extension LuaRuntime {
     /// Checks the arguments of a waiting call, starts its operation on a task, and pushes
     /// the ticket the prelude's wrapper waits for.
     private func startOperation(_ function: HephFunction, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        if function == .shell, configuration.sandbox != nil {
+            throw .raise("heph.shell: not available in a sandbox (heph run --sandbox)")
+        }
         let operation = try function.operation(stack)
         let ticket = Ticket(id: nextTicketID)
         nextTicketID += 1
@@ -66,7 +69,8 @@ extension LuaRuntime {
             expect: { container in thread.post { [weak self] in self?.expect(container, ticket: ticket.id, caller: function) } },
             withdraw: { thread.post { [weak self] in self?.expectations[ticket.id] = nil } },
             progress: configuration.progress,
-            remember: { topology in thread.post { [weak self] in self?.remember(topology) } }
+            remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
+            mounts: configuration.sandbox
         )
         Task {
             // A hook registered just before must see what this call does.

@@ -19,11 +19,14 @@ struct LuaPoller {
 }
 
 extension LuaRuntime {
+    /// The shortest health-polling interval: each poll is an engine call.
+    static let minimumPollInterval = 0.01
+
     /// `heph.start_health_polling(interval_s, fn)`: polls on a task; each snapshot is
     /// handed to `fn` in a new managed coroutine on the Lua thread. Returns a handle with
     /// `:stop()`. A run goes on while any poller is running.
     func startPolling(_ stack: LuaStack) throws(BridgeError) -> Int32 {
-        let seconds = try stack.checkSeconds(1, allowZero: false)
+        let seconds = try stack.checkInterval(1, minimum: Self.minimumPollInterval)
         try stack.checkFunction(2)
         let id = nextPollerID
         nextPollerID += 1

@@ -99,6 +99,7 @@ extension LuaRuntime {
             stack.pop()
         }
         module.heph = stack.makeReference()
+        applySandbox(stack)
     }
 
     /// `heph.CONTAINER_PREFIX` and the other constants, and `heph.config`.

@@ -15,7 +15,7 @@ extension LuaRuntime {
     /// `heph.every(seconds, fn)` / `heph.after(seconds, fn)`: calls `fn()` in a coroutine of
     /// its own every `seconds` (fixed rate), or once after them. Returns a handle with `:stop()`.
     func startTimer(_ stack: LuaStack, repeats: Bool) throws(BridgeError) -> Int32 {
-        let seconds = try stack.checkSeconds(1, allowZero: !repeats)
+        let seconds = repeats ? try stack.checkInterval(1, minimum: Self.minimumTimerInterval) : try stack.checkSeconds(1, allowZero: true)
         try stack.checkFunction(2)
         lua_pushvalue(stack.state, 2)
         let function = stack.makeReference()
@@ -37,6 +37,9 @@ extension LuaRuntime {
         try pushHandle(stack, kind: .timer, id: id)
         return 1
     }
+
+    /// The shortest `heph.every` interval.
+    static let minimumTimerInterval = 0.001
 
     /// `timer:stop()`: no call starts after this; twice is fine.
     func stopTimer(_ stack: LuaStack) throws(BridgeError) -> Int32 {

@@ -30,6 +30,10 @@ public final class LuaRuntime: @unchecked Sendable {
         public var progress: (@Sendable (String) -> Void)?
         /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
         public var userPluginDirectory: String?
+        /// For scripts one did not write (`heph run --sandbox`): no process, file or debug
+        /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
+        /// directories the policy allows. Nil: everything is allowed.
+        public var sandbox: MountPolicy?
 
         /// Makes a configuration.
         public init(
@@ -39,7 +43,8 @@ public final class LuaRuntime: @unchecked Sendable {
             searchPath: [String] = [],
             executablePath: String = "heph",
             progress: (@Sendable (String) -> Void)? = nil,
-            userPluginDirectory: String? = PluginCatalog.defaultUserDirectory
+            userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
+            sandbox: MountPolicy? = nil
         ) {
             self.engine = engine
             self.output = output
@@ -48,6 +53,7 @@ public final class LuaRuntime: @unchecked Sendable {
             self.executablePath = executablePath
             self.progress = progress
             self.userPluginDirectory = userPluginDirectory
+            self.sandbox = sandbox
         }
     }
 

@@ -13,13 +13,16 @@ struct CheckCommand: AsyncParsableCommand {
             every config is validated exactly as for the engine, containers "start" at once \
             (healthy when they have a healthcheck), exec runs nothing and logs are empty. \
             The run ends when the main chunk returns (after the on_shutdown handlers); hooks \
-            and timers registered by then do not fire. heph.shell still runs host commands.
+            and timers registered by then do not fire. heph.shell still runs host commands, \
+            unless --sandbox is given (as for heph run).
 
             Prints the containers and networks the script would create. Exit codes: 0 the \
             script ran through; 1 it does not compile, or raised an error (file:line and \
             the message, such as a config field at fault); 64 the command line is wrong.
             """
     )
+
+    @OptionGroup var sandboxing: SandboxOptions
 
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to check, or - to read it from standard input.", valueName: "script.lua"))
@@ -33,7 +36,7 @@ struct CheckCommand: AsyncParsableCommand {
         let dryRun = DryRunOrchestrator()
         let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph"))
+            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy))
         let started = ContinuousClock.now
         let outcome = await runtime.runSession(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments)) {
             runtime.requestShutdown(exitCode: 0)

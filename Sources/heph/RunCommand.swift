@@ -33,6 +33,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages, and the network (as heph down).")
     var down = false
 
+    @OptionGroup var sandboxing: SandboxOptions
+
     /// Progress lines of long calls; on by default when standard error is a terminal.
     @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, starts and readies it (default: only when stderr is a terminal).")
     var progress: Bool?
@@ -52,7 +54,8 @@ struct RunCommand: AsyncParsableCommand {
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
-            progress: showProgress ? LuaRuntime.standardError : nil))
+            progress: showProgress ? LuaRuntime.standardError : nil,
+            sandbox: sandboxing.policy))
         let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()

@@ -91,4 +91,19 @@ import Testing
             for command in ["repl", "check", "logs", "plugins"] { #expect(script.stdout.contains(command), "\(shell) lacks \(command)") }
         }
     }
+
+    @Test func runSandboxedRefusesWhatAScriptYouDidNotWriteShouldNotDo() async throws {
+        let path = try Self.script("os.execute('touch /tmp/heph-sandbox-escaped')")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sandboxed = try await HephBinary.run(["run", "--sandbox", path], environment: Self.noEngine)
+        #expect(sandboxed.status == 1)
+        #expect(sandboxed.stderr.hasPrefix("\(path):1: attempt to call a nil value (field 'execute')"), "\(sandboxed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/heph-sandbox-escaped"))
+        let stray = try await HephBinary.run(["run", "--allow-mount", "/srv", path])
+        #expect(stray.status == 64)
+        #expect(stray.stderr.contains("--allow-mount only means something with --sandbox"))
+        let relative = try await HephBinary.run(["run", "--sandbox", "--allow-mount", "data", path])
+        #expect(relative.status == 64)
+        #expect(relative.stderr.contains("--allow-mount data: give an absolute path"))
+    }
 }

@@ -31,9 +31,11 @@ struct LuaHarness {
         arguments: [String] = [],
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
+        sandbox: MountPolicy? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async -> Result {
-        await run(LuaScript(.code(code, name: name), arguments: arguments), searchPath: searchPath, userPluginDirectory: userPluginDirectory, environment: environment)
+        await run(LuaScript(.code(code, name: name), arguments: arguments), searchPath: searchPath, userPluginDirectory: userPluginDirectory,
+                  sandbox: sandbox, environment: environment)
     }
 
     /// Runs `script`.
@@ -41,6 +43,7 @@ struct LuaHarness {
         _ script: LuaScript,
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
+        sandbox: MountPolicy? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async -> Result {
         let output = Recorder<String>()
@@ -51,7 +54,8 @@ struct LuaHarness {
             output: { output.append($0) },
             diagnostics: { diagnostics.append($0) },
             searchPath: searchPath,
-            userPluginDirectory: userPluginDirectory
+            userPluginDirectory: userPluginDirectory,
+            sandbox: sandbox
         ))
         let outcome = await runtime.run(script)
         let calls = await runtime.checkedBridgeCalls()
