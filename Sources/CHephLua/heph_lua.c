@@ -1,6 +1,7 @@
 #include "heph_lua.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,7 +51,10 @@ void heph_set_dispatcher(heph_dispatcher dispatcher) {
 static int heph_trampoline(lua_State *L) {
     int id = (int)lua_tointeger(L, lua_upvalueindex(1));
     int base = lua_gettop(L);
+    heph_state_info *running = heph_get_info(L);
+    if (running != NULL) running->in_swift++;
     int result = the_dispatcher(L, id);
+    if (running != NULL) running->in_swift--;
     if (result >= 0) {
         heph_state_info *info = heph_get_info(L);
         if (info != NULL) info->bridge_calls++;
@@ -173,4 +177,36 @@ void heph_write_stdout(const char *bytes, size_t length) {
 
 void heph_write_stderr(const char *bytes, size_t length) {
     fwrite(bytes, 1, length, stderr);
+}
+
+/* ---- Memory ---- */
+
+void *heph_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    heph_state_info *info = ud;
+    size_t old = ptr != NULL ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        info->memory_in_use -= old;
+        return NULL;
+    }
+    if (info->memory_limit != 0 && nsize > old && info->lua_running && info->in_swift == 0
+        && info->memory_in_use - old + nsize > info->memory_limit) {
+        return NULL;
+    }
+    void *block = realloc(ptr, nsize);
+    if (block != NULL) info->memory_in_use = info->memory_in_use - old + nsize;
+    return block;
+}
+
+static int heph_panic(lua_State *L) {
+    const char *message = lua_tostring(L, -1);
+    fprintf(stderr, "heph: Lua panicked (unprotected error): %s\n", message != NULL ? message : "?");
+    fflush(stderr);
+    return 0;  /* Lua then aborts */
+}
+
+lua_State *heph_new_state(heph_state_info *info) {
+    lua_State *L = lua_newstate(heph_alloc, info);
+    if (L != NULL) lua_atpanic(L, heph_panic);
+    return L;
 }

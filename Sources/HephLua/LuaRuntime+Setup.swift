@@ -34,7 +34,7 @@ extension LuaRuntime {
     /// Makes the state (on the Lua thread): standard libraries, the `heph` module (also
     /// `package.loaded.heph` and the global `heph`), then the prelude.
     func setUp() {
-        guard let state = luaL_newstate() else {
+        guard let state = heph_new_state(info) else {
             setupFailure = "cannot create a Lua state: out of memory"
             return
         }

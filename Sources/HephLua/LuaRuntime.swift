@@ -30,6 +30,9 @@ public final class LuaRuntime: @unchecked Sendable {
         public var progress: (@Sendable (String) -> Void)?
         /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
         public var userPluginDirectory: String?
+        /// Bytes the Lua state may hold while Lua code runs (`heph run --memory-limit`);
+        /// past it, Lua code gets "not enough memory". Nil: no limit.
+        public var memoryLimit: Int?
         /// For scripts one did not write (`heph run --sandbox`): no process, file or debug
         /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
         /// directories the policy allows. Nil: everything is allowed.
@@ -44,7 +47,8 @@ public final class LuaRuntime: @unchecked Sendable {
             executablePath: String = "heph",
             progress: (@Sendable (String) -> Void)? = nil,
             userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
-            sandbox: MountPolicy? = nil
+            sandbox: MountPolicy? = nil,
+            memoryLimit: Int? = nil
         ) {
             self.engine = engine
             self.output = output
@@ -54,6 +58,7 @@ public final class LuaRuntime: @unchecked Sendable {
             self.progress = progress
             self.userPluginDirectory = userPluginDirectory
             self.sandbox = sandbox
+            self.memoryLimit = memoryLimit
         }
     }
 
@@ -128,7 +133,8 @@ public final class LuaRuntime: @unchecked Sendable {
         self.configuration = configuration
         thread = LuaThread(name: "heph-lua")
         info = .allocate(capacity: 1)
-        info.initialize(to: heph_state_info(runtime: nil, deadline: 0, limit: 0, interrupt: 0, bridge_calls: 0))
+        info.initialize(to: heph_state_info(runtime: nil, deadline: 0, limit: 0, interrupt: 0, bridge_calls: 0,
+                                            memory_in_use: 0, memory_limit: configuration.memoryLimit ?? 0, lua_running: 0, in_swift: 0))
         LuaRuntime.installDispatcher
         thread.post { self.setUp() }
     }

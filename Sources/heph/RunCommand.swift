@@ -35,6 +35,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var sandboxing: SandboxOptions
 
+    /// A memory limit for the Lua state, in MiB.
+    @Option(name: .long, help: ArgumentHelp("Let the script's Lua hold at most this many MiB; past it, the Lua code that allocates gets a \"not enough memory\" error (a callback's is reported and the loop goes on).", valueName: "MiB"))
+    var memoryLimit: Int?
+
     /// Progress lines of long calls; on by default when standard error is a terminal.
     @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, starts and readies it (default: only when stderr is a terminal).")
     var progress: Bool?
@@ -47,6 +51,10 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
     var arguments: [String] = []
 
+    func validate() throws {
+        if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit must be 1 MiB or more, got \(memoryLimit)") }
+    }
+
     func run() async throws {
         global.setUpLogging()
         let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
@@ -55,7 +63,8 @@ struct RunCommand: AsyncParsableCommand {
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
             progress: showProgress ? LuaRuntime.standardError : nil,
-            sandbox: sandboxing.policy))
+            sandbox: sandboxing.policy,
+            memoryLimit: memoryLimit.map { $0 << 20 }))
         let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()

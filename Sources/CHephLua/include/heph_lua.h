@@ -23,7 +23,20 @@ typedef struct heph_state_info {
     double limit;                        /* the time limit the deadline came from, for messages */
     volatile sig_atomic_t interrupt;     /* set from any thread or a signal handler */
     unsigned long long bridge_calls;     /* calls through the trampoline with a checked stack */
+    size_t memory_in_use;                /* bytes the state holds now */
+    size_t memory_limit;                 /* bytes Lua code may make it hold; 0 = no limit */
+    int lua_running;                     /* Lua code runs (under lua_resume) */
+    int in_swift;                        /* the trampoline is in Swift (nesting depth) */
 } heph_state_info;
+
+/* The state's allocator (ud: its heph_state_info). Past memory_limit it refuses what Lua
+ * code asks for, so Lua raises "not enough memory" where it can. It never refuses the
+ * host: not while Swift runs inside the trampoline (a raise would cross Swift frames), nor
+ * outside Lua code (there is no protected call to catch it). */
+void *heph_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* A new state on heph_alloc with `info`, with lauxlib's panic handler. NULL on failure. */
+lua_State *heph_new_state(heph_state_info *info);
 
 /* Stores `info` in L's extra space; coroutines created afterwards inherit it.
  * Inline: the dispatcher reads it on every call. Stack: unchanged. */
