@@ -43,6 +43,9 @@ public final class Client: DockerAPI {
         configuration.decompression = .disabled
         if case .tcp(_, _, let tls?) = endpoint.transport {
             configuration.tlsConfiguration = try Self.tlsConfiguration(tls)
+        } else if case .tcp = endpoint.transport {
+            // An engine's API is root on its host: in the clear, anyone on the path can drive it.
+            logger.warning("\(endpoint) is not encrypted: anyone who can reach it can control that engine; use TLS (DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH with ca.pem, cert.pem, key.pem)")
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

@@ -106,4 +106,12 @@ import Testing
         #expect(relative.status == 64)
         #expect(relative.stderr.contains("--allow-mount data: give an absolute path"))
     }
+
+    @Test func anUnencryptedTCPEngineIsWarnedAbout() async throws {
+        let port = Fixtures.freePort()
+        let result = try await HephBinary.run(["ps", "--host", "tcp://127.0.0.1:\(port)"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("tcp://127.0.0.1:\(port) is not encrypted: anyone who can reach it can control that engine; use TLS"))
+        #expect(result.stderr.contains("heph: cannot reach the Docker engine at tcp://127.0.0.1:\(port): connection refused"))
+    }
 }

@@ -74,4 +74,57 @@ import Testing
             "restart built in (inside heph) shadowed",
         ])
     }
+
+    /// A script that brings up `count` services named PREFIX-NN and prints "up".
+    static func upScript(count: Int) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("upkill")).lua").path
+        try """
+            local prefix, count = arg[1], tonumber(arg[2])
+            heph.on_shutdown(function() print("shutdown handler ran") end)
+            local services = {}
+            for i = 1, count do
+              services[("%s-%02d"):format(prefix, i)] = { image = "heph/busybox:latest",
+                cmd = { "sh", "-c", "trap 'exit 0' TERM; echo ok > /ready; sleep 3600 & wait" },
+                healthcheck = { test = { "cat", "/ready" }, interval = 1, retries = 2 } }
+            end
+            heph.up{ services = services, timeout = 60 }
+            print("up")
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func containers(_ prefix: String) async throws -> [String] {
+        try await Docker.output("ps", "-a", "--filter", "name=heph-\(prefix)-", "--format", "{{.Names}}").split(separator: "\n").map(String.init)
+    }
+
+    @Test(.serialized, arguments: [SIGKILL, SIGINT])  // each case ends with heph down
+    func interruptedMidUpARerunConvergesAndDownLeavesNothing(signal: Int32) async throws {
+        let prefix = TestNames.unique("mid")
+        let count = 12
+        let script = try Self.upScript(count: count)
+        defer {
+            Docker.forceRemove((1...count).map { String(format: "heph-%@-%02d", prefix, $0) })
+            try? FileManager.default.removeItem(atPath: script)
+        }
+        let run = try Run([script, prefix, String(count)])
+        #expect(await Fixtures.eventually(timeout: .seconds(30)) { ((try? await Self.containers(prefix)) ?? []).count >= 1 })
+        run.signal(signal)
+        let status = await run.status(timeout: .seconds(10))
+        if signal == SIGINT {
+            #expect(status == 130)
+            #expect(run.stdout == "shutdown handler ran\n")  // promptly, with the handlers, before "up"
+        } else {
+            #expect(status != nil && status != 0)
+        }
+        let rerun = try await HephBinary.run(["run", script, prefix, String(count)])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stdout.hasPrefix("up\n"))
+        let healthy = try await Docker.output("ps", "--filter", "name=heph-\(prefix)-", "--filter", "health=healthy", "--format", "{{.Names}}")
+        #expect(healthy.split(separator: "\n").count == count)
+        let down = try await HephBinary.run(["down"])
+        #expect(down.status == 0)
+        #expect(try await Self.containers(prefix).isEmpty)
+        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.output("network", "ls", "-q", "--filter", "label=io.heph.managed=true").isEmpty)
+    }
 }
