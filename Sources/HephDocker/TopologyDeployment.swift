@@ -120,7 +120,14 @@ struct TopologyDeployment: Sendable {
                 }
                 let id = try await engine.createContainer(config)
                 report(name, .created)
-                try await engine.startContainer(id)
+                do {
+                    try await engine.startContainer(id)
+                } catch {
+                    // A container that cannot start (a host port taken) is not left half-made:
+                    // the rerun after the fix creates it afresh.
+                    try? await engine.removeContainer(id)
+                    throw error
+                }
                 report(name, .started)
             }
             return try await waitUntilReady(name, config: config, changed: changed)
