@@ -4,6 +4,8 @@
 /// A reader-writer lock with FIFO hand-over, so a waiting exclusive test is not starved by
 /// a stream of shared ones. Whenever the last holder leaves and nobody waits, it removes the
 /// managed network the tests made in passing, so a test run leaves the engine as it found it.
+/// Throughout the run a foreign container named `heph-…` (``ForeignSentinel``) stands by,
+/// and every exclusive test is checked not to have touched it.
 public actor EngineLock {
     /// The lock all test targets share (they run in one process).
     public static let shared = EngineLock()
@@ -18,9 +20,12 @@ public actor EngineLock {
     /// Runs `body` holding the lock, shared or exclusive.
     public static func with<T: Sendable>(exclusive: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
         if held { return try await body() }
+        await ForeignSentinel.ensureRunning()
         await shared.acquire(exclusive: exclusive)
         do {
             let result = try await $held.withValue(true) { try await body() }
+            // What acts on every managed container must leave the unlabelled heph-* one be.
+            if exclusive { await ForeignSentinel.expectUntouched() }
             await shared.release(exclusive: exclusive)
             return result
         } catch {
