@@ -145,27 +145,30 @@ import Testing
         }
     }
 
-    @Test func aTakenPortOrAMissingBindSourceNamesTheServiceAndLeavesNoHalfMadeContainer() async throws {
-        let (web, data, fine) = (TestNames.unique("port"), TestNames.unique("bind"), TestNames.unique("fine"))
+    @Test func aTakenPortAMissingBindSourceOrAnUnpullableImageNamesTheServiceAndLeavesNoHalfMadeContainer() async throws {
+        let (web, data, pull, fine) = (TestNames.unique("port"), TestNames.unique("bind"), TestNames.unique("pull"), TestNames.unique("fine"))
         let holder = "heph-\(TestNames.unique("holder"))"  // foreign: heph never touches it
         let port = Fixtures.freePort()
-        defer { Docker.forceRemove(["heph-\(web)", "heph-\(data)", "heph-\(fine)", holder]) }
+        defer { Docker.forceRemove(["heph-\(web)", "heph-\(data)", "heph-\(pull)", "heph-\(fine)", holder]) }
         try await Docker.output("run", "-d", "--name", holder, "-p", "\(port):80", Fixtures.image, "sleep", "3600")
         var taken = Self.service(web)
         taken.config.ports = ["\(port)": "80"]
         var missing = Self.service(data)
         missing.config.volumes = ["/nonexistent/heph-\(data)": "/data"]
-        let topology = Topology(services: [web: taken, data: missing, fine: Self.service(fine)], timeout: .seconds(30))
+        var unpullable = Self.service(pull)
+        unpullable.config.image = "heph/not-here:\(pull)"
+        let topology = Topology(services: [web: taken, data: missing, pull: unpullable, fine: Self.service(fine)], timeout: .seconds(30))
         try await Fixtures.withOrchestrator { orchestrator async throws in
             let error = await #expect(throws: DockerError.self) { try await orchestrator.up(topology) }
             let lines = error?.message.split(separator: "\n").map(String.init) ?? []
-            #expect(lines.first == "2 of 3 services are not ready:")
+            #expect(lines.first == "3 of 4 services are not ready:")
             #expect(lines.contains { $0.hasPrefix("  \(web): cannot start heph-\(web): ") && $0.contains("port is already allocated") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("  \(data): config.volumes: host path \"/nonexistent/heph-\(data)\" does not exist") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("  \(pull): image \"heph/not-here:\(pull)\" is not available locally and could not be pulled: ") }, "\(lines)")
             #expect(try await orchestrator.healthCheck(fine) == .healthy)
         }
         // Neither failed service leaves a container behind; the foreign holder is untouched.
-        for name in [web, data] { #expect(try await Docker.run("inspect", "heph-\(name)").status != 0) }
+        for name in [web, data, pull] { #expect(try await Docker.run("inspect", "heph-\(name)").status != 0) }
         #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", holder) == "running")
     }
 }
