@@ -8,6 +8,8 @@ final class ReplTerminal: Sendable {
     private let interactive: Bool
     private let editor = Mutex<LineEditor?>(nil)
     private let inputEnded = Mutex(false)
+    /// The read in progress; guarded by `inputEnded`'s lock.
+    nonisolated(unsafe) private var waiting: CheckedContinuation<LineEditor.Input, Never>?
     private let queue = DispatchQueue(label: "heph.repl.input")
     /// Errors in red, on a terminal, unless NO_COLOR is set.
     private let colour: Bool
@@ -23,19 +25,34 @@ final class ReplTerminal: Sendable {
         editor.withLock { $0 = LineEditor(historyPath: home.map { $0 + "/.heph_history" }, complete: complete) }
     }
 
-    /// The next line, Ctrl-C, or the end of input.
+    /// The next line, Ctrl-C, or the end of input (also once ``endInput()`` is called, even
+    /// while a read from a pipe still blocks).
     func read(prompt: String) async -> LineEditor.Input {
-        if inputEnded.withLock({ $0 }) { return .end }
         let editor = self.editor.withLock { $0 }
         return await withCheckedContinuation { continuation in
+            let ended = inputEnded.withLock { ended in
+                if !ended { waiting = continuation }
+                return ended
+            }
+            guard !ended else { return continuation.resume(returning: .end) }
             queue.async {
-                if let editor {
-                    continuation.resume(returning: editor.readLine(prompt: prompt))
+                let input: LineEditor.Input = if let editor {
+                    editor.readLine(prompt: prompt)
                 } else {
-                    continuation.resume(returning: Swift.readLine(strippingNewline: true).map { .line($0) } ?? .end)
+                    Swift.readLine(strippingNewline: true).map { .line($0) } ?? .end
                 }
+                self.answer(input)
             }
         }
+    }
+
+    /// Hands `input` to the read waiting for it, if it still waits.
+    private func answer(_ input: LineEditor.Input) {
+        let continuation = inputEnded.withLock { _ in
+            defer { waiting = nil }
+            return waiting
+        }
+        continuation?.resume(returning: input)
     }
 
     /// Writes `text` to standard output (1) or error (2); above the prompt while one waits.
@@ -60,6 +77,12 @@ final class ReplTerminal: Sendable {
     /// No more input is wanted (the session ended): a waiting prompt gives way.
     func endInput() {
         inputEnded.withLock { $0 = true }
-        editor.withLock { $0 }?.end()
+        if let editor = editor.withLock({ $0 }) {
+            // The editor returns by itself, and must: it puts the terminal back as it found it.
+            editor.end()
+        } else {
+            // A read from a pipe cannot be woken; answer for it (its line, if any, is dropped).
+            answer(.end)
+        }
     }
 }
