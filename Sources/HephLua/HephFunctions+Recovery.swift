@@ -46,8 +46,7 @@ extension HephFunction {
             let container = try stack.checkContainer(1)
             let command = try Self.command(stack, arg: 2)
             return { context in
-                let result = try await context.engine.exec(container, command: command)
-                return [.integer(result.exitCode), .bytes(result.output.stdout), .bytes(result.output.stderr)]
+                try await context.engine.exec(container, command: command).luaValues
             }
         case .killContainer:
             let container = try stack.checkContainer(1)
@@ -64,8 +63,7 @@ extension HephFunction {
             let command = try Self.command(stack, arg: 1)
             let environment = try Self.environment(stack, arg: 2)
             return { _ in
-                let result = try await HostCommand.run(command, environment: environment)
-                return [.integer(result.exitCode), .bytes(result.output.stdout), .bytes(result.output.stderr)]
+                try await HostCommand.run(command, environment: environment).luaValues
             }
         default:
             throw .raise("heph internal error: \(qualifiedName) is not a recovery call")
@@ -162,5 +160,12 @@ extension HephFunction {
         default:
             throw .argument(arg, "a signal (name or number) expected, got \(stack.typeName(at: arg))")
         }
+    }
+}
+
+extension ExecResult {
+    /// `exit_code, stdout, stderr`, as `heph.exec` and `heph.shell` return them.
+    var luaValues: [LuaValue] {
+        [.integer(exitCode), .bytes(output.stdout), .bytes(output.stderr)]
     }
 }

@@ -37,6 +37,12 @@ public struct PluginCatalog: Sendable {
         return home + "/.config/heph/plugins"
     }
 
+    /// The `?.lua` templates of `$HEPH_PATH` (`;`-separated, like `LUA_PATH`), searched by
+    /// `require` and `heph.use` after the script's directory.
+    public static var hephPath: [String] {
+        (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+    }
+
     /// `?.lua` templates by place, in search order.
     let templates: [(Place, String)]
     /// The script being run, never its own plugin (`examples/chaos.lua` using `chaos`).

@@ -34,7 +34,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dryRun = DryRunOrchestrator()
-        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy))
         let started = ContinuousClock.now

@@ -23,7 +23,7 @@ struct PluginsCommand: ParsableCommand {
     var script: String?
 
     func run() throws {
-        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let searchPath = PluginCatalog.hephPath
         let catalog = PluginCatalog(scriptPath: script, searchPath: searchPath, userDirectory: PluginCatalog.defaultUserDirectory)
         var seen: Set<String> = []
         let rows = catalog.all().map { entry in

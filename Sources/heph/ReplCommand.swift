@@ -45,7 +45,7 @@ struct ReplCommand: AsyncParsableCommand {
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         let terminal = ReplTerminal(interactive: interactive)
         let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
-        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let searchPath = PluginCatalog.hephPath
         let toStderr: @Sendable (String) -> Void = { terminal.write($0, to: STDERR_FILENO) }
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine,

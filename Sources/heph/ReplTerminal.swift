@@ -16,7 +16,7 @@ final class ReplTerminal: Sendable {
 
     init(interactive: Bool) {
         self.interactive = interactive
-        colour = interactive && isatty(STDERR_FILENO) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        colour = interactive && TerminalStyle(for: STDERR_FILENO).enabled
     }
 
     /// Starts line editing (history in `~/.heph_history`, Tab through `complete`).

@@ -58,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         global.setUpLogging()
         let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
-        let searchPath = (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        let searchPath = PluginCatalog.hephPath
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
