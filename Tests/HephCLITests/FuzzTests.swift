@@ -6,7 +6,7 @@ import Testing
 /// fuzz.lua), against `heph check --sandbox`'s dry run: the host never crashes, and every
 /// failure is a Lua error string that `pcall` caught.
 @Suite struct FuzzTests {
-    @Test(arguments: [1, 2])
+    @Test(.serialized, arguments: [1, 2])  // one at a time: each keeps a core busy for seconds
     func tenThousandRandomCallsNeverCrashTheHost(seed: Int) async throws {
         let fixture = HephBinary.repositoryRoot + "/Tests/Fixtures/fuzz.lua"
         let result = try await HephBinary.run(["check", "--sandbox", fixture, "10000", String(seed)])
