@@ -147,7 +147,9 @@ struct TopologyDeployment: Sendable {
         while true {
             let snapshot = try await board.nextSnapshot()
             guard let info = snapshot[fullName] else {
-                return .notReady(status: "removed", error: DockerError(.notFound, "\(fullName) was removed before it was ready"))
+                let why = "\(fullName) was removed from outside before it was ready"
+                report(name, .failed, detail: why)
+                return .notReady(status: "removed", error: DockerError(.notFound, why))
             }
             if info.status == .healthy || (info.status == .running && config.healthcheck == nil) {
                 report(name, .ready)
@@ -157,6 +159,12 @@ struct TopologyDeployment: Sendable {
                 let why = await exitDescription(fullName)
                 report(name, .failed, detail: why)
                 return .notReady(status: "stopped", error: DockerError(.engine, why))
+            }
+            // Paused from outside, it will not get ready by itself; heph.up run again unpauses it.
+            if info.status == .error, (try? await engine.inspectContainer(fullName))?.details?.engineState == "paused" {
+                let why = "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`, or run heph.up again (it unpauses)"
+                report(name, .failed, detail: why)
+                return .notReady(status: "paused", error: DockerError(.engine, why))
             }
             if ContinuousClock.now >= deadline {
                 return .notReady(status: await statusDescription(fullName, fallback: info.status), error: nil)

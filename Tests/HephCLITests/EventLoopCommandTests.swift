@@ -10,11 +10,12 @@ import Testing
         let process = Process()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("run"))
 
-        init(_ arguments: [String]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for name in ["out", "err"] { _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil) }
             process.executableURL = URL(fileURLWithPath: HephBinary.path)
             process.arguments = ["run"] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("out"))
             process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("err"))
             try process.run()
@@ -23,12 +24,16 @@ import Testing
         var stdout: String { (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "" }
         var stderr: String { (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "" }
 
-        func waitFor(_ text: String, timeout: Duration = .seconds(20)) async -> Bool {
-            await waitForLine(timeout: timeout) { $0.contains(text) }
+        /// Waits for a line of `stream` containing `text`, looking only past its first
+        /// `offset` characters.
+        func waitFor(_ text: String, in stream: KeyPath<Run, String> = \.stdout, after offset: Int = 0, timeout: Duration = .seconds(20)) async -> Bool {
+            await waitForLine(in: stream, after: offset, timeout: timeout) { $0.contains(text) }
         }
 
-        func waitForLine(timeout: Duration = .seconds(20), _ condition: @escaping (Substring) -> Bool) async -> Bool {
-            await Fixtures.eventually(timeout: timeout) { self.stdout.split(separator: "\n").contains(where: condition) }
+        func waitForLine(
+            in stream: KeyPath<Run, String> = \.stdout, after offset: Int = 0, timeout: Duration = .seconds(20), _ condition: @escaping (Substring) -> Bool
+        ) async -> Bool {
+            await Fixtures.eventually(timeout: timeout) { self[keyPath: stream].dropFirst(offset).split(separator: "\n").contains(where: condition) }
         }
 
         func signal(_ number: Int32) { kill(process.processIdentifier, number) }

@@ -3,9 +3,9 @@ import HephDocker
 import HephTestSupport
 import Testing
 
-/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` against a TLS endpoint: socat terminates TLS
-/// (demanding a client certificate) in front of the engine's socket, with certificates
-/// this test makes.
+/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` against a dockerd of the test's own listening
+/// on a loopback TLS port (and demanding a client certificate), with certificates the test
+/// makes.
 @Suite(.usesEngine) struct TLSEngineTests {
     /// A CA, a server certificate for 127.0.0.1 and a client certificate, in Docker's layout.
     struct Certificates {
@@ -39,34 +39,53 @@ import Testing
         }
     }
 
-    /// socat on a free loopback port: TLS with a required client certificate → the engine's socket.
-    static func proxy(_ certificates: Certificates) async throws -> (BackgroundProcess, Int) {
-        let port = Fixtures.freePort()
-        let proxy = try BackgroundProcess("/usr/bin/socat", [
-            "openssl-listen:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificates.file("server.pem")),key=\(certificates.file("server-key.pem")),cafile=\(certificates.file("ca.pem")),verify=1",
-            "unix-connect:\(EngineEndpoint.defaultSocketPath)",
-        ])
-        _ = await Fixtures.eventually(timeout: .seconds(5)) {
-            (try? await Command.run("/bin/sh", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status) == 0
-        }
-        return (proxy, port)
+    /// A listener on a free loopback port for a private dockerd, with the server's
+    /// certificate and key from `certificates`, demanding a client certificate signed by
+    /// their CA.
+    static func listener(_ certificates: Certificates) -> PrivateEngine.TLSListener {
+        PrivateEngine.TLSListener(
+            port: Fixtures.freePort(), caFile: certificates.file("ca.pem"),
+            certificateFile: certificates.file("server.pem"), keyFile: certificates.file("server-key.pem"))
     }
 
     @Test func verifiedTLSWithAClientCertificateReachesTheEngine() async throws {
         let certificates = try await Certificates("tls")
         defer { certificates.remove() }
-        let (proxy, port) = try await Self.proxy(certificates)
-        defer { proxy.stop() }
-        let environment = ["DOCKER_HOST": "tcp://127.0.0.1:\(port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates.path]
-        let name = TestNames.unique("tls")
-        defer { Docker.forceRemove(["heph-\(name)"]) }
-        try await Fixtures.withOrchestrator(environment: environment) { orchestrator in
-            #expect(orchestrator.client.endpoint.description == "tcp://127.0.0.1:\(port)")
-            try await orchestrator.client.ping()
-            let id = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: Fixtures.idle))
-            #expect(try await orchestrator.listContainers().contains { $0.id == id })
+        let listener = Self.listener(certificates)
+        try await PrivateEngine.with(tls: listener) { engine in
+            let environment = ["DOCKER_HOST": "tcp://127.0.0.1:\(listener.port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates.path]
+            let name = TestNames.unique("tls")
+            try await Fixtures.withOrchestrator(environment: environment) { orchestrator in
+                #expect(orchestrator.client.endpoint.description == "tcp://127.0.0.1:\(listener.port)")
+                try await orchestrator.client.ping()
+                let id = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: Fixtures.idle))
+                #expect(try await orchestrator.listContainers().contains { $0.id == id })
+            }
+            // It reached that engine, not the shared one.
+            #expect(try await engine.containerNames() == ["heph-\(name)"])
         }
-        #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", "heph-\(name)") == "created")
+    }
+
+    @Test func aClientCertificateFromAnotherAuthorityIsRefusedByTheEngine() async throws {
+        let certificates = try await Certificates("tls-engine")
+        let stranger = try await Certificates("tls-client")
+        defer {
+            certificates.remove()
+            stranger.remove()
+        }
+        let listener = Self.listener(certificates)
+        try await PrivateEngine.with(tls: listener) { _ in
+            // The client trusts the engine's CA but presents a certificate the engine's CA did not sign.
+            try FileManager.default.removeItem(atPath: stranger.file("ca.pem"))
+            try FileManager.default.copyItem(atPath: certificates.file("ca.pem"), toPath: stranger.file("ca.pem"))
+            let error = await dockerError {
+                try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(listener.port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
+                    try await $0.client.ping()
+                }
+            }
+            #expect(error?.code == .engineUnreachable)
+            #expect(error?.message.hasPrefix("cannot reach the Docker engine at tcp://127.0.0.1:\(listener.port)") == true, "\(String(describing: error))")
+        }
     }
 
     @Test func aServerSignedByAnotherAuthorityIsRefused() async throws {
@@ -76,15 +95,16 @@ import Testing
             certificates.remove()
             stranger.remove()
         }
-        let (proxy, port) = try await Self.proxy(certificates)
-        defer { proxy.stop() }
-        // The client trusts only the stranger's CA, so the proxy's certificate must fail.
-        let error = await dockerError {
-            try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
-                try await $0.client.ping()
+        let listener = Self.listener(certificates)
+        try await PrivateEngine.with(tls: listener) { _ in
+            // The client trusts only the stranger's CA, so the engine's certificate must fail.
+            let error = await dockerError {
+                try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(listener.port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
+                    try await $0.client.ping()
+                }
             }
+            #expect(error?.code == .engineUnreachable)
+            #expect(error?.message == "cannot reach the Docker engine at tcp://127.0.0.1:\(listener.port): TLS handshake failed: certificate verify failed")
         }
-        #expect(error?.code == .engineUnreachable)
-        #expect(error?.message == "cannot reach the Docker engine at tcp://127.0.0.1:\(port): TLS handshake failed: certificate verify failed")
     }
 }

@@ -1,0 +1,217 @@
+import Foundation
+import Synchronization
+
+/// A second Docker engine that belongs to one test: its own dockerd (and containerd),
+/// data root, socket and address pool, so the test can kill it, restart it or give it a
+/// TLS listener without disturbing the engine every other test shares.
+///
+/// It makes no host bridge and no iptables rules (`--bridge=none --iptables=false`): the
+/// engine the other tests use owns those. Containers still get the managed network heph
+/// creates, on an address pool of this engine's own.
+public final class PrivateEngine: @unchecked Sendable {
+    // @unchecked: `daemon` is replaced only by start() and kill(), which the one test that
+    // owns the engine calls in sequence.
+
+    /// A TCP listener with TLS that demands a client certificate signed by `caFile`.
+    public struct TLSListener: Sendable {
+        public var port: Int
+        public var caFile: String
+        public var certificateFile: String
+        public var keyFile: String
+
+        public init(port: Int, caFile: String, certificateFile: String, keyFile: String) {
+            self.port = port
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// The directory holding everything of this engine; short, because containerd's
+    /// socket lives under it and socket paths have a 108-byte limit.
+    public let directory: String
+    public let tls: TLSListener?
+    private var daemon: Daemon?
+    private static let addressPools = Mutex(UInt8(truncatingIfNeeded: getpid()))
+
+    /// `DOCKER_HOST` for this engine's unix socket.
+    public var host: String { "unix://\(directory)/docker.sock" }
+
+    /// Starts the engine and waits until it answers; `loadingImage` copies that image over
+    /// from the shared engine (no registry is reachable).
+    public init(tls: TLSListener? = nil, loadingImage image: String? = Fixtures.image) async throws {
+        directory = "/tmp/heph-e-\(UUID().uuidString.prefix(8).lowercased())"
+        self.tls = tls
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try await start()
+            if let image { try await load(image) }
+        } catch {
+            await remove()
+            throw error
+        }
+    }
+
+    /// Runs `body` with a new private engine, and removes the engine when `body` ends
+    /// (a `defer` cannot await).
+    public static func with<T: Sendable>(
+        tls: TLSListener? = nil, _ body: (PrivateEngine) async throws -> T
+    ) async throws -> T {
+        let engine = try await PrivateEngine(tls: tls)
+        do {
+            let result = try await body(engine)
+            await engine.remove()
+            return result
+        } catch {
+            await engine.remove()
+            throw error
+        }
+    }
+
+    /// Starts dockerd (again, after ``kill()``) and waits up to 60 s for it to answer.
+    /// A restart may take a while: the engine stops the containers it finds still running.
+    public func start() async throws {
+        let pool = Self.addressPools.withLock { pool in
+            pool &+= 1
+            return pool
+        }
+        var arguments = [
+            "--data-root", "\(directory)/data", "--exec-root", "\(directory)/exec",
+            "--pidfile", "\(directory)/docker.pid", "-H", host,
+            "--bridge=none", "--iptables=false", "--ip-masq=false",
+            "--default-address-pool", "base=10.213.\(pool).0/24,size=24",
+        ]
+        if let tls {
+            arguments += ["-H", "tcp://127.0.0.1:\(tls.port)", "--tlsverify",
+                          "--tlscacert", tls.caFile, "--tlscert", tls.certificateFile, "--tlskey", tls.keyFile]
+        }
+        let log = "\(directory)/dockerd.log"
+        let daemon = try Daemon(Self.dockerd, arguments, log: log)
+        self.daemon = daemon
+        let answered = await Fixtures.eventually(timeout: .seconds(60)) {
+            guard daemon.isRunning else { return true }
+            return (try? await docker("version", "--format", "{{.Server.Version}}").status) == 0
+        }
+        guard answered, daemon.isRunning else {
+            let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+            throw CommandError(description: "the private dockerd in \(directory) did not start:\n\(tail)")
+        }
+    }
+
+    /// Kills dockerd with SIGKILL, as a crash would, and waits for it to be gone. Its
+    /// containerd goes with it; the containers' shims stay, as after a real crash.
+    public func kill() {
+        guard let daemon, daemon.isRunning else { return }
+        daemon.signal(SIGKILL)
+        daemon.waitUntilExit()
+        // A killed daemon leaves its pid file, and a new one refuses to start beside it.
+        try? FileManager.default.removeItem(atPath: "\(directory)/docker.pid")
+    }
+
+    /// Where Debian's docker.io puts dockerd (/usr/sbin), or another usual place.
+    static var dockerd: String {
+        ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map { "\($0)/dockerd" }
+            .first(where: FileManager.default.isExecutableFile(atPath:)) ?? "/usr/sbin/dockerd"
+    }
+
+    /// `docker -H <this engine> arguments…`.
+    @discardableResult
+    public func docker(_ arguments: String...) async throws -> Docker.Result {
+        try await docker(arguments)
+    }
+
+    /// `docker -H <this engine> arguments…`.
+    public func docker(_ arguments: [String]) async throws -> Docker.Result {
+        try await Command.run(Docker.executable(), ["-H", host] + arguments)
+    }
+
+    /// The names of this engine's containers (all of them, running or not).
+    public func containerNames() async throws -> [String] {
+        try await docker("ps", "-a", "--format", "{{.Names}}").stdout.split(separator: "\n").map(String.init).sorted()
+    }
+
+    /// Copies `image` from the shared engine into this one.
+    public func load(_ image: String) async throws {
+        let result = try await Command.run("/bin/sh", ["-c", "\"$0\" save \"$1\" | \"$0\" -H \"$2\" load", Docker.executable(), image, host])
+        guard result.status == 0 else { throw CommandError(description: "loading \(image) into \(host) failed: \(result.stderr)") }
+    }
+
+    /// Removes every container, stops dockerd and deletes its directory.
+    public func remove() async {
+        if let daemon, daemon.isRunning {
+            let ids = (try? await docker("ps", "-aq").stdout.split(separator: "\n").map(String.init)) ?? []
+            if !ids.isEmpty { _ = try? await docker(["rm", "-f"] + ids) }
+            daemon.signal(SIGTERM)
+            if !(await Fixtures.eventually(timeout: .seconds(20)) { !daemon.isRunning }) {
+                daemon.signal(SIGKILL)
+            }
+            daemon.waitUntilExit()
+        }
+        // The data root holds overlay mounts only while containers run; none do now.
+        _ = try? await Command.run("/bin/sh", ["-c", "grep -o \" $0/[^ ]*\" /proc/mounts | sort -r | xargs -r -n1 umount -l", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// dockerd, started with `posix_spawn` rather than Foundation's `Process`: Foundation learns
+/// that a child ended through a descriptor the child inherits, and dockerd's containerd and
+/// shims would inherit it too and outlive a killed dockerd, so it would never be reaped.
+/// Here the child gets only stdin, stdout and stderr.
+private final class Daemon: @unchecked Sendable {
+    // @unchecked: `exited` is guarded by `lock`.
+    private let pid: pid_t
+    private let lock = NSLock()
+    private var exited = false
+
+    init(_ executable: String, _ arguments: [String], log: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        guard Self.closeFrom(&actions, 3) == 0 else { throw CommandError(description: "posix_spawn_file_actions_addclosefrom_np failed") }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A group of its own: a Ctrl-C meant for the tests does not reach it.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw CommandError(description: "cannot start \(executable): \(String(cString: strerror(result)))") }
+        self.pid = pid
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc
+    /// module does not import: every descriptor from the given one up is closed in the child.
+    private static let closeFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("glibc 2.34 or later is needed (posix_spawn_file_actions_addclosefrom_np)")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    var isRunning: Bool { !reap(blocking: false) }
+
+    func signal(_ number: Int32) {
+        if isRunning { kill(pid, number) }
+    }
+
+    func waitUntilExit() {
+        _ = reap(blocking: true)
+    }
+
+    /// Whether the daemon has exited (and was reaped).
+    private func reap(blocking: Bool) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !exited else { return true }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+        exited = result == pid || (result == -1 && errno == ECHILD)
+        return exited
+    }
+}
