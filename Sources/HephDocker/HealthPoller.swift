@@ -61,7 +61,7 @@ extension Orchestrator {
             // Fixed rate: a slow poll delays the next one, it does not shift every later one.
             deadline += interval
             if deadline < clock.now { deadline = clock.now }
-            do { try await clock.sleep(until: deadline) } catch { return }
+            do { try await clock.sleepInSlices(until: deadline) } catch { return }
         }
     }
 }

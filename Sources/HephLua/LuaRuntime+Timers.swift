@@ -26,7 +26,7 @@ extension LuaRuntime {
             let clock = ContinuousClock()
             var deadline = clock.now + .seconds(seconds)
             while !Task.isCancelled {
-                do { try await clock.sleep(until: deadline) } catch { return }
+                do { try await clock.sleepInSlices(until: deadline) } catch { return }
                 thread.post { [weak self] in self?.fire(id) }
                 guard repeats else { return }
                 deadline += .seconds(seconds)

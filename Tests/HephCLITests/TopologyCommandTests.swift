@@ -100,7 +100,7 @@ import Testing
     @Test(.serialized, arguments: [SIGKILL, SIGINT])  // each case ends with heph down
     func interruptedMidUpARerunConvergesAndDownLeavesNothing(signal: Int32) async throws {
         let prefix = TestNames.unique("mid")
-        let count = 12
+        let count = 20
         let script = try Self.upScript(count: count)
         defer {
             Docker.forceRemove((1...count).map { String(format: "heph-%@-%02d", prefix, $0) })
