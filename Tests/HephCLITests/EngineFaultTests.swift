@@ -50,6 +50,8 @@ import Testing
             #expect(try await engine.containerNames().isEmpty)
             #expect(try await engine.docker("network", "ls", "-q", "--filter", "label=io.heph.managed=true").stdout.isEmpty)
         }
+        // The private engine left the shared one's bridge alone.
+        #expect(FileManager.default.fileExists(atPath: "/sys/class/net/docker0"))
     }
 
     /// The lines of `text` after the first line that starts with `marker`.

@@ -5,9 +5,13 @@ import Synchronization
 /// data root, socket and address pool, so the test can kill it, restart it or give it a
 /// TLS listener without disturbing the engine every other test shares.
 ///
-/// It makes no host bridge and no iptables rules (`--bridge=none --iptables=false`): the
-/// engine the other tests use owns those. Containers still get the managed network heph
-/// creates, on an address pool of this engine's own.
+/// It must not touch what the shared engine owns in the host's network namespace, and
+/// dockerd does: with `--bridge=none` it deletes `docker0`, and one restarted after a
+/// SIGKILL was seen to delete it too. So it runs in a network namespace of its own
+/// (`unshare --net`; its unix socket is a file, reachable from the host), with its own
+/// `docker0`. Only an engine with a TLS listener must be reachable over the host's
+/// loopback: that one stays in the host's namespace with a default bridge made here, no
+/// iptables rules, and an address pool of its own, and is never restarted.
 public final class PrivateEngine: @unchecked Sendable {
     // @unchecked: `daemon` is replaced only by start() and kill(), which the one test that
     // owns the engine calls in sequence.
@@ -30,6 +34,9 @@ public final class PrivateEngine: @unchecked Sendable {
     /// The directory holding everything of this engine; short, because containerd's
     /// socket lives under it and socket paths have a 108-byte limit.
     public let directory: String
+    /// The default bridge of an engine with a TLS listener, made by ``start()`` and deleted
+    /// by ``remove()`` (an interface name: 15 characters at most).
+    private let bridge: String
     public let tls: TLSListener?
     private var daemon: Daemon?
     private static let addressPools = Mutex(UInt8(truncatingIfNeeded: getpid()))
@@ -40,7 +47,9 @@ public final class PrivateEngine: @unchecked Sendable {
     /// Starts the engine and waits until it answers; `loadingImage` copies that image over
     /// from the shared engine (no registry is reachable).
     public init(tls: TLSListener? = nil, loadingImage image: String? = Fixtures.image) async throws {
-        directory = "/tmp/heph-e-\(UUID().uuidString.prefix(8).lowercased())"
+        let token = UUID().uuidString.prefix(8).lowercased()
+        directory = "/tmp/heph-e-\(token)"
+        bridge = "heph-e-\(token)"
         self.tls = tls
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
@@ -78,15 +87,23 @@ public final class PrivateEngine: @unchecked Sendable {
         var arguments = [
             "--data-root", "\(directory)/data", "--exec-root", "\(directory)/exec",
             "--pidfile", "\(directory)/docker.pid", "-H", host,
-            "--bridge=none", "--iptables=false", "--ip-masq=false",
-            "--default-address-pool", "base=10.213.\(pool).0/24,size=24",
+            "--iptables=false", "--ip-masq=false",
         ]
+        let executable: String
         if let tls {
-            arguments += ["-H", "tcp://127.0.0.1:\(tls.port)", "--tlsverify",
+            try await makeBridge(address: "10.213.\(pool).1/24")
+            arguments += ["--bridge", bridge, "--default-address-pool", "base=10.214.\(pool).0/24,size=24",
+                          "-H", "tcp://127.0.0.1:\(tls.port)", "--tlsverify",
                           "--tlscacert", tls.caFile, "--tlscert", tls.certificateFile, "--tlskey", tls.keyFile]
+            executable = Self.dockerd
+        } else {
+            // unshare execs dockerd in the same process: the pid is dockerd's. A restart
+            // gets a new namespace; the engine stops the containers of the old one anyway.
+            arguments = ["--net", Self.dockerd] + arguments
+            executable = "/usr/bin/unshare"
         }
         let log = "\(directory)/dockerd.log"
-        let daemon = try Daemon(Self.dockerd, arguments, log: log)
+        let daemon = try Daemon(executable, arguments, log: log)
         self.daemon = daemon
         let answered = await Fixtures.eventually(timeout: .seconds(60)) {
             guard daemon.isRunning else { return true }
@@ -96,6 +113,20 @@ public final class PrivateEngine: @unchecked Sendable {
             let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
             throw CommandError(description: "the private dockerd in \(directory) did not start:\n\(tail)")
         }
+    }
+
+    /// Creates the default bridge of an engine in the host's namespace.
+    private func makeBridge(address: String) async throws {
+        guard !FileManager.default.fileExists(atPath: "/sys/class/net/\(bridge)") else { return }
+        for arguments in [["link", "add", "name", bridge, "type", "bridge"], ["addr", "add", address, "dev", bridge], ["link", "set", bridge, "up"]] {
+            let result = try await Command.run(Self.ip, arguments)
+            guard result.status == 0 else { throw CommandError(description: "ip \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        }
+    }
+
+    /// iproute2's `ip`.
+    static var ip: String {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: FileManager.default.isExecutableFile(atPath:)) ?? "/usr/sbin/ip"
     }
 
     /// Kills dockerd with SIGKILL, as a crash would, and waits for it to be gone. Its
@@ -136,11 +167,14 @@ public final class PrivateEngine: @unchecked Sendable {
         guard result.status == 0 else { throw CommandError(description: "loading \(image) into \(host) failed: \(result.stderr)") }
     }
 
-    /// Removes every container, stops dockerd and deletes its directory.
+    /// Removes every container and network, stops dockerd, deletes its bridge and its
+    /// directory.
     public func remove() async {
         if let daemon, daemon.isRunning {
             let ids = (try? await docker("ps", "-aq").stdout.split(separator: "\n").map(String.init)) ?? []
             if !ids.isEmpty { _ = try? await docker(["rm", "-f"] + ids) }
+            // With TLS, each network is a bridge interface in the host's namespace.
+            _ = try? await docker("network", "prune", "-f")
             daemon.signal(SIGTERM)
             if !(await Fixtures.eventually(timeout: .seconds(20)) { !daemon.isRunning }) {
                 daemon.signal(SIGKILL)
@@ -150,6 +184,7 @@ public final class PrivateEngine: @unchecked Sendable {
         // The data root holds overlay mounts only while containers run; none do now.
         _ = try? await Command.run("/bin/sh", ["-c", "grep -o \" $0/[^ ]*\" /proc/mounts | sort -r | xargs -r -n1 umount -l", directory])
         try? FileManager.default.removeItem(atPath: directory)
+        if tls != nil { _ = try? await Command.run(Self.ip, ["link", "del", bridge]) }
     }
 }
 
