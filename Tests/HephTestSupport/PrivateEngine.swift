@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// A second Docker engine that belongs to one test: its own dockerd (and containerd),
-/// data root, socket and address pool, so the test can kill it, restart it or give it a
-/// TLS listener without disturbing the engine every other test shares.
+/// data root, socket and network namespace, so the test can kill it, restart it or give
+/// it a TLS listener without disturbing the engine every other test shares.
 ///
 /// It must not touch what the shared engine owns in the host's network namespace, and
 /// dockerd does: with `--bridge=none` it deletes `docker0`, and one restarted after a
