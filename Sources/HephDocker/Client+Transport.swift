@@ -92,7 +92,7 @@ extension Client {
     private func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url(path: path, query: query))
         request.method = method
-        if case .unix = endpoint.transport {
+        if case .tcp = endpoint.transport {} else {
             // dockerd rejects HTTP/1.1 without a Host header, and none is derived from a socket path.
             request.headers.add(name: "Host", value: "docker")
         }
@@ -115,12 +115,18 @@ extension Client {
         let queryString = query.isEmpty ? "" : "?" + query.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
         switch endpoint.transport {
         case .unix(let socketPath):
-            let host = socketPath.addingPercentEncoding(withAllowedCharacters: .urlHostAllowed) ?? socketPath
-            return "http+unix://\(host)\(path)\(queryString)"
+            return Self.unixURL(socketPath, path + queryString)
+        case .ssh:
+            return Self.unixURL(sshDialer?.socketPath ?? "", path + queryString)
         case .tcp(let host, let port, let tls):
             let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             return "\(tls == nil ? "http" : "https")://\(authority)\(path)\(queryString)"
         }
+    }
+
+    private static func unixURL(_ socketPath: String, _ pathAndQuery: String) -> String {
+        let host = socketPath.addingPercentEncoding(withAllowedCharacters: .urlHostAllowed) ?? socketPath
+        return "http+unix://\(host)\(pathAndQuery)"
     }
 
     /// RFC 3986's unreserved characters, the only ones a query value keeps as they are.
@@ -141,6 +147,11 @@ extension Client {
             if clientError == .deadlineExceeded || clientError == .readTimeout {
                 return DockerError(.engineUnreachable, "the Docker engine at \(endpoint) did not answer within \(timeout)", underlying: error)
             }
+        }
+        // Over ssh the relay's socket always answers, and the HTTP layer sees only a
+        // connection that closed; ssh (or the remote docker) says why on stderr.
+        if let complaint = sshDialer?.complaint {
+            return DockerError(.engineUnreachable, "cannot reach the Docker engine at \(endpoint): ssh said: \(complaint)", underlying: error)
         }
         return DockerError(.engineUnreachable, "cannot reach the Docker engine at \(endpoint): \(Self.reason(error))", underlying: error)
     }

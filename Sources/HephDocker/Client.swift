@@ -8,7 +8,8 @@ import Synchronization
 /// version negotiated once through `/_ping`.
 ///
 /// Creating a client does no I/O, so it fails only on a malformed `DOCKER_HOST` or missing
-/// TLS files; an engine that is down shows on the first request. Call ``close()`` when done.
+/// TLS files (for `ssh://` it opens a local socket, and ssh starts with the first request);
+/// an engine that is down shows on the first request. Call ``close()`` when done.
 public final class Client: DockerAPI {
     /// The newest Engine API version heph speaks. An older engine is spoken to in its own
     /// version (the notes in `spec/docker-engine-notes.md` were checked against 1.41).
@@ -20,6 +21,8 @@ public final class Client: DockerAPI {
     public let endpoint: EngineEndpoint
     let http: HTTPClient
     let logger: Logger
+    /// For `ssh://`: the local socket relayed to the remote engine.
+    let sshDialer: SSHDialer?
     private let negotiatedVersion = Mutex<EngineAPIVersion?>(nil)
     private let closed = Mutex(false)
 
@@ -47,6 +50,12 @@ public final class Client: DockerAPI {
             // An engine's API is root on its host: in the clear, anyone on the path can drive it.
             logger.warning("\(endpoint) is not encrypted: anyone who can reach it can control that engine; use TLS (DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH with ca.pem, cert.pem, key.pem)")
         }
+        // ssh is started per connection, by the first request, not here.
+        if case .ssh(let destination) = endpoint.transport {
+            sshDialer = try SSHDialer(destination, logger: logger)
+        } else {
+            sshDialer = nil
+        }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -61,7 +70,9 @@ public final class Client: DockerAPI {
             defer { closed = true }
             return closed
         }
-        if !alreadyClosed { try await http.shutdown() }
+        guard !alreadyClosed else { return }
+        defer { sshDialer?.close() }
+        try await http.shutdown()
     }
 
     /// The API version in use: min(engine's, ``maximumAPIVersion``), asked once.

@@ -5,6 +5,8 @@ import Foundation
 /// - unset or empty: `unix:///var/run/docker.sock`
 /// - `unix:///path/to/docker.sock`
 /// - `tcp://host:port` (`host:port` alone means the same); port 2375 by default, 2376 with TLS
+/// - `ssh://[user@]host[:port]`: through `ssh … docker system dial-stdio`, as the Docker CLI
+///   does (the remote host needs the docker CLI; ssh uses the user's keys and config)
 /// - TLS when `DOCKER_TLS_VERIFY` is set (non-empty): the server certificate is verified
 ///   against `$DOCKER_CERT_PATH/ca.pem` and the client presents `cert.pem` and `key.pem`
 ///   (`DOCKER_CERT_PATH` defaults to `~/.docker`). `DOCKER_TLS` alone: TLS without verifying
@@ -16,6 +18,20 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         case unix(path: String)
         /// TCP, in plain text or with TLS.
         case tcp(host: String, port: Int, tls: TLSFiles?)
+        /// ssh to a host that runs `docker system dial-stdio`.
+        case ssh(SSHDestination)
+    }
+
+    /// Where ssh goes: `ssh://[user@]host[:port]`.
+    public struct SSHDestination: Sendable, Hashable {
+        public var user: String?
+        public var host: String
+        public var port: Int?
+
+        /// ssh's arguments for it (without the command).
+        var sshArguments: [String] {
+            (user.map { ["-l", $0] } ?? []) + (port.map { ["-p", String($0)] } ?? []) + [host]
+        }
     }
 
     /// The certificate files for TLS.
@@ -54,11 +70,15 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             transport = .unix(path: path)
             return
         }
+        if host.hasPrefix("ssh://") {
+            transport = .ssh(try Self.sshDestination(host))
+            return
+        }
         var address = Substring(host)
         if let schemeEnd = host.range(of: "://") {
             let scheme = host[..<schemeEnd.lowerBound]
             guard scheme == "tcp" else {
-                throw DockerError(.invalidConfig, "DOCKER_HOST=\(host): the scheme \"\(scheme)\" is not supported; use unix:///path/to/docker.sock or tcp://HOST:PORT")
+                throw DockerError(.invalidConfig, "DOCKER_HOST=\(host): the scheme \"\(scheme)\" is not supported; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST")
             }
             address = host[schemeEnd.upperBound...]
         }
@@ -79,10 +99,38 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch transport {
         case .unix(let path): "unix://\(path)"
         case .tcp(let host, let port, _): "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .ssh(let destination):
+            "ssh://\(destination.user.map { "\($0)@" } ?? "")\(destination.host.contains(":") ? "[\(destination.host)]" : destination.host)\(destination.port.map { ":\($0)" } ?? "")"
         }
     }
 
-    private static func splitHostPort(_ address: Substring, defaultPort: Int, original: String) throws -> (String, Int) {
+    /// `ssh://[user@]host[:port]`, with no path (the remote `docker system dial-stdio`
+    /// finds its engine itself).
+    private static func sshDestination(_ url: String) throws -> SSHDestination {
+        var address = Substring(url.dropFirst("ssh://".count))
+        if let slash = address.firstIndex(of: "/") {
+            guard address[slash...] == "/" else {
+                throw DockerError(.invalidConfig, "DOCKER_HOST=\(url): a path is not supported in an ssh URL; the remote docker finds its own engine (write ssh://USER@HOST[:PORT])")
+            }
+            address = address[..<slash]
+        }
+        var user: String?
+        if let at = address.lastIndex(of: "@") {
+            user = String(address[..<at])
+            address = address[address.index(after: at)...]
+            guard !(user ?? "").isEmpty else {
+                throw DockerError(.invalidConfig, "DOCKER_HOST=\(url): the user name before @ is empty")
+            }
+        }
+        let hasPort = address.hasPrefix("[") ? address.contains("]:") : address.contains(":")
+        let (host, port) = try splitHostPort(address, defaultPort: 22, original: url, example: "ssh://USER@HOST")
+        guard !host.hasPrefix("-") else {
+            throw DockerError(.invalidConfig, "DOCKER_HOST=\(url): a host name cannot start with -")
+        }
+        return SSHDestination(user: user, host: host, port: hasPort ? port : nil)
+    }
+
+    private static func splitHostPort(_ address: Substring, defaultPort: Int, original: String, example: String = "tcp://HOST:PORT") throws -> (String, Int) {
         var hostPart = address
         var portPart: Substring?
         if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
@@ -94,7 +142,7 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             portPart = address[address.index(after: colon)...]
         }
         guard !hostPart.isEmpty else {
-            throw DockerError(.invalidConfig, "DOCKER_HOST=\(original): no host name; use tcp://HOST:PORT")
+            throw DockerError(.invalidConfig, "DOCKER_HOST=\(original): no host name; use \(example)")
         }
         guard let portPart else { return (String(hostPart), defaultPort) }
         guard let port = Int(portPart), (1...65535).contains(port) else {

@@ -6,18 +6,32 @@ import Logging
 /// Options every command takes: where the engine is and how much to log.
 struct GlobalOptions: ParsableArguments {
     /// Overrides `DOCKER_HOST` for this run.
-    @Option(name: .long, help: ArgumentHelp("The Docker engine to use, as DOCKER_HOST takes it (unix:///path or tcp://HOST:PORT).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("The Docker engine to use, as DOCKER_HOST takes it (unix:///path, tcp://HOST:PORT or ssh://USER@HOST).", valueName: "url"))
     var host: String?
+
+    /// A Docker CLI context to take the engine from.
+    @Option(name: .long, help: ArgumentHelp("The Docker CLI context whose engine to use (as `docker --context`; `docker context ls` lists them). Default: DOCKER_CONTEXT, then the CLI's current context, unless DOCKER_HOST is set.", valueName: "name"))
+    var context: String?
 
     /// The least severe message logged to stderr.
     @Option(name: .long, help: ArgumentHelp("Log messages at this level and above on stderr: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: Logger.Level = .warning
 
-    /// The environment the engine is read from: this process's, with `--host` as `DOCKER_HOST`.
+    /// A wrong `--context` (or `DOCKER_CONTEXT`, or current context), or one with `--host`,
+    /// is a command-line error, found before anything runs.
+    func validate() throws {
+        do {
+            _ = try DockerContext.engineEnvironment(context: context, host: host, environment: ProcessInfo.processInfo.environment)
+        } catch let error as DockerError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The environment the engine is read from: this process's, with `--host` as
+    /// `DOCKER_HOST`, or the chosen context's endpoint (``validate()`` has checked it).
     var engineEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        if let host { environment["DOCKER_HOST"] = host }
-        return environment
+        let environment = ProcessInfo.processInfo.environment
+        return (try? DockerContext.engineEnvironment(context: context, host: host, environment: environment)) ?? environment
     }
 
     /// Sends log messages from `--log-level` up to stderr. Call once per process.

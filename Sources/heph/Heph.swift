@@ -12,8 +12,9 @@ struct Heph: AsyncParsableCommand {
             anything else on the engine, even when named heph-*, is left alone.
 
             The engine is found through DOCKER_HOST (unix:///var/run/docker.sock when \
-            unset; tcp://HOST:PORT; TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), or \
-            --host.
+            unset; tcp://HOST:PORT; TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; \
+            ssh://USER@HOST), --host, or a Docker CLI context (--context, DOCKER_CONTEXT, \
+            the current context).
 
             Exit codes: 0 success; 1 the command failed (the reason is on stderr); \
             64 the command line is wrong; 69 the Docker engine cannot be reached.

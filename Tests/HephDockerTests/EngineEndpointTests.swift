@@ -13,6 +13,9 @@ import Testing
         (["DOCKER_HOST": "tcp://engine.example"], "tcp://engine.example:2375"),
         (["DOCKER_HOST": "engine.example:4243"], "tcp://engine.example:4243"),
         (["DOCKER_HOST": "tcp://[::1]:2375/"], "tcp://[::1]:2375"),
+        (["DOCKER_HOST": "ssh://me@engine.example"], "ssh://me@engine.example"),
+        (["DOCKER_HOST": "ssh://engine.example:2222/"], "ssh://engine.example:2222"),
+        (["DOCKER_HOST": "ssh://me@[::1]:22"], "ssh://me@[::1]:22"),
     ] as [([String: String], String)])
     func parses(environment: [String: String], expected: String) throws {
         #expect(try EngineEndpoint(environment: environment).description == expected)
@@ -37,7 +40,11 @@ import Testing
     }
 
     @Test(arguments: [
-        (["DOCKER_HOST": "ssh://me@engine"], #"DOCKER_HOST=ssh://me@engine: the scheme "ssh" is not supported; use unix:///path/to/docker.sock or tcp://HOST:PORT"#),
+        (["DOCKER_HOST": "npipe:////./pipe/docker_engine"], #"DOCKER_HOST=npipe:////./pipe/docker_engine: the scheme "npipe" is not supported; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST"#),
+        (["DOCKER_HOST": "ssh://me@engine/var/run/docker.sock"], "DOCKER_HOST=ssh://me@engine/var/run/docker.sock: a path is not supported in an ssh URL; the remote docker finds its own engine (write ssh://USER@HOST[:PORT])"),
+        (["DOCKER_HOST": "ssh://@engine"], "DOCKER_HOST=ssh://@engine: the user name before @ is empty"),
+        (["DOCKER_HOST": "ssh://me@"], "DOCKER_HOST=ssh://me@: no host name; use ssh://USER@HOST"),
+        (["DOCKER_HOST": "ssh://-oProxyCommand=x"], "DOCKER_HOST=ssh://-oProxyCommand=x: a host name cannot start with -"),
         (["DOCKER_HOST": "unix://relative.sock"], "DOCKER_HOST=unix://relative.sock: the socket path must be absolute, such as unix:///var/run/docker.sock"),
         (["DOCKER_HOST": "tcp://:2375"], "DOCKER_HOST=tcp://:2375: no host name; use tcp://HOST:PORT"),
         (["DOCKER_HOST": "tcp://engine:99999"], #"DOCKER_HOST=tcp://engine:99999: the port "99999" is not a number in 1…65535"#),

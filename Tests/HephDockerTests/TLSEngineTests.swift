@@ -66,6 +66,28 @@ import Testing
         }
     }
 
+    @Test func aDockerContextWithTLSMaterialReachesTheEngine() async throws {
+        let certificates = try await Certificates("tls-context")
+        defer { certificates.remove() }
+        let listener = Self.listener(certificates)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("docker-config")).path
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try await PrivateEngine.with(tls: listener) { engine in
+            // The docker CLI copies the files into its store; heph reads them from there.
+            let endpoint = "host=tcp://127.0.0.1:\(listener.port),ca=\(certificates.file("ca.pem")),cert=\(certificates.file("cert.pem")),key=\(certificates.file("key.pem"))"
+            let made = try await Command.run(Docker.executable(), ["context", "create", "tls-engine", "--docker", endpoint], environment: ["DOCKER_CONFIG": config])
+            #expect(made.status == 0, "\(made.stderr)")
+            let environment = try DockerContext.engineEnvironment(context: "tls-engine", host: nil, environment: ["DOCKER_CONFIG": config])
+            #expect(environment["DOCKER_HOST"] == "tcp://127.0.0.1:\(listener.port)")
+            #expect(environment["DOCKER_TLS_VERIFY"] == "1")
+            let name = TestNames.unique("ctx")
+            try await Fixtures.withOrchestrator(environment: environment) { orchestrator in
+                _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: Fixtures.idle))
+            }
+            #expect(try await engine.containerNames() == ["heph-\(name)"])
+        }
+    }
+
     @Test func aClientCertificateFromAnotherAuthorityIsRefusedByTheEngine() async throws {
         let certificates = try await Certificates("tls-engine")
         let stranger = try await Certificates("tls-client")

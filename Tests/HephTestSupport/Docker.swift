@@ -42,7 +42,8 @@ public enum Docker {
         _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names)
     }
 
-    static func executable() -> String {
+    /// The docker CLI's path.
+    public static func executable() -> String {
         for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/docker") {
             return "\(directory)/docker"
         }
