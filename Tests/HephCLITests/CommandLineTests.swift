@@ -62,9 +62,9 @@ import Testing
     }
 
     @Test func aBadHostIsExplained() async throws {
-        let result = try await HephBinary.run(["down", "--host", "ssh://me@engine"])
+        let result = try await HephBinary.run(["down", "--host", "npipe:////./pipe/docker_engine"])
         #expect(result.status == 1)
-        #expect(result.stderr == "heph: DOCKER_HOST=ssh://me@engine: the scheme \"ssh\" is not supported; use unix:///path/to/docker.sock or tcp://HOST:PORT\n")
+        #expect(result.stderr == "heph: DOCKER_HOST=npipe:////./pipe/docker_engine: the scheme \"npipe\" is not supported; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://USER@HOST\n")
     }
 }
 
