@@ -18,7 +18,7 @@ final class SSHDialer: Sendable {
     private let lastComplaint = LastComplaint()
 
     init(_ destination: EngineEndpoint.SSHDestination, logger: Logger) throws {
-        var template = Array("\(NSTemporaryDirectory())/heph-ssh-XXXXXX".utf8CString)
+        var template = Array(URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("heph-ssh-XXXXXX").path.utf8CString)
         guard let made = mkdtemp(&template) else {
             throw DockerError(.engineUnreachable, "cannot make a private directory for the ssh relay: \(String(cString: strerror(errno)))")
         }
