@@ -92,8 +92,9 @@ extension Client {
     private func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url(path: path, query: query))
         request.method = method
-        if case .tcp = endpoint.transport {} else {
-            // dockerd rejects HTTP/1.1 without a Host header, and none is derived from a socket path.
+        if !endpoint.transport.isTCP {
+            // dockerd rejects HTTP/1.1 without a Host header, and none is derived from a
+            // socket path (the engine's own, or the ssh relay's).
             request.headers.add(name: "Host", value: "docker")
         }
         if let body {

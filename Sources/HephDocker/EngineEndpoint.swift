@@ -20,6 +20,11 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: Int, tls: TLSFiles?)
         /// ssh to a host that runs `docker system dial-stdio`.
         case ssh(SSHDestination)
+
+        /// Whether requests go over TCP (else over a unix socket: the engine's, or the ssh relay's).
+        var isTCP: Bool {
+            if case .tcp = self { true } else { false }
+        }
     }
 
     /// Where ssh goes: `ssh://[user@]host[:port]`.
