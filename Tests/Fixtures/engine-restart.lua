@@ -8,10 +8,6 @@ local pattern = "^heph%-" .. prefix:gsub("%-", "%%-")
 local image = "heph/busybox:latest"
 local idle = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }
 
-local function say(...)
-  print(table.concat({ ... }, " "))
-end
-
 heph.up{
   services = {
     [prefix .. "-a"] = { image = image, cmd = idle },
@@ -19,12 +15,7 @@ heph.up{
   },
 }
 
-heph.on("change", { pattern = pattern }, function(ev)
-  say("hook", ev.name, ev.previous or "new", ev.status, ev.expected and "expected" or "unexpected")
-end)
-heph.on("exit", { pattern = pattern }, function(ev)
-  say("exit", ev.name, ev.exit_code)
-end)
+require("transition_log")(pattern)
 heph.use("restart", { target = { pattern = pattern }, initial = 0.2, jitter = 0 })
 
 local last
@@ -37,8 +28,8 @@ heph.start_health_polling(0.2, function(statuses)
   local text = table.concat(parts, " ")
   if text ~= last then
     last = text
-    say("poll", text)
+    print("poll " .. text)
   end
 end)
 
-say("watching")
+print("watching")

@@ -10,16 +10,7 @@ local idle = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }
 -- Running at once, healthy only after 6 s: the window in which the test strikes.
 local slow = { "sh", "-c", "trap 'exit 0' TERM; (sleep 6; touch /tmp/ready) & sleep 3600 & wait" }
 
-local function say(...)
-  print(table.concat({ ... }, " "))
-end
-
-heph.on("change", { pattern = pattern }, function(ev)
-  say("hook", ev.name, ev.previous or "new", ev.status, ev.expected and "expected" or "unexpected")
-end)
-heph.on("exit", { pattern = pattern }, function(ev)
-  say("exit", ev.name, ev.exit_code)
-end)
+require("transition_log")(pattern)
 
 local services = {}
 for _, fate in ipairs({ "killed", "paused", "removed" }) do
@@ -30,8 +21,8 @@ for _, fate in ipairs({ "killed", "paused", "removed" }) do
   services[prefix .. "-watch-" .. fate] = { image = image, cmd = idle }
 end
 
-say("up")
+print("up")
 local ok, err = pcall(heph.up, { services = services, timeout = 60 })
-say("up returned", tostring(ok))
-for line in tostring(err):gmatch("[^\n]+") do say("error", line) end
-say("watching")
+print("up returned " .. tostring(ok))
+for line in tostring(err):gmatch("[^\n]+") do print("error " .. line) end
+print("watching")
