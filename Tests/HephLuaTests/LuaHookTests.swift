@@ -99,9 +99,14 @@ import Testing
             """, arguments: [name], environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)"])
         #expect(await session.waitForLine { $0 == "new\tcreated" })
         current.stop()  // the stream (and every other connection) drops
-        try await Docker.output("start", "heph-\(name)")
-        try await Docker.output("stop", "heph-\(name)")
-        try await Docker.output("start", "heph-\(name)")
+        // Started straight on the engine's socket, by an orchestrator rather than the docker
+        // CLI: a parallel test may have raced this one to create heph-network, and only
+        // heph's start settles such duplicates ("network heph-network is ambiguous").
+        try await Fixtures.withOrchestrator(environment: [:]) { engine in
+            try await engine.startContainer("heph-\(name)")
+            try await Docker.output("stop", "heph-\(name)")
+            try await engine.startContainer("heph-\(name)")
+        }
         current = try proxy()
         // Back: a poll (the reconnection's, or the periodic one while the stream still backs
         // off) reports the net change, once. Then, with the stream followed again, what
