@@ -40,7 +40,7 @@ final class SSHDialer: Sendable {
     }
 
     /// ssh's last words on stderr, if it said anything (`Permission denied (publickey).`).
-    var complaint: String? { lastComplaint.text.withLock { $0 } }
+    var complaint: String? { lastComplaint.recent }
 
     /// Stops listening and removes the socket; relayed connections end with their ssh.
     func close() {
@@ -52,21 +52,16 @@ final class SSHDialer: Sendable {
     /// closing closes the other (and ends ssh).
     private static func relay(_ connection: any Channel, to arguments: [String], logger: Logger, complaint: LastComplaint) -> EventLoopFuture<Void> {
         let ssh: SSHProcess
-        complaint.text.withLock { $0 = nil }
         // The connection closes once ssh's stdout has closed and its stderr has been read
         // to the end, so that the HTTP layer's error finds ssh's last words in place.
         let closer = CloseAfterBoth { connection.close(promise: nil) }
         do {
             ssh = try SSHProcess(arguments, onStderrClosed: closer.signal, onComplaint: { text in
-                // The last three lines: ssh's own error, or the remote docker's.
-                complaint.text.withLock { last in
-                    let lines = ((last.map { [$0] } ?? []) + [text]).joined(separator: " | ").components(separatedBy: " | ")
-                    last = lines.suffix(3).joined(separator: " | ")
-                }
+                complaint.add(text)
                 logger.debug("ssh: \(text)")
             })
         } catch {
-            complaint.text.withLock { $0 = "cannot run ssh: \(error)" }
+            complaint.add("cannot run ssh: \(error)")
             return connection.eventLoop.makeFailedFuture(error)
         }
         return NIOPipeBootstrap(group: connection.eventLoop)
@@ -92,9 +87,28 @@ final class SSHDialer: Sendable {
     }
 }
 
-/// ssh's last words on stderr, shared by every relayed connection.
+/// ssh's last words on stderr, shared by every relayed connection. Connections overlap
+/// (the event stream, requests), so the words are not tied to one; they count while recent,
+/// so a failure long past does not explain a new one.
 private final class LastComplaint: Sendable {
-    let text = Mutex<String?>(nil)
+    private let last = Mutex<(lines: [String], at: ContinuousClock.Instant)?>(nil)
+    private static let freshness: Duration = .seconds(10)
+
+    /// Keeps the last three lines: ssh's own error, or the remote docker's.
+    func add(_ text: String) {
+        last.withLock { last in
+            let recent = last.map { ContinuousClock.now - $0.at < Self.freshness ? $0.lines : [] } ?? []
+            last = (Array((recent + text.components(separatedBy: " | ")).suffix(3)), .now)
+        }
+    }
+
+    /// The lines, joined, if they are recent.
+    var recent: String? {
+        last.withLock { last in
+            guard let last, ContinuousClock.now - last.at < Self.freshness else { return nil }
+            return last.lines.joined(separator: " | ")
+        }
+    }
 }
 
 /// One `ssh … docker system dial-stdio`: its stdin and stdout as descriptors for NIO to
