@@ -21,4 +21,6 @@ heph.on("exit", function(ev)
     stamp(ev.at), ev.name, ev.exit_code, ev.oom_killed and " (out of memory)" or ""))
 end)
 
-print("watching every managed container; Ctrl-C to stop")
+-- An engine call made after heph.on waits until heph follows the event stream, so once
+-- this line prints, nothing that happens is missed.
+print(("watching every managed container (%d now); Ctrl-C to stop"):format(#heph.list_containers()))
