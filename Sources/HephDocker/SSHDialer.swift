@@ -188,7 +188,7 @@ private final class CloseAfterBoth: Sendable {
 
 /// Passes every byte read on its channel to `partner`, and (with `closesPartner`) closes
 /// `partner` when its own channel closes.
-private final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
+private final class RelayHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let partner: any Channel

@@ -48,6 +48,15 @@ import Testing
             certificateFile: certificates.file("server.pem"), keyFile: certificates.file("server-key.pem"))
     }
 
+    /// The error of a verified-TLS ping to 127.0.0.1:`port` with the client files in `certificates`.
+    static func pingError(port: Int, certificates: Certificates) async -> DockerError? {
+        await dockerError {
+            try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certificates.path]) {
+                try await $0.client.ping()
+            }
+        }
+    }
+
     @Test func verifiedTLSWithAClientCertificateReachesTheEngine() async throws {
         let certificates = try await Certificates("tls")
         defer { certificates.remove() }
@@ -100,11 +109,7 @@ import Testing
             // The client trusts the engine's CA but presents a certificate the engine's CA did not sign.
             try FileManager.default.removeItem(atPath: stranger.file("ca.pem"))
             try FileManager.default.copyItem(atPath: certificates.file("ca.pem"), toPath: stranger.file("ca.pem"))
-            let error = await dockerError {
-                try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(listener.port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
-                    try await $0.client.ping()
-                }
-            }
+            let error = await Self.pingError(port: listener.port, certificates: stranger)
             #expect(error?.code == .engineUnreachable)
             #expect(error?.message.hasPrefix("cannot reach the Docker engine at tcp://127.0.0.1:\(listener.port)") == true, "\(String(describing: error))")
         }
@@ -120,11 +125,7 @@ import Testing
         let listener = Self.listener(certificates)
         try await PrivateEngine.with(tls: listener) { _ in
             // The client trusts only the stranger's CA, so the engine's certificate must fail.
-            let error = await dockerError {
-                try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "tcp://127.0.0.1:\(listener.port)", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": stranger.path]) {
-                    try await $0.client.ping()
-                }
-            }
+            let error = await Self.pingError(port: listener.port, certificates: stranger)
             #expect(error?.code == .engineUnreachable)
             #expect(error?.message == "cannot reach the Docker engine at tcp://127.0.0.1:\(listener.port): TLS handshake failed: certificate verify failed")
         }
