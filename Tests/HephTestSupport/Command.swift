@@ -8,52 +8,36 @@ public enum Command {
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil, directory: String? = nil
     ) async throws -> Docker.Result {
-        let files = try OutputFiles()
+        let files = try OutputFiles(input: input)
         defer { files.remove() }
-        let process = try files.process(executable, arguments, environment: environment, input: input)
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        return files.result(status)
+        let pid = try Spawn.start(executable, arguments, streams: files.streams,
+                                  environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new }, directory: directory)
+        return files.result(await Spawn.exitStatus(of: pid))
     }
 
     /// The same, blocking the calling thread: only for `defer` blocks.
     public static func runBlocking(_ executable: String, _ arguments: [String]) throws -> Docker.Result {
-        let files = try OutputFiles()
+        let files = try OutputFiles(input: nil)
         defer { files.remove() }
-        let process = try files.process(executable, arguments, environment: [:], input: nil)
-        try process.run()
-        process.waitUntilExit()
-        return files.result(process.terminationStatus)
+        let pid = try Spawn.start(executable, arguments, streams: files.streams)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return files.result((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
     }
 }
 
 private struct OutputFiles {
     let directory: URL
 
-    init() throws {
+    init(input: String?) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("heph-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("in").path, contents: Data((input ?? "").utf8))
     }
 
-    func process(_ executable: String, _ arguments: [String], environment: [String: String], input: String?) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("out").path, contents: nil)
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("err").path, contents: nil)
-        let inputPath = directory.appendingPathComponent("in").path
-        _ = FileManager.default.createFile(atPath: inputPath, contents: Data((input ?? "").utf8))
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputPath))
-        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("out"))
-        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("err"))
-        return process
+    var streams: Spawn.Streams {
+        Spawn.Streams(input: directory.appendingPathComponent("in").path, output: directory.appendingPathComponent("out").path,
+                      error: directory.appendingPathComponent("err").path)
     }
 
     func result(_ status: Int32) -> Docker.Result {
