@@ -10,6 +10,11 @@
 -- watch db come back and api and web restart after it. Ctrl-C ends the watch and leaves
 -- the stack running (`scripts/heph down` removes it); run the script again and heph.up
 -- changes nothing.
+--
+-- On a Docker Swarm (a manager as DOCKER_HOST) the same script runs unchanged:
+--   scripts/heph run --swarm examples/stack.lua   (docs/scaling.md)
+-- Each tier is then a Swarm service; Swarm replaces a failed task, and the hooks see each
+-- task with its node (`scripts/heph down --swarm` removes it).
 local heph = require("heph")
 
 local web_port = tonumber(arg[1]) or 8090

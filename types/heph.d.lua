@@ -36,6 +36,31 @@
 ---@field cpus? number such as 0.5
 ---@field restart? "no"|"on-failure"|"always"|"unless-stopped"|string also "on-failure:N"
 ---@field healthcheck? heph.Healthcheck
+---@field replicas? integer swarm: tasks (default 1); the engine backend accepts only 1
+---@field placement? heph.Placement swarm only
+---@field update? heph.UpdatePolicy swarm only
+---@field restart_policy? heph.RestartPolicy swarm only; the condition comes from restart
+---@field endpoint_mode? "vip"|"dnsrr" swarm only; default vip (or heph --endpoint-mode)
+
+---Where a swarm runs a service's tasks.
+---@class heph.Placement
+---@field constraints? string[] such as "node.role == manager", "node.labels.zone != b"
+---@field preferences? string[] spread descriptors, such as "node.labels.zone"
+---@field max_replicas? integer at most this many tasks on one node
+
+---How a swarm rolls out a changed service.
+---@class heph.UpdatePolicy
+---@field parallelism? integer tasks at a time (0 = all; default 1)
+---@field delay? number seconds between batches
+---@field order? "stop-first"|"start-first"
+---@field failure_action? "pause"|"continue"|"rollback"
+---@field monitor? number seconds to watch each new task for failure
+
+---How a swarm replaces ended tasks.
+---@class heph.RestartPolicy
+---@field delay? number seconds before a new task
+---@field max_attempts? integer at most this many (0 = no limit) …
+---@field window? number … within this many seconds (0 = ever)
 
 ---One probe of a healthcheck.
 ---@class heph.HealthProbe
@@ -64,6 +89,21 @@
 ---@field labels? table<string, string>
 ---@field hostname? string
 ---@field health? heph.Health present when the container has a healthcheck
+---@field replicas? { running: integer, desired: integer } swarm: the service's tasks
+---@field tasks? heph.Task[] swarm, inspect only: current tasks first, then recent ended ones
+
+---One task of a swarm service.
+---@class heph.Task
+---@field id string
+---@field slot integer
+---@field node string the node's hostname
+---@field node_id string
+---@field status heph.ContainerStatus
+---@field state string Swarm's own: "pending", "starting", "running", "failed", "shutdown", …
+---@field current boolean false for a task Swarm stopped or keeps as history
+---@field message string Swarm's message, or its error
+---@field exit_code? integer once it ended
+---@field at? number when it last changed state, Unix seconds
 
 ---What a hook receives.
 ---@class heph.Event
@@ -76,6 +116,10 @@
 ---@field by? string the call of this process behind it ("stop_container", "up", …); nil when not expected
 ---@field exit_code? integer "exit" only
 ---@field oom_killed? boolean "exit" only
+---@field task? string swarm: the task, "heph-web.2"
+---@field slot? integer swarm: its slot
+---@field node? string swarm: the node it runs on (empty until assigned)
+---@field node_id? string swarm
 
 ---@alias heph.EventName heph.ContainerStatus|"change"|"exit"|"removed"
 
@@ -112,7 +156,7 @@ function Poller:stop() end
 ---Settings a script may change.
 ---@class heph.Config
 ---@field hook_timeout number seconds of Lua computation a callback may use (default 5)
----@field backend "engine"|"swarm"
+---@field backend "engine"|"swarm" choose before the first engine call (or heph run --swarm)
 
 ---@class heph
 ---@field CONTAINER_PREFIX string "heph-"

@@ -64,6 +64,13 @@ extension Client {
         return try await execute(method, path: "/v\(version)\(path)", query: query, body: encoded, timeout: timeout)
     }
 
+    /// Sends `body`, JSON bytes as they are, to the versioned API and collects the answer:
+    /// for a document heph changes in part and sends back (a Swarm service's spec).
+    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], jsonData body: Data, timeout: Duration = .seconds(60)) async throws -> EngineResponse {
+        let version = try await apiVersion()
+        return try await execute(method, path: "/v\(version)\(path)", query: query, body: ByteBuffer(data: body), timeout: timeout)
+    }
+
     /// Sends a request to the versioned API and returns as soon as the answer's head arrives,
     /// leaving the body to stream (pull progress, the event stream, an exec's output).
     func streamingRequest(

@@ -14,18 +14,21 @@ extension EngineContainerCreate {
     }
 
     /// The fingerprint of this body as it stands, as 16 hex digits.
-    var fingerprint: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+    var fingerprint: String { configFingerprint(of: self) }
+}
+
+/// FNV-1a (64 bits) over `value`'s JSON with sorted keys, as 16 hex digits.
+func configFingerprint(of value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = (try? encoder.encode(value)) ?? Data()
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in data {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01b3
     }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
 }
 
 extension ContainerConfig {

@@ -20,6 +20,7 @@ extension ContainerConfig {
     /// exceeds the engine's CPU count.
     public func validate() throws {
         _ = try engineCreation()
+        try validateDeployment()
     }
 
     /// Validates and translates in one pass, so nothing unchecked can reach the engine.
@@ -42,7 +43,7 @@ extension ContainerConfig {
         let allLabels = try validatedLabels()
         let memoryBytes = try validatedMemory()
         let nanoCPUs = try validatedCPUs()
-        let restartPolicy = try validatedRestart()
+        let restartPolicy = try validatedRestartPolicy()
         let health = try healthcheck?.engineConfig()
 
         var portBindings: [String: [EnginePortBinding]] = [:]
@@ -169,7 +170,7 @@ extension ContainerConfig {
         return Int64((cpus * 1e9).rounded())
     }
 
-    private func validatedRestart() throws -> EngineRestartPolicy? {
+    func validatedRestartPolicy() throws -> EngineRestartPolicy? {
         guard let restart else { return nil }
         switch restart {
         case "no", "always", "unless-stopped", "on-failure":

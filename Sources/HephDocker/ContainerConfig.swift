@@ -36,6 +36,11 @@ public struct ContainerConfig: Sendable, Hashable {
     public var restart: String?
     /// A Docker healthcheck.
     public var healthcheck: Healthcheck?
+    /// How many tasks of the service a swarm runs (default 1). The engine backend runs one
+    /// container per config and accepts only 1.
+    public var replicas: Int? = nil
+    /// Placement, update and restart policy on a swarm; the engine backend ignores them.
+    public var deployment = ServiceDeployment()
 
     /// Makes a config; only `image` and `name` are required.
     public init(

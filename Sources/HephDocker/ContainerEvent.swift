@@ -77,7 +77,14 @@ extension DockerOrchestrator {
     /// stream (returns) or the connection fails (throws). `onConnected` runs once the engine
     /// has accepted the stream, before the first event. Cancel the task to stop.
     public func streamEvents(onConnected: () async -> Void = {}, _ onEvent: (ContainerEvent) -> Void) async throws {
-        let filter = Self.managedFilter(["type": ["container"]])
+        try await streamEngineEvents(filter: Self.managedFilter(["type": ["container"]]), onConnected: onConnected) { message in
+            if let event = message.containerEvent { onEvent(event) }
+        }
+    }
+
+    /// Streams every event `filter` (a `filters` query value) selects, as the engine
+    /// writes it; see ``streamEvents(onConnected:_:)``.
+    func streamEngineEvents(filter: String, onConnected: () async -> Void, _ onMessage: (EngineEventMessage) -> Void) async throws {
         let response = try await client.streamingRequest(.GET, "/events", query: [("filters", filter)], timeout: .seconds(30))
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -88,8 +95,8 @@ extension DockerOrchestrator {
         do {
             for try await chunk in response.body {
                 for line in lines.append(chunk) {
-                    if let event = try? JSONDecoder().decode(EngineEventMessage.self, from: Data(buffer: line)).containerEvent {
-                        onEvent(event)
+                    if let message = try? JSONDecoder().decode(EngineEventMessage.self, from: Data(buffer: line)) {
+                        onMessage(message)
                     }
                 }
             }

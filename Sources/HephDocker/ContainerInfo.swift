@@ -16,20 +16,23 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     public var ports: [String: String]
     /// The fields only inspect reports; nil in a list.
     public var details: ContainerDetails?
+    /// On a swarm, the service's tasks: how many run and how many it wants; nil for a container.
+    public var replicas: ReplicaCount?
 
-    /// JSON keys are the Go struct's tags; ``details`` is left out.
+    /// JSON keys are the Go struct's tags (and `replicas` on a swarm); ``details`` is left out.
     private enum CodingKeys: String, CodingKey {
-        case id, name, image, status, ports
+        case id, name, image, status, ports, replicas
     }
 
     /// Makes an info value.
-    public init(id: String, name: String, image: String, status: ContainerStatus, ports: [String: String] = [:], details: ContainerDetails? = nil) {
+    public init(id: String, name: String, image: String, status: ContainerStatus, ports: [String: String] = [:], details: ContainerDetails? = nil, replicas: ReplicaCount? = nil) {
         self.id = id
         self.name = name
         self.image = image
         self.status = status
         self.ports = ports
         self.details = details
+        self.replicas = replicas
     }
 }
 
@@ -52,7 +55,12 @@ public struct ContainerDetails: Sendable, Hashable {
     /// The healthcheck's state; nil without a healthcheck.
     public var health: HealthDetails?
     /// The engine's own state: `created`, `running`, `paused`, `restarting`, `exited`, …
+    /// (on a swarm, the service's update state: `updating`, `completed`, `paused`, …, or
+    /// empty when it never updated).
     public var engineState: String
+    /// On a swarm, the service's tasks: those it wants now, then the recent ended ones,
+    /// newest first; nil for a container.
+    public var tasks: [TaskInfo]? = nil
 
     /// Makes a details value.
     public init(exitCode: Int, oomKilled: Bool, restartCount: Int, startedAt: Double?, finishedAt: Double?, labels: [String: String], hostname: String, health: HealthDetails?, engineState: String = "") {
@@ -98,6 +106,52 @@ public struct HealthProbe: Sendable, Hashable {
     public init(exitCode: Int, output: String, at: Double) {
         self.exitCode = exitCode
         self.output = output
+        self.at = at
+    }
+}
+
+/// How many tasks a Swarm service runs.
+public struct ReplicaCount: Sendable, Hashable, Codable {
+    /// Tasks in the `running` state.
+    public var running: Int
+    /// Tasks the service wants (0 while stopped).
+    public var desired: Int
+
+    /// Makes a count.
+    public init(running: Int, desired: Int) {
+        self.running = running
+        self.desired = desired
+    }
+}
+
+/// One task of a Swarm service, as inspect reports it.
+public struct TaskInfo: Sendable, Hashable {
+    /// The task's id.
+    public var id: String
+    /// Where it runs.
+    public var placement: TaskPlacement
+    /// Its status by the six-value mapping (see ``SwarmOrchestrator``).
+    public var status: ContainerStatus
+    /// Swarm's own state: `pending`, `starting`, `running`, `failed`, `shutdown`, …
+    public var state: String
+    /// Whether Swarm still wants it (false for one it stopped or keeps as history).
+    public var current: Bool
+    /// Swarm's message, or its error when the task failed.
+    public var message: String
+    /// The exit code of its container, once it ended.
+    public var exitCode: Int?
+    /// When it last changed state, Unix seconds.
+    public var at: Double?
+
+    /// Makes a task value.
+    public init(id: String, placement: TaskPlacement, status: ContainerStatus, state: String, current: Bool, message: String, exitCode: Int?, at: Double?) {
+        self.id = id
+        self.placement = placement
+        self.status = status
+        self.state = state
+        self.current = current
+        self.message = message
+        self.exitCode = exitCode
         self.at = at
     }
 }

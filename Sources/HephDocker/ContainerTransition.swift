@@ -28,13 +28,34 @@ public struct ContainerTransition: Sendable, Hashable {
     /// When it happened: the engine's time of the event, or when the poll saw it (Unix seconds).
     public var at: Double
     public var source: Source
+    /// On a swarm, the task this transition is of (`id` is then the task's id and `name`
+    /// its service's); nil for a container.
+    public var task: TaskPlacement?
 
-    public init(kind: Kind, id: String, name: String, previous: ContainerStatus?, at: Double, source: Source) {
+    public init(kind: Kind, id: String, name: String, previous: ContainerStatus?, at: Double, source: Source, task: TaskPlacement? = nil) {
         self.kind = kind
         self.id = id
         self.name = name
         self.previous = previous
         self.at = at
         self.source = source
+        self.task = task
+    }
+}
+
+/// Where a Swarm task runs: its slot in the service and its node.
+public struct TaskPlacement: Sendable, Hashable {
+    /// The replica slot, from 1: task `heph-web.2` has slot 2.
+    public var slot: Int
+    /// The node's hostname (its id when the node is gone).
+    public var node: String
+    /// The node's id.
+    public var nodeID: String
+
+    /// Makes a placement.
+    public init(slot: Int, node: String, nodeID: String) {
+        self.slot = slot
+        self.node = node
+        self.nodeID = nodeID
     }
 }

@@ -19,11 +19,12 @@ public final class ContainerWatcher: Sendable {
     /// Longest wait between two attempts to reconnect the stream.
     public static let maximumReconnectDelay: Duration = .seconds(5)
 
-    private let orchestrator: DockerOrchestrator
-    private let pollInterval: Duration
+    private let feed: any WatchFeed
     private let onTransition: @Sendable (ContainerTransition) -> Void
     private let onNotice: @Sendable (Notice) -> Void
     private let tracker = Mutex(TransitionTracker())
+    /// An event asked for a look before the next poll is due.
+    private let lookRequested = Mutex(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
     /// Whether the first attempt to start watching is over (connected, or failed), and who
     /// waits for that.
@@ -31,17 +32,27 @@ public final class ContainerWatcher: Sendable {
 
     /// A watcher; nothing happens until ``start()``. `onTransition` is called in order,
     /// from one task at a time, and should return quickly (hand the work on).
-    public init(
+    public convenience init(
         orchestrator: DockerOrchestrator,
         pollInterval: Duration = defaultHealthCheckInterval,
         onTransition: @escaping @Sendable (ContainerTransition) -> Void,
         onNotice: @escaping @Sendable (Notice) -> Void = { _ in }
     ) {
-        self.orchestrator = orchestrator
-        self.pollInterval = pollInterval
+        self.init(feed: ContainerFeed(orchestrator: orchestrator, pollInterval: pollInterval), onTransition: onTransition, onNotice: onNotice)
+    }
+
+    /// A watcher over `feed`.
+    init(
+        feed: any WatchFeed,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (Notice) -> Void
+    ) {
+        self.feed = feed
         self.onTransition = onTransition
         self.onNotice = onNotice
     }
+
+    private var pollInterval: Duration { feed.pollInterval }
 
     /// Starts watching: learns the current state (reporting nothing about it), then follows
     /// the stream and polls. Calling it again does nothing.
@@ -78,32 +89,21 @@ public final class ContainerWatcher: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// One reconciliation now: lists every managed container (and inspects only those the
-    /// list shows exited while the watcher thought otherwise, for their exit codes) and
-    /// reports what changed. Returns how many engine calls it made.
+    /// One reconciliation now: looks at everything watched (on an engine, lists every
+    /// managed container and inspects only those the list shows exited while the watcher
+    /// thought otherwise, for their exit codes) and reports what changed. Returns how many
+    /// engine calls it made.
     @discardableResult
     public func reconcile(emit: Bool = true) async throws -> Int {
         let began = ContinuousClock.now
         let poll = tracker.withLock { $0.startPoll() }
-        let containers = try await orchestrator.listContainers()
-        var calls = 1
-        var observations: [TransitionTracker.Observation] = []
-        for container in containers {
-            var observation = TransitionTracker.Observation(id: container.id, name: container.name, status: container.status, exit: nil)
-            let knownStatus = tracker.withLock { $0.known[container.id]?.status }
-            if emit, container.status == .stopped, let knownStatus, knownStatus != .stopped,
-               let details = try? await orchestrator.inspectContainer(container.id).details {
-                calls += 1
-                observation.exit = (code: details.exitCode, oomKilled: details.oomKilled)
-            }
-            observations.append(observation)
-        }
+        let (observations, calls) = try await feed.observe { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
         let now = Date().timeIntervalSince1970
         tracker.withLock { tracker in
             for transition in tracker.reconcile(observations, poll: poll, at: now, emit: emit) { onTransition(transition) }
         }
         let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
-        orchestrator.logger.debug("reconciled \(containers.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
+        feed.logger.debug("reconciled \(observations.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
         return calls
     }
 
@@ -130,7 +130,7 @@ public final class ContainerWatcher: Sendable {
         var lost = false
         while !Task.isCancelled {
             do {
-                try await orchestrator.streamEvents(onConnected: {
+                try await feed.follow(onConnected: {
                     delay = .milliseconds(100)
                     if lost {
                         lost = false
@@ -140,8 +140,13 @@ public final class ContainerWatcher: Sendable {
                     _ = try? await self.reconcile()
                     self.settle()
                 }) { event in
-                    tracker.withLock { tracker in
-                        for transition in tracker.apply(event) { onTransition(transition) }
+                    switch event {
+                    case .container(let event):
+                        tracker.withLock { tracker in
+                            for transition in tracker.apply(event) { onTransition(transition) }
+                        }
+                    case .lookSoon:
+                        lookRequested.withLock { $0 = true }
                     }
                 }
             } catch is CancellationError {
@@ -157,9 +162,15 @@ public final class ContainerWatcher: Sendable {
         }
     }
 
+    /// Looks every `pollInterval`, and sooner (within 50 ms) when an event asks for a look.
     private func pollForever() async {
+        let slice: Duration = feed.asksForLooks ? .milliseconds(50) : .seconds(1)
         while !Task.isCancelled {
-            do { try await Task.sleep(for: pollInterval) } catch { return }
+            let due = ContinuousClock.now + pollInterval
+            while ContinuousClock.now < due, !lookRequested.withLock({ $0 }) {
+                do { try await Task.sleep(for: min(due - .now, slice)) } catch { return }
+            }
+            lookRequested.withLock { $0 = false }
             do {
                 try await reconcile()
             } catch is CancellationError {

@@ -1,6 +1,8 @@
 extension DockerOrchestrator {
     public func createContainer(_ config: ContainerConfig) async throws -> String {
         let creation = try config.engineCreation()
+        try config.validateDeployment()
+        try checkSupported(config)
         // The engine accepts a container on a missing network and fails only at start, so
         // make sure the network is there first.
         try await ensureNetwork(creation.network)

@@ -52,15 +52,21 @@ extension DockerOrchestrator {
         guard container.State.Status == "running" else {
             throw DockerError(.conflict, "cannot exec in \(container.name): it is \(container.State.Status), not running")
         }
-        let created = try await client.request(.POST, "/containers/\(container.Id)/exec", json: EngineExecCreate(Cmd: command))
-        guard created.succeeded else { throw created.failure("cannot exec in \(container.name)") }
+        return try await exec(inContainer: container.Id, named: container.name, command: command)
+    }
+
+    /// Runs `command` in the running container `id` (any container: the caller has checked
+    /// it may touch it), named `name` in errors.
+    func exec(inContainer id: String, named name: String, command: [String]) async throws -> ExecResult {
+        let created = try await client.request(.POST, "/containers/\(id)/exec", json: EngineExecCreate(Cmd: command))
+        guard created.succeeded else { throw created.failure("cannot exec in \(name)") }
         let execID = try created.decode(EngineCreated.self).Id
         // Without an `Upgrade` header the engine answers 200 and streams the frames until the
         // command ends, then closes the connection: a body delimited by the close.
         let started = try await client.streamingRequest(.POST, "/exec/\(execID)/start", json: EngineExecStart(), timeout: .seconds(60))
         guard started.status == .ok else {
             let body = try await started.body.collect(upTo: 1024 * 1024)
-            throw EngineResponse(status: started.status, headers: started.headers, body: body).failure("cannot exec in \(container.name)")
+            throw EngineResponse(status: started.status, headers: started.headers, body: body).failure("cannot exec in \(name)")
         }
         var streams = StreamDemultiplexer()
         do {
@@ -70,7 +76,7 @@ extension DockerOrchestrator {
         }
         let output = streams.finish()
         let inspected = try await client.request(.GET, "/exec/\(execID)/json")
-        guard inspected.succeeded else { throw inspected.failure("cannot read the exit code of an exec in \(container.name)") }
+        guard inspected.succeeded else { throw inspected.failure("cannot read the exit code of an exec in \(name)") }
         let state = try inspected.decode(EngineExecInspect.self)
         return ExecResult(exitCode: state.ExitCode ?? -1, output: output)
     }

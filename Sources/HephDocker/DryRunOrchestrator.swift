@@ -35,6 +35,10 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI {
     public func ping() async throws {}
     public func close() async throws {}
 
+    /// A dry run stands for either backend: what ``ContainerConfig/validate()`` accepts
+    /// (`replicas` included) it accepts.
+    public func checkSupported(_ config: ContainerConfig) throws {}
+
     public func createContainer(_ config: ContainerConfig) async throws -> String {
         try config.validate()
         let fullName = ContainerName.full(config.name)

@@ -81,4 +81,6 @@ struct EngineNetworkCreate: Encodable, Sendable, Hashable {
     var Driver: String
     var CheckDuplicate: Bool
     var Labels: [String: String]
+    /// For an overlay: whether plain containers may join it too.
+    var Attachable: Bool? = nil
 }

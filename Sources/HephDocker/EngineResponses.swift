@@ -82,6 +82,10 @@ struct EngineNetwork: Decodable, Sendable {
     var Created: String?
     var Labels: [String: String]?
     var Containers: [String: Endpoint]?
+    /// `bridge`, `overlay`, …
+    var Driver: String?
+    /// `local` or `swarm`.
+    var Scope: String?
 
     /// Creation time in Unix seconds (0 when unknown), to order networks of the same name.
     var createdAt: Double { Created.flatMap(EngineTimestamp.unixSeconds) ?? 0 }

@@ -51,6 +51,21 @@ public protocol Orchestrator: Sendable {
     func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput
     /// Runs `command` (exec form) in the running container and waits for it to end.
     func exec(_ containerID: String, command: [String]) async throws -> ExecResult
+
+    // How `heph.up` deploys on this backend (defaults in Orchestrator+Deployment.swift).
+
+    /// Throws ``DockerError/Code/invalidConfig`` when this backend cannot run `config` as
+    /// written, before anything reaches the engine. Assumes `config` passed ``ContainerConfig/validate()``.
+    func checkSupported(_ config: ContainerConfig) throws
+    /// The value of ``configHashLabel`` on what this backend makes of `config`: `heph.up`
+    /// compares it to tell a changed service from an unchanged one.
+    func fingerprint(of config: ContainerConfig) throws -> String
+    /// Replaces `existing`, whose config changed, with one made from `config`, started;
+    /// returns its id.
+    func replaceContainer(_ existing: ContainerInfo, with config: ContainerConfig) async throws -> String
+    /// Whether the engine itself starts a container of `config` again after it stops, so a
+    /// stop during `heph.up` is not yet a failure.
+    func restartsAfterExit(_ config: ContainerConfig) -> Bool
 }
 
 extension Orchestrator {

@@ -4,7 +4,8 @@ public struct ServiceProgress: Sendable, Hashable {
     public enum Step: String, Sendable, Hashable {
         /// A container was created (first time, or again because its config changed).
         case created
-        /// An existing container's config changed: it is being removed, to be created again.
+        /// An existing container's config changed: it is being replaced (on an engine removed
+        /// and created again; on a swarm its service is updated, a rolling update).
         case replacing
         /// The container was started.
         case started

@@ -104,7 +104,7 @@ public struct Topology: Sendable, Hashable {
     }
 
     /// `config.ports: …` → `services.web.ports: …`.
-    private static func relocated(_ message: String, to path: String) -> String {
+    static func relocated(_ message: String, to path: String) -> String {
         message.hasPrefix("config.") ? path + "." + message.dropFirst("config.".count) : "\(path): \(message)"
     }
 }

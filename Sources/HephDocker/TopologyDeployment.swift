@@ -19,6 +19,13 @@ extension Orchestrator {
     ) async throws -> [String: ContainerInfo] {
         let order = try topology.validatedOrder()
         guard !order.isEmpty else { return [:] }
+        for name in order {
+            do {
+                try checkSupported(topology.services[name]!.config)
+            } catch let error as DockerError {
+                throw DockerError(error.code, Topology.relocated(error.message, to: "services.\(name)"))
+            }
+        }
         try await createNetwork()
         let deployment = TopologyDeployment(engine: self, topology: topology, progress: progress)
         return try await deployment.run(order)
@@ -96,7 +103,7 @@ struct TopologyDeployment: Sendable {
                 // create below fails with a clear conflict, and nothing foreign is touched.
                 existing = nil
             }
-            if let existing, existing.details?.labels[configHashLabel] == (try config.fingerprint()) {
+            if let existing, existing.details?.labels[configHashLabel] == (try engine.fingerprint(of: config)) {
                 switch existing.status {
                 case .created, .stopped:
                     try await engine.startContainer(existing.id)
@@ -113,11 +120,11 @@ struct TopologyDeployment: Sendable {
                         report(name, .unchanged)
                     }
                 }
+            } else if let existing {
+                report(name, .replacing, detail: "its config changed")
+                _ = try await engine.replaceContainer(existing, with: config)
+                report(name, .started)
             } else {
-                if let existing {
-                    report(name, .replacing, detail: "its config changed")
-                    try await engine.removeContainer(existing.id)
-                }
                 let id = try await engine.createContainer(config)
                 report(name, .created)
                 do {
@@ -143,7 +150,7 @@ struct TopologyDeployment: Sendable {
     /// deadline passes.
     private func waitUntilReady(_ name: String, config: ContainerConfig, changed: Bool) async throws -> Outcome {
         let fullName = ContainerName.full(name)
-        let restarts = config.restart.map { $0 != "no" } ?? false
+        let restarts = engine.restartsAfterExit(config)
         while true {
             let snapshot = try await board.nextSnapshot()
             guard let info = snapshot[fullName] else {

@@ -21,6 +21,8 @@ struct TransitionTracker {
         var oomPending = false
         /// Sequence number of the last event applied to this container.
         var sequence: UInt64 = 0
+        /// For a Swarm task, where it runs.
+        var task: TaskPlacement? = nil
     }
 
     /// What a poll saw of one container.
@@ -30,6 +32,12 @@ struct TransitionTracker {
         var status: ContainerStatus
         /// For a container the poll found exited: its exit code and OOM flag (from inspect).
         var exit: (code: Int, oomKilled: Bool)?
+        /// A status it passed through on its way to `status`, to report before it when the
+        /// tracker knew it otherwise (a Swarm task that failed its healthcheck was
+        /// `unhealthy` before it `stopped`, though no poll can see that moment).
+        var via: ContainerStatus? = nil
+        /// For a Swarm task, where it runs.
+        var task: TaskPlacement? = nil
     }
 
     /// A poll in flight: its number, and the event sequence number when it began.
@@ -121,13 +129,20 @@ struct TransitionTracker {
             if let previous, previous.sequence > startedAt { continue }  // an event is newer
             var entry = previous ?? Known(name: observation.name, status: observation.status)
             entry.name = observation.name
-            if previous == nil || previous?.status != observation.status {
-                let kind = ContainerTransition.Kind.status(observation.status)
+            entry.task = observation.task ?? entry.task
+            func report(_ kind: ContainerTransition.Kind, previous: ContainerStatus?) {
                 transitions.append(ContainerTransition(kind: kind, id: observation.id, name: observation.name,
-                                                       previous: previous?.status, at: time, source: .poll))
+                                                       previous: previous, at: time, source: .poll, task: entry.task))
+            }
+            if previous == nil || previous?.status != observation.status {
+                var before = previous?.status
+                if let via = observation.via, via != observation.status, let known = before, known != via {
+                    report(.status(via), previous: known)
+                    before = via
+                }
+                report(.status(observation.status), previous: before)
                 if observation.status == .stopped, let previous, previous.status != .stopped, let exit = observation.exit {
-                    transitions.append(ContainerTransition(kind: .exited(code: exit.code, oomKilled: exit.oomKilled), id: observation.id,
-                                                           name: observation.name, previous: previous.status, at: time, source: .poll))
+                    report(.exited(code: exit.code, oomKilled: exit.oomKilled), previous: before)
                 }
                 entry.status = observation.status
                 if observation.status == .healthy || observation.status == .unhealthy { entry.health = observation.status }
@@ -135,7 +150,7 @@ struct TransitionTracker {
             known[observation.id] = entry
         }
         for (id, entry) in known where !seen.contains(id) && entry.sequence <= startedAt {
-            transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll))
+            transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll, task: entry.task))
             known[id] = nil
         }
         removedAt = removedAt.filter { $0.value > startedAt }
@@ -143,6 +158,6 @@ struct TransitionTracker {
     }
 
     private func transition(_ kind: ContainerTransition.Kind, _ event: ContainerEvent, previous: ContainerStatus?) -> ContainerTransition {
-        ContainerTransition(kind: kind, id: event.id, name: event.name, previous: previous, at: event.time, source: .events)
+        ContainerTransition(kind: kind, id: event.id, name: event.name, previous: previous, at: event.time, source: .events, task: known[event.id]?.task)
     }
 }

@@ -7,6 +7,7 @@ extension ContainerConfig {
     static let luaFields = [
         "image", "name", "env", "ports", "volumes", "hostname", "networkName",
         "cmd", "entrypoint", "workdir", "labels", "memory", "cpus", "restart", "healthcheck",
+        "replicas", "placement", "update", "restart_policy", "endpoint_mode",
     ]
 
     /// Reads a ContainerConfig table. Only types are checked here (a table where a string
@@ -32,6 +33,29 @@ extension ContainerConfig {
         cpus = try reader.number("cpus")
         restart = try reader.string("restart")
         healthcheck = try reader.withTable("healthcheck") { reader throws(FieldError) in try Healthcheck(lua: reader) }
+        replicas = try reader.integer("replicas")
+        deployment.placement = try reader.withTable("placement") { reader throws(FieldError) in
+            try reader.rejectUnknownFields(known: ["constraints", "preferences", "max_replicas"])
+            return ServiceDeployment.Placement(
+                constraints: try reader.stringArray("constraints") ?? [],
+                preferences: try reader.stringArray("preferences") ?? [],
+                maxReplicas: try reader.integer("max_replicas")
+            )
+        }
+        deployment.update = try reader.withTable("update") { reader throws(FieldError) in
+            try reader.rejectUnknownFields(known: ["parallelism", "delay", "order", "failure_action", "monitor"])
+            return ServiceDeployment.UpdatePolicy(
+                parallelism: try reader.integer("parallelism"), delay: try reader.number("delay"),
+                order: try reader.string("order"), failureAction: try reader.string("failure_action"), monitor: try reader.number("monitor")
+            )
+        }
+        deployment.endpointMode = try reader.string("endpoint_mode")
+        deployment.restartPolicy = try reader.withTable("restart_policy") { reader throws(FieldError) in
+            try reader.rejectUnknownFields(known: ["delay", "max_attempts", "window"])
+            return ServiceDeployment.RestartPolicy(
+                delay: try reader.number("delay"), maxAttempts: try reader.integer("max_attempts"), window: try reader.number("window")
+            )
+        }
     }
 }
 
@@ -74,6 +98,9 @@ extension ContainerInfo {
             "id": .string(id), "name": .string(name), "image": .string(image),
             "status": .string(status.rawValue), "ports": .record(ports.mapValues(LuaValue.string)),
         ]
+        if let replicas {
+            fields["replicas"] = .record(["running": .integer(replicas.running), "desired": .integer(replicas.desired)])
+        }
         if let details {
             fields["exit_code"] = .integer(details.exitCode)
             fields["oom_killed"] = .boolean(details.oomKilled)
@@ -90,6 +117,16 @@ extension ContainerInfo {
                         .record(["exit_code": .integer(probe.exitCode), "output": .string(probe.output), "at": .number(probe.at)])
                     }),
                 ])
+            }
+            if let tasks = details.tasks {
+                fields["tasks"] = .array(tasks.map { task in
+                    .record([
+                        "id": .string(task.id), "slot": .integer(task.placement.slot), "node": .string(task.placement.node),
+                        "node_id": .string(task.placement.nodeID), "status": .string(task.status.rawValue), "state": .string(task.state),
+                        "current": .boolean(task.current), "message": .string(task.message),
+                        "exit_code": task.exitCode.map(LuaValue.integer) ?? .nil, "at": task.at.map(LuaValue.number) ?? .nil,
+                    ])
+                })
             }
         }
         return .record(fields)

@@ -52,6 +52,7 @@ extension LuaRuntime {
         if function == .shell, configuration.sandbox != nil {
             throw .raise("heph.shell: not available in a sandbox (heph run --sandbox)")
         }
+        if function != .sleep && function != .shell { try applyBackendChoice() }
         let operation = try function.operation(stack)
         let ticket = Ticket(id: nextTicketID)
         nextTicketID += 1

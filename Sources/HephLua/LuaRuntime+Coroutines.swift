@@ -278,18 +278,26 @@ extension LuaRuntime {
 
     /// `heph.config.hook_timeout`, when the script set a positive number; else the default.
     func hookTimeout() -> Double {
-        guard let state else { return Self.defaultHookTimeout }
+        guard let seconds = configField("hook_timeout", { $0.number(at: -1) }) ?? nil, seconds > 0, seconds.isFinite else {
+            return Self.defaultHookTimeout
+        }
+        return seconds
+    }
+
+    /// `read` applied to `heph.config[key]`, pushed for it and popped after (raw access:
+    /// no metamethod runs); nil when `heph.config` is not a table.
+    func configField<T>(_ key: String, _ read: (LuaStack) -> T) -> T? {
+        guard let state else { return nil }
         let stack = LuaStack(state)
         stack.pushReference(module.heph)
         defer { stack.pop(3) }
         stack.rawField(stack.absolute(-1), "config")
         guard stack.type(at: -1) == LUA_TTABLE else {
             stack.pushNil()
-            return Self.defaultHookTimeout
+            return nil
         }
-        stack.rawField(stack.absolute(-1), "hook_timeout")
-        guard let seconds = stack.number(at: -1), seconds > 0, seconds.isFinite else { return Self.defaultHookTimeout }
-        return seconds
+        stack.rawField(stack.absolute(-1), key)
+        return read(stack)
     }
 
     /// Whether `message` opens with `something:LINE:`, Lua's position prefix.

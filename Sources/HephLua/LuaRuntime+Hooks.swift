@@ -142,6 +142,7 @@ extension LuaRuntime {
     /// containers the script creates after registering it.
     private func startWatcher() throws(BridgeError) {
         guard watcher == nil, let source = configuration.engine as? any TransitionSource else { return }
+        try applyBackendChoice()
         let thread = self.thread
         do {
             let watcher = try source.makeWatcher(
@@ -186,10 +187,16 @@ extension LuaRuntime {
         fields["status"] = .string(status)
         fields["previous"] = transition.previous.map { .string($0.rawValue) } ?? .nil
         fields["at"] = .number(transition.at)
+        if let task = transition.task {
+            fields["task"] = .string("\(transition.name).\(task.slot)")
+            fields["slot"] = .integer(task.slot)
+            fields["node"] = .string(task.node)
+            fields["node_id"] = .string(task.nodeID)
+        }
         let caller = expectedCaller(transition)
         fields["expected"] = .boolean(caller != nil)
         fields["by"] = caller.map { .string($0) } ?? .nil
-        let description = "\(transition.name) (\(transition.previous?.rawValue ?? "new") → \(status))"
+        let description = "\(transition.task.map { "\(transition.name).\($0.slot)" } ?? transition.name) (\(transition.previous?.rawValue ?? "new") → \(status))"
         guard let state else { return }
         for id in hooks.keys.sorted() {
             // A hook called earlier in this loop may have removed this one.

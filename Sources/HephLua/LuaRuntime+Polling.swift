@@ -28,6 +28,7 @@ extension LuaRuntime {
     func startPolling(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         let seconds = try stack.checkInterval(1, minimum: Self.minimumPollInterval)
         try stack.checkFunction(2)
+        try applyBackendChoice()
         let id = nextPollerID
         nextPollerID += 1
         lua_pushvalue(stack.state, 2)

@@ -13,6 +13,17 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The Docker CLI context whose engine to use (as `docker --context`; `docker context ls` lists them). Default: DOCKER_CONTEXT, then the CLI's current context, unless DOCKER_HOST is set.", valueName: "name"))
     var context: String?
 
+    /// Drive a Docker Swarm (services) rather than one engine (containers).
+    @Flag(name: .long, help: "Drive a Docker Swarm through the engine, which must be a swarm manager: each service is a Swarm service with replicas, on an overlay network (docs/scaling.md). The same as heph.config.backend = \"swarm\".")
+    var swarm = false
+
+    /// How a Swarm service's name resolves when its config does not say.
+    @Option(name: .long, help: ArgumentHelp("With --swarm: how a service's name resolves when its config has no endpoint_mode: vip (a virtual address, ports on every node; needs the kernel's IPVS) or dnsrr (every task's address, ports on the nodes running a task).", valueName: "mode"))
+    var endpointMode = "vip"
+
+    /// The backend `--swarm` chooses.
+    var backend: Backend { swarm ? .swarm : .engine }
+
     /// The least severe message logged to stderr.
     @Option(name: .long, help: ArgumentHelp("Log messages at this level and above on stderr: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: Logger.Level = .warning
@@ -20,6 +31,9 @@ struct GlobalOptions: ParsableArguments {
     /// A wrong `--context` (or `DOCKER_CONTEXT`, or current context), or one with `--host`,
     /// is a command-line error, found before anything runs.
     func validate() throws {
+        guard ServiceDeployment.endpointModes.contains(endpointMode) else {
+            throw ValidationError("--endpoint-mode must be vip or dnsrr, got \(quoted(endpointMode))")
+        }
         do {
             _ = try DockerContext.engineEnvironment(context: context, host: host, environment: ProcessInfo.processInfo.environment)
         } catch let error as DockerError {
@@ -52,6 +66,13 @@ struct GlobalOptions: ParsableArguments {
             return try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: engineEnvironment), body)
         } catch let error as DockerError {
             throw CommandFailure(error)
+        }
+    }
+
+    /// ``withOrchestrator(_:)`` with the backend `--swarm` chooses.
+    func withBackend<T>(_ body: (any ConnectedBackend) async throws -> T) async throws -> T {
+        try await withOrchestrator { engine in
+            swarm ? try await body(SwarmOrchestrator(engine: engine, endpointMode: endpointMode)) : try await body(engine)
         }
     }
 }

@@ -30,6 +30,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more, got \(tail)") }
+        if follow && global.swarm { throw ValidationError("--follow cannot be used with --swarm; without it, heph logs --swarm prints what every task wrote so far") }
     }
 
     func run() async throws {
@@ -37,6 +38,8 @@ struct LogsCommand: AsyncParsableCommand {
             try await global.withOrchestrator { orchestrator in
                 if follow {
                     try await orchestrator.followLogs(name, tail: tail) { Self.write($0) }
+                } else if global.swarm {
+                    Self.write(try await SwarmOrchestrator(engine: orchestrator, endpointMode: global.endpointMode).logs(name, tail: tail))
                 } else {
                     Self.write(try await orchestrator.logs(name, tail: tail))
                 }

@@ -22,18 +22,26 @@ struct PsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let containers = try await global.withOrchestrator { try await $0.listContainers() }
+            let containers = try await global.withBackend { try await $0.listContainers() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(containers), as: UTF8.self))
                 return
             }
-            let rows = containers.map { container in
+            var header = ["NAME", "STATUS", "IMAGE", "PORTS"]
+            var rows = containers.map { container in
                 [container.name, container.status.rawValue, container.image,
                  container.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")]
             }
-            print(TextTable(header: ["NAME", "STATUS", "IMAGE", "PORTS"], rows: rows, style: [1: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
+            if global.swarm {
+                header.insert("REPLICAS", at: 2)
+                for index in rows.indices {
+                    let replicas = containers[index].replicas
+                    rows[index].insert(replicas.map { "\($0.running)/\($0.desired)" } ?? "", at: 2)
+                }
+            }
+            print(TextTable(header: header, rows: rows, style: [1: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
         }
     }
 }

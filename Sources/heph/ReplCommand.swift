@@ -44,7 +44,7 @@ struct ReplCommand: AsyncParsableCommand {
         global.setUpLogging()
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         let terminal = ReplTerminal(interactive: interactive)
-        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
+        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment, backend: global.backend, endpointMode: global.endpointMode)
         let searchPath = PluginCatalog.hephPath
         let toStderr: @Sendable (String) -> Void = { terminal.write($0, to: STDERR_FILENO) }
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(

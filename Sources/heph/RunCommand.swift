@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.setUpLogging()
-        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment)
+        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment, backend: global.backend, endpointMode: global.endpointMode)
         let searchPath = PluginCatalog.hephPath
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(

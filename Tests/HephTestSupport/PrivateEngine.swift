@@ -38,6 +38,8 @@ public final class PrivateEngine: @unchecked Sendable {
     /// by ``remove()`` (an interface name: 15 characters at most).
     private let bridge: String
     public let tls: TLSListener?
+    /// The hostname inside the engine's namespace (a swarm node's name), when given.
+    public let hostname: String?
     private var daemon: Daemon?
     private static let addressPools = Mutex(UInt8(truncatingIfNeeded: getpid()))
 
@@ -46,11 +48,12 @@ public final class PrivateEngine: @unchecked Sendable {
 
     /// Starts the engine and waits until it answers; `loadingImage` copies that image over
     /// from the shared engine (no registry is reachable).
-    public init(tls: TLSListener? = nil, loadingImage image: String? = Fixtures.image) async throws {
+    public init(tls: TLSListener? = nil, hostname: String? = nil, loadingImage image: String? = Fixtures.image) async throws {
         let token = UUID().uuidString.prefix(8).lowercased()
         directory = "/tmp/heph-e-\(token)"
         bridge = "heph-e-\(token)"
         self.tls = tls
+        self.hostname = hostname
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
             try await start()
@@ -97,9 +100,12 @@ public final class PrivateEngine: @unchecked Sendable {
                           "--tlscacert", tls.caFile, "--tlscert", tls.certificateFile, "--tlskey", tls.keyFile]
             executable = Self.dockerd
         } else {
-            // unshare execs dockerd in the same process: the pid is dockerd's. A restart
-            // gets a new namespace; the engine stops the containers of the old one anyway.
-            arguments = ["--net", Self.dockerd] + arguments
+            // unshare and sh exec dockerd in the same process: the pid is dockerd's. A
+            // restart gets a new namespace; the engine stops the containers of the old one
+            // anyway. Loopback is brought up (a one-node swarm advertises 127.0.0.1), and a
+            // hostname given goes into a UTS namespace of its own.
+            let setUp = "\(Self.ip) link set lo up && " + (hostname.map { "hostname \($0) && " } ?? "") + "exec \"$0\" \"$@\""
+            arguments = ["--net"] + (hostname == nil ? [] : ["--uts"]) + ["/bin/sh", "-c", setUp, Self.dockerd] + arguments
             executable = "/usr/bin/unshare"
         }
         let log = "\(directory)/dockerd.log"
@@ -128,6 +134,9 @@ public final class PrivateEngine: @unchecked Sendable {
     static var ip: String {
         ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: FileManager.default.isExecutableFile(atPath:)) ?? "/usr/sbin/ip"
     }
+
+    /// dockerd's process id (in the host's pid namespace), for `nsenter`.
+    public var pid: pid_t? { daemon?.pid }
 
     /// Kills dockerd with SIGKILL, as a crash would, and waits for it to be gone. Its
     /// containerd goes with it; the containers' shims stay, as after a real crash.
@@ -167,10 +176,11 @@ public final class PrivateEngine: @unchecked Sendable {
         guard result.status == 0 else { throw CommandError(description: "loading \(image) into \(host) failed: \(result.stderr)") }
     }
 
-    /// Removes every container and network, stops dockerd, deletes its bridge and its
+    /// Removes every container and network (and Swarm services, leaving any swarm), stops dockerd, deletes its bridge and its
     /// directory.
     public func remove() async {
         if let daemon, daemon.isRunning {
+            _ = try? await docker("swarm", "leave", "--force")
             let ids = (try? await docker("ps", "-aq").stdout.split(separator: "\n").map(String.init)) ?? []
             if !ids.isEmpty { _ = try? await docker(["rm", "-f"] + ids) }
             // With TLS, each network is a bridge interface in the host's namespace.

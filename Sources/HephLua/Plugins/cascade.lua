@@ -7,7 +7,8 @@
 --
 -- Dependencies are those of the topologies heph.up brought up in this run
 -- (heph.dependents). Not cascaded: a container's first start, heph.up's own changes (it
--- restarts dependents itself), and the restarts this plugin makes.
+-- restarts dependents itself), and the restarts this plugin makes. On a swarm, a task
+-- Swarm replaced (a new task in the same slot) counts as a restart of its service.
 
 local plugin = {}
 
@@ -65,6 +66,8 @@ function plugin.setup(heph, opts)
         local up, now = heph.wait_healthy(dependent, o.timeout)
         if not up then log("%s is %s after its restart", dependent, tostring(now)) end
       end
+      -- On a swarm each replica starts anew; the restart is over once the service is ready.
+      if heph.config.backend == "swarm" then ours[dependent] = nil end
     end
   end
 
@@ -73,12 +76,14 @@ function plugin.setup(heph, opts)
   end
 
   local function started(ev)
+    -- On a swarm, a task that Swarm replaced is a new task in the same slot.
+    local slot = ev.task or ev.name
     local restarted = ev.previous == "stopped"
-    local recreated = known_id[ev.name] ~= nil and known_id[ev.name] ~= ev.id
-    known_id[ev.name] = ev.id
+    local recreated = known_id[slot] ~= nil and known_id[slot] ~= ev.id
+    known_id[slot] = ev.id
     if not (restarted or recreated) then return end
     if ours[ev.name] then
-      ours[ev.name] = nil
+      if not ev.task then ours[ev.name] = nil end
       return
     end
     if stopped_by[ev.name] == "up" then return end

@@ -7,6 +7,10 @@
 -- Per container (by name): one restart at a time; a stop or restart this process asked
 -- for (ev.expected) is not a failure; running or healthy for `reset_after` seconds starts
 -- the backoff and the budget over; a container removed is forgotten.
+--
+-- On a swarm (events with ev.task) Swarm replaces a failed task itself, by the service's
+-- restart policy; the plugin then restarts nothing but keeps the budget, so on_give_up
+-- still says when a service keeps failing.
 
 local plugin = {}
 
@@ -110,6 +114,11 @@ function plugin.setup(heph, opts)
       if o.on_give_up then o.on_give_up(ev) end
       return
     end
+    if ev.task then
+      state.restarts[#state.restarts + 1] = now
+      log("%s (task %s on %s) is %s; Swarm replaces it", ev.name, ev.task, ev.node, ev.status)
+      return
+    end
     state.attempt = state.attempt + 1
     local attempt = state.attempt
     local delay = plugin.delay(o, attempt)
@@ -137,7 +146,8 @@ function plugin.setup(heph, opts)
   for _, event in ipairs(o.events) do on(event, failed) end
   on("running", recovered)
   on("healthy", recovered)
-  on("removed", function(ev) states[ev.name] = nil end)
+  -- A task removed (Swarm prunes old ones) is not its service removed.
+  on("removed", function(ev) if not ev.task then states[ev.name] = nil end end)
 
   return {
     -- A copy of what the plugin knows of a container: attempt, restarts (times), given_up.

@@ -1,0 +1,13 @@
+/// Which orchestrator a program drives: `heph run --swarm`, or `heph.config.backend`.
+public enum Backend: String, Sendable, CaseIterable {
+    /// One Docker engine: a container per config (``DockerOrchestrator``).
+    case engine
+    /// A Docker Swarm through one of its managers: a service per config (``SwarmOrchestrator``).
+    case swarm
+}
+
+/// An orchestrator connected to an engine: what ``LazyDockerOrchestrator`` hands its calls to.
+public protocol ConnectedBackend: Orchestrator, DockerAPI, TransitionSource {}
+
+extension DockerOrchestrator: ConnectedBackend {}
+extension SwarmOrchestrator: ConnectedBackend {}

@@ -1,0 +1,31 @@
+extension Orchestrator {
+    /// One container per config: `replicas` other than 1 needs the Swarm backend.
+    public func checkSupported(_ config: ContainerConfig) throws {
+        if let replicas = config.replicas, replicas != 1 {
+            throw DockerError(.invalidConfig, "config.replicas: \(replicas) tasks need the swarm backend (heph run --swarm, or heph.config.backend = \"swarm\"); this engine runs one container per service")
+        }
+    }
+
+    public func fingerprint(of config: ContainerConfig) throws -> String {
+        try config.fingerprint()
+    }
+
+    /// Removes `existing`, then creates and starts the new container; one that cannot start
+    /// (a host port taken) is removed again, so the rerun after the fix creates it afresh.
+    public func replaceContainer(_ existing: ContainerInfo, with config: ContainerConfig) async throws -> String {
+        try await removeContainer(existing.id)
+        let id = try await createContainer(config)
+        do {
+            try await startContainer(id)
+        } catch {
+            try? await removeContainer(id)
+            throw error
+        }
+        return id
+    }
+
+    /// The engine's restart policy: anything but `no` (or none) starts it again.
+    public func restartsAfterExit(_ config: ContainerConfig) -> Bool {
+        config.restart.map { $0 != "no" } ?? false
+    }
+}
