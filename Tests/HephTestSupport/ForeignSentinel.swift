@@ -9,20 +9,25 @@ enum ForeignSentinel {
     /// `heph-foreign-sentinel-<pid>`: one per test process.
     static let name = "heph-foreign-sentinel-\(getpid())"
 
-    private static let started = Mutex(false)
+    /// The start, made by the first caller and awaited by every caller: a test must not
+    /// check the sentinel before it runs.
+    private static let start = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts the sentinel once per process, and removes it when the process exits.
     static func ensureRunning() async {
-        let first = started.withLock { started in
-            defer { started = true }
-            return !started
+        let task = start.withLock { start in
+            if let start { return start }
+            let task = Task {
+                _ = try? await Docker.run("rm", "-f", name)
+                _ = try? await Docker.run("run", "-d", "--name", name, "heph/busybox:latest", "sleep", "86400")
+                atexit {
+                    _ = try? Command.runBlocking(Docker.executable(), ["rm", "-f", ForeignSentinel.name])
+                }
+            }
+            start = task
+            return task
         }
-        guard first else { return }
-        _ = try? await Docker.run("rm", "-f", name)
-        _ = try? await Docker.run("run", "-d", "--name", name, "heph/busybox:latest", "sleep", "86400")
-        atexit {
-            _ = try? Command.runBlocking(Docker.executable(), ["rm", "-f", ForeignSentinel.name])
-        }
+        await task.value
     }
 
     /// Records an issue in the current test when the sentinel is no longer running.
