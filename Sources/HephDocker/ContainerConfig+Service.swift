@@ -75,13 +75,6 @@ extension ContainerConfig {
             ports.append(EngineServiceSpec.PortConfig(Protocol: binding.proto, TargetPort: binding.containerPort, PublishedPort: binding.hostPort,
                                                       PublishMode: endpointMode == "vip" ? "ingress" : "host"))
         }
-        let mounts = body.HostConfig.Mounts.map { mount in
-            EngineServiceSpec.Mount(Type: mount.Type, Source: mount.Source, Target: mount.Target, ReadOnly: mount.ReadOnly,
-                                    VolumeOptions: mount.VolumeOptions.map { EngineServiceSpec.VolumeOptions(Labels: $0.Labels) })
-        }
-        let health = body.Healthcheck.map {
-            EngineServiceSpec.Healthcheck(Test: $0.Test, Interval: $0.Interval, Timeout: $0.Timeout, Retries: $0.Retries, StartPeriod: $0.StartPeriod)
-        }
         var containerLabels = labels
         containerLabels[SwarmLabel.service] = creation.fullName
         let limits = EngineServiceSpec.Limits(NanoCPUs: body.HostConfig.NanoCpus, MemoryBytes: body.HostConfig.Memory)
@@ -94,7 +87,7 @@ extension ContainerConfig {
             TaskTemplate: .init(
                 ContainerSpec: .init(
                     Image: image, Labels: containerLabels, Command: entrypoint, Args: cmd, Hostname: hostname,
-                    Env: body.Env, Dir: workdir, Mounts: mounts, Healthcheck: health,
+                    Env: body.Env, Dir: workdir, Mounts: body.HostConfig.Mounts, Healthcheck: body.Healthcheck,
                     StopGracePeriod: Int64(stopTimeout.components.seconds) * 1_000_000_000
                 ),
                 Resources: limits.NanoCPUs == nil && limits.MemoryBytes == nil ? nil : .init(Limits: limits),

@@ -2,7 +2,7 @@
 // Property names are the Engine API's JSON names; durations are nanoseconds.
 
 /// A service spec, the part heph sets.
-struct EngineServiceSpec: Codable, Sendable, Hashable {
+struct EngineServiceSpec: Encodable, Sendable, Hashable {
     var Name: String
     var Labels: [String: String]
     var TaskTemplate: TaskTemplate
@@ -10,7 +10,7 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
     var UpdateConfig: UpdateConfig?
     var EndpointSpec: EndpointSpec
 
-    struct TaskTemplate: Codable, Sendable, Hashable {
+    struct TaskTemplate: Encodable, Sendable, Hashable {
         var ContainerSpec: ContainerSpec
         var Resources: Resources?
         var RestartPolicy: RestartPolicy
@@ -20,7 +20,7 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
         var ForceUpdate: Int?
     }
 
-    struct ContainerSpec: Codable, Sendable, Hashable {
+    struct ContainerSpec: Encodable, Sendable, Hashable {
         var Image: String
         var Labels: [String: String]
         var Command: [String]?
@@ -28,41 +28,21 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
         var Hostname: String?
         var Env: [String]
         var Dir: String?
-        var Mounts: [Mount]
-        var Healthcheck: Healthcheck?
+        var Mounts: [EngineMount]
+        var Healthcheck: EngineHealthConfig?
         var StopGracePeriod: Int64
     }
 
-    struct Mount: Codable, Sendable, Hashable {
-        var `Type`: String
-        var Source: String
-        var Target: String
-        var ReadOnly: Bool
-        var VolumeOptions: VolumeOptions?
-    }
-
-    struct VolumeOptions: Codable, Sendable, Hashable {
-        var Labels: [String: String]
-    }
-
-    struct Healthcheck: Codable, Sendable, Hashable {
-        var Test: [String]
-        var Interval: Int64
-        var Timeout: Int64
-        var Retries: Int
-        var StartPeriod: Int64
-    }
-
-    struct Resources: Codable, Sendable, Hashable {
+    struct Resources: Encodable, Sendable, Hashable {
         var Limits: Limits
     }
 
-    struct Limits: Codable, Sendable, Hashable {
+    struct Limits: Encodable, Sendable, Hashable {
         var NanoCPUs: Int64?
         var MemoryBytes: Int64?
     }
 
-    struct RestartPolicy: Codable, Sendable, Hashable {
+    struct RestartPolicy: Encodable, Sendable, Hashable {
         /// `none`, `on-failure` or `any`.
         var Condition: String
         var Delay: Int64?
@@ -70,25 +50,26 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
         var Window: Int64?
     }
 
-    struct Placement: Codable, Sendable, Hashable {
+    struct Placement: Encodable, Sendable, Hashable {
         var Constraints: [String]?
         var Preferences: [Preference]?
         var MaxReplicas: Int?
     }
 
-    struct Preference: Codable, Sendable, Hashable {
+    struct Preference: Encodable, Sendable, Hashable {
         var Spread: Spread
     }
 
-    struct Spread: Codable, Sendable, Hashable {
+    struct Spread: Encodable, Sendable, Hashable {
         var SpreadDescriptor: String
     }
 
-    struct NetworkAttachment: Codable, Sendable, Hashable {
+    struct NetworkAttachment: Encodable, Sendable, Hashable {
         var Target: String
         var Aliases: [String]
     }
 
+    /// Also read back from the engine (``EngineService``).
     struct Mode: Codable, Sendable, Hashable {
         var Replicated: Replicated?
     }
@@ -97,7 +78,7 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
         var Replicas: Int
     }
 
-    struct UpdateConfig: Codable, Sendable, Hashable {
+    struct UpdateConfig: Encodable, Sendable, Hashable {
         var Parallelism: Int
         var Delay: Int64?
         var FailureAction: String?
@@ -105,12 +86,12 @@ struct EngineServiceSpec: Codable, Sendable, Hashable {
         var Order: String?
     }
 
-    struct EndpointSpec: Codable, Sendable, Hashable {
+    struct EndpointSpec: Encodable, Sendable, Hashable {
         var Mode: String
         var Ports: [PortConfig]
     }
 
-    struct PortConfig: Codable, Sendable, Hashable {
+    struct PortConfig: Encodable, Sendable, Hashable {
         var `Protocol`: String
         var TargetPort: Int
         var PublishedPort: Int
