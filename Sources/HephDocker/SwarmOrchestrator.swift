@@ -101,11 +101,14 @@ public final class SwarmOrchestrator: Orchestrator, DockerAPI {
     }
 
     /// Every task of the services `serviceIDs` (the engine keeps a few ended ones per slot
-    /// as history). Listed whole and filtered here: the engine's own `service` filter fails
-    /// for a service removed a moment ago.
+    /// as history). The engine's `service` filter fails for a service removed a moment ago
+    /// (waiting for a removal asks about exactly those): then every task is listed, and
+    /// filtered here.
     func tasks(of serviceIDs: Set<String>) async throws -> [EngineTask] {
         guard !serviceIDs.isEmpty else { return [] }
-        let response = try await client.request(.GET, "/tasks")
+        let filter = (try? JSONSerialization.data(withJSONObject: ["service": serviceIDs.sorted()])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        var response = try await client.request(.GET, "/tasks", query: [("filters", filter)])
+        if response.status == .notFound { response = try await client.request(.GET, "/tasks") }
         guard response.succeeded else { throw response.failure("cannot list tasks") }
         return try response.decode([EngineTask].self).filter { serviceIDs.contains($0.ServiceID) }
     }
