@@ -112,60 +112,28 @@ private final class LastComplaint: Sendable {
 }
 
 /// One `ssh … docker system dial-stdio`: its stdin and stdout as descriptors for NIO to
-/// own, its stderr kept for messages.
+/// own, its stderr read for messages.
 private struct SSHProcess: Sendable {
     /// Write end of ssh's stdin.
     let input: CInt
     /// Read end of ssh's stdout.
     let output: CInt
-    private let process: ProcessBox
+    private let process: ChildProcess
 
     init(_ arguments: [String], onStderrClosed: @escaping @Sendable () -> Void, onComplaint: @escaping @Sendable (String) -> Void) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // BatchMode: a password prompt would hang the relay; ConnectTimeout as the CLI sets it.
-        process.arguments = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                onStderrClosed()
-                return
-            }
-            let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+        process = try ChildProcess(["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"] + arguments, pipingInput: true)
+        input = process.input ?? -1
+        output = process.output
+        ChildProcess.drain(process.error, onChunk: { bytes in
+            let lines = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if !lines.isEmpty { onComplaint(lines.joined(separator: " | ")) }
-        }
-        try process.run()
-        // NIO takes ownership of copies; Foundation's own handles are closed here.
-        input = dup(stdin.fileHandleForWriting.fileDescriptor)
-        output = dup(stdout.fileHandleForReading.fileDescriptor)
-        try? stdin.fileHandleForWriting.close()
-        try? stdout.fileHandleForReading.close()
-        self.process = ProcessBox(process)
+        }, onEnd: onStderrClosed)
     }
 
     func terminate() {
         process.terminate()
-    }
-}
-
-/// `Process` is not Sendable; this one is only ever asked to terminate.
-private final class ProcessBox: @unchecked Sendable {
-    private let process: Process
-
-    init(_ process: Process) {
-        self.process = process
-    }
-
-    func terminate() {
-        if process.isRunning { process.terminate() }
     }
 }
 

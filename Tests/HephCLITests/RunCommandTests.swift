@@ -70,6 +70,17 @@ import Testing
         #expect(result.stderr.hasPrefix("stdin:2: from stdin\n"))
     }
 
+    /// heph handles SIGINT and SIGTERM itself; what it starts must not inherit that.
+    @Test func aShellCommandStartsWithDefaultSignalsAndReportsTheOneThatEndedIt() async throws {
+        let result = try await HephBinary.run(["run", "-"], input: """
+            print(heph.shell("kill -TERM $$"))
+            print(heph.shell("kill -INT $$"))
+            print(heph.shell({ "no-such-program-for-heph" }) == 127)
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "143\t\t\n130\t\t\ntrue\n")
+    }
+
     @Test func requireFindsTheScriptsNeighboursHephPathAndCjson() async throws {
         let directory = try Self.directory([
             "app/main.lua": "print(require('helper').name, require('shared').name, require('cjson').encode({ ok = true }))",
