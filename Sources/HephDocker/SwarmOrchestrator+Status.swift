@@ -37,9 +37,12 @@ extension SwarmOrchestrator {
         return info
     }
 
+    /// The service's status from its tasks, without inspect's per-task details (node names):
+    /// `heph.wait_healthy` asks this several times a second.
     public func healthCheck(_ containerID: String) async throws -> ContainerStatus {
         do {
-            return try await inspectContainer(containerID).status
+            let service = try await managedService(containerID)
+            return Self.info(service, tasks: try await tasks(of: [service.ID])).status
         } catch let error as DockerError where error.code == .notFound {
             return .error
         }

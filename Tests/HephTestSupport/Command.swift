@@ -20,9 +20,7 @@ public enum Command {
         let files = try OutputFiles(input: nil)
         defer { files.remove() }
         let pid = try Spawn.start(executable, arguments, streams: files.streams)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return files.result((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+        return files.result(Spawn.waitForExit(pid))
     }
 }
 

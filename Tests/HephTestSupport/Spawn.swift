@@ -58,16 +58,20 @@ enum Spawn {
     }
 
     /// Waits for `pid` to end, on a thread of its own (`waitpid` blocks), and returns its
-    /// exit status, or 128 + the signal that ended it (as a shell reports it).
+    /// exit status (see ``waitForExit(_:)``).
     static func exitStatus(of pid: pid_t) async -> Int32 {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                let signal = status & 0x7f
-                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
-            }
+            Thread.detachNewThread { continuation.resume(returning: waitForExit(pid)) }
         }
+    }
+
+    /// Blocks until `pid` ends; returns its exit code, or 128 + the signal that ended it
+    /// (as a shell reports it).
+    static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc
