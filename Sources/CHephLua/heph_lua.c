@@ -76,98 +76,6 @@ void heph_push_function(lua_State *L, int function_id, const char *qualified_nam
     lua_pushcclosure(L, heph_trampoline, 3);
 }
 
-/* ---- Tracebacks ---- */
-
-/* The text of the error object at `index` of L: the string itself, its __tostring, or a
- * description of its type. Stack: pushes that text. */
-static const char *heph_error_text(lua_State *L, int index) {
-    const char *message = lua_tostring(L, index);
-    if (message != NULL) {
-        lua_pushvalue(L, index);
-        return lua_tostring(L, -1);
-    }
-    if (luaL_callmeta(L, index, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
-        return lua_tostring(L, -1);
-    }
-    return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, index));
-}
-
-/* Message handler: the error (argument 1) becomes its text plus the traceback of the
- * stack that raised it. Stack: one value in, one string out. */
-int heph_traceback(lua_State *L) {
-    const char *message = heph_error_text(L, 1);
-    luaL_traceback(L, L, message, 1);
-    return 1;
-}
-
-/* Stack of L: pushes one string. Stack of co: unchanged. */
-void heph_push_coroutine_traceback(lua_State *L, lua_State *co) {
-    lua_pushvalue(co, -1);
-    lua_xmove(co, L, 1);                            /* L: error */
-    const char *message = heph_error_text(L, -1);  /* L: error, text */
-    luaL_traceback(L, co, message, 0);              /* L: error, text, traceback */
-    lua_replace(L, -3);                             /* L: traceback, text */
-    lua_pop(L, 1);                                  /* L: traceback */
-}
-
-/* Stack of L: pushes one string. */
-void heph_push_script_where(lua_State *L, lua_State *co) {
-    lua_Debug ar;
-    for (int level = 0; lua_getstack(co, level, &ar); level++) {
-        lua_getinfo(co, "Sl", &ar);
-        if (ar.currentline > 0 && strcmp(ar.short_src, "[heph]") != 0) {
-            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-            return;
-        }
-    }
-    lua_pushliteral(L, "");
-}
-
-/* ---- The watchdog ---- */
-
-/* Instructions between two checks: frequent enough to stop a runaway loop within
- * microseconds, rare enough to cost nothing measurable. */
-#define HEPH_WATCHDOG_COUNT 10000
-
-static double heph_now(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* Count hook: raises in the running coroutine when interrupted or past its deadline. */
-static void heph_watchdog(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    heph_state_info *info = heph_get_info(L);
-    if (info == NULL) return;
-    if (info->interrupt) {
-        info->interrupt = 0;
-        luaL_error(L, "interrupted");
-    }
-    if (info->deadline > 0 && heph_now() > info->deadline) {
-        char limit[32];
-        snprintf(limit, sizeof limit, "%g", info->limit);
-        info->deadline = 0;
-        luaL_error(L, "ran Lua code for more than %s s without waiting (heph.config.hook_timeout)", limit);
-    }
-}
-
-void heph_watchdog_arm(lua_State *co, double seconds) {
-    heph_state_info *info = heph_get_info(co);
-    if (info != NULL) info->deadline = seconds > 0 ? heph_now() + seconds : 0;
-    lua_sethook(co, heph_watchdog, LUA_MASKCOUNT, HEPH_WATCHDOG_COUNT);
-}
-
-void heph_watchdog_disarm(lua_State *co) {
-    heph_state_info *info = heph_get_info(co);
-    if (info != NULL) info->deadline = 0;
-    lua_sethook(co, NULL, 0, 0);
-}
-
-void heph_request_interrupt(heph_state_info *info) {
-    if (info != NULL) info->interrupt = 1;
-}
-
 /* ---- Output ---- */
 
 void heph_write_stdout(const char *bytes, size_t length) {
@@ -205,8 +113,86 @@ static int heph_panic(lua_State *L) {
     return 0;  /* Lua then aborts */
 }
 
+/* ---- Warnings: finalizers that failed, and the script's own warn() ---- */
+
+/* Bytes of complete warnings kept for the host at most: a finalizer failing in a loop
+ * must not grow them without bound (past it, warnings are dropped). */
+#define HEPH_WARNINGS_MAX (64 * 1024)
+
+/* Keeps one complete warning (with its NUL) for the host. */
+static void heph_warnings_push(heph_state_info *info, const char *text) {
+    size_t length = strlen(text) + 1;
+    if (info->warnings_length + length > HEPH_WARNINGS_MAX) return;
+    char *grown = realloc(info->warnings, info->warnings_length + length);
+    if (grown == NULL) return;
+    memcpy(grown + info->warnings_length, text, length);
+    info->warnings = grown;
+    info->warnings_length += length;
+}
+
+/* Lua's warning function: pieces are joined until one without `tocont`. "@on"/"@off"
+ * switch the script's own warnings, as in lua5.4 (off at first); a finalizer's failure
+ * ("error in __gc (…)") is always kept. */
+static void heph_warnf(void *ud, const char *message, int tocont) {
+    heph_state_info *info = ud;
+    if (!info->warning_continues && !tocont && message[0] == '@') {
+        if (strcmp(message, "@on") == 0) info->warnings_on = 1;
+        if (strcmp(message, "@off") == 0) info->warnings_on = 0;
+        return;
+    }
+    size_t room = sizeof info->warning - 1 - info->warning_length;
+    size_t length = strlen(message);
+    if (length > room) length = room;
+    memcpy(info->warning + info->warning_length, message, length);
+    info->warning_length += length;
+    info->warning[info->warning_length] = '\0';
+    info->warning_continues = tocont;
+    if (tocont) return;
+    if (info->warnings_on || strncmp(info->warning, "error in ", 9) == 0) heph_warnings_push(info, info->warning);
+    info->warning_length = 0;
+}
+
+int heph_take_warning(heph_state_info *info, char *buffer, size_t size) {
+    if (info->warnings == NULL || info->warnings_length == 0 || size == 0) return 0;
+    size_t first = strlen(info->warnings) + 1;
+    snprintf(buffer, size, "%s", info->warnings);
+    memmove(info->warnings, info->warnings + first, info->warnings_length - first);
+    info->warnings_length -= first;
+    return 1;
+}
+
+/* ---- The state and its info ---- */
+
 lua_State *heph_new_state(heph_state_info *info) {
     lua_State *L = lua_newstate(heph_alloc, info);
-    if (L != NULL) lua_atpanic(L, heph_panic);
+    if (L == NULL) return NULL;
+    lua_atpanic(L, heph_panic);
+    lua_setwarnf(L, heph_warnf, info);
     return L;
+}
+
+heph_stop *heph_stop_new(void);
+void heph_stop_free(heph_stop *stop);
+heph_guard *heph_guard_new(void);
+void heph_guard_free(heph_guard *guard);
+
+heph_state_info *heph_info_new(size_t memory_limit) {
+    heph_state_info *info = calloc(1, sizeof *info);
+    if (info == NULL) return NULL;
+    info->memory_limit = memory_limit;
+    info->stop = heph_stop_new();
+    info->guard = heph_guard_new();
+    if (info->stop == NULL || info->guard == NULL) {
+        heph_info_free(info);
+        return NULL;
+    }
+    return info;
+}
+
+void heph_info_free(heph_state_info *info) {
+    if (info == NULL) return;
+    heph_stop_free(info->stop);
+    heph_guard_free(info->guard);
+    free(info->warnings);
+    free(info);
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// records what it is asked to create, and answers as an engine that did it would (a
 /// started container with a healthcheck is healthy at once). `heph check` runs scripts
 /// against it. `exec` runs nothing (exit code 0, no output); `logs` are empty.
-public final class DryRunOrchestrator: Orchestrator, DockerAPI {
+public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing {
     /// A container as the dry run keeps it.
     public struct Container: Sendable, Hashable {
         public var id: String
@@ -20,12 +20,25 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI {
         var created: [Container] = []
         var networks: [String] = []
         var nextID = 1
+        var backend: Backend
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    /// Makes an empty dry run.
-    public init() {}
+    /// Makes an empty dry run that checks configs as `backend` would (`heph check --swarm`:
+    /// the swarm; the script may still choose with `heph.config.backend`).
+    public init(backend: Backend = .engine) {
+        state = Mutex(State(backend: backend))
+    }
+
+    /// The backend whose rules configs are checked by.
+    public var backend: Backend { state.withLock { $0.backend } }
+
+    /// Checks configs by `backend`'s rules from now on (a dry run has no first call that
+    /// fixes it).
+    public func select(_ backend: Backend) throws {
+        state.withLock { $0.backend = backend }
+    }
 
     /// Every container created during the run, in order (removed ones included).
     public var createdContainers: [Container] { state.withLock { $0.created } }
@@ -35,12 +48,18 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI {
     public func ping() async throws {}
     public func close() async throws {}
 
-    /// A dry run stands for either backend: what ``ContainerConfig/validate()`` accepts
-    /// (`replicas` included) it accepts.
-    public func checkSupported(_ config: ContainerConfig) throws {}
+    /// Checks exactly what the chosen backend checks: one container per config on the
+    /// engine, a Swarm service's spec on a swarm.
+    public func checkSupported(_ config: ContainerConfig) throws {
+        switch backend {
+        case .engine: try config.checkOneContainer()
+        case .swarm: _ = try config.serviceSpec()
+        }
+    }
 
     public func createContainer(_ config: ContainerConfig) async throws -> String {
         try config.validate()
+        try checkSupported(config)
         let fullName = ContainerName.full(config.name)
         let network = config.networkName ?? networkName
         return try state.withLock { state in

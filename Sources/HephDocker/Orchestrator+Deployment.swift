@@ -1,9 +1,7 @@
 extension Orchestrator {
     /// One container per config: `replicas` other than 1 needs the Swarm backend.
     public func checkSupported(_ config: ContainerConfig) throws {
-        if let replicas = config.replicas, replicas != 1 {
-            throw DockerError(.invalidConfig, "config.replicas: \(replicas) tasks need the swarm backend (heph run --swarm, or heph.config.backend = \"swarm\"); this engine runs one container per service")
-        }
+        try config.checkOneContainer()
     }
 
     public func fingerprint(of config: ContainerConfig) throws -> String {
@@ -27,5 +25,14 @@ extension Orchestrator {
     /// The engine's restart policy: anything but `no` (or none) starts it again.
     public func restartsAfterExit(_ config: ContainerConfig) -> Bool {
         config.restart.map { $0 != "no" } ?? false
+    }
+}
+
+extension ContainerConfig {
+    /// What the engine backend cannot do: `replicas` other than 1 needs a swarm.
+    public func checkOneContainer() throws {
+        if let replicas, replicas != 1 {
+            throw DockerError(.invalidConfig, "config.replicas: \(replicas) tasks need the swarm backend (heph run --swarm, or heph.config.backend = \"swarm\"); this engine runs one container per service")
+        }
     }
 }

@@ -3,9 +3,10 @@ import HephDocker
 
 extension LuaRuntime {
     /// Applies `heph.config.backend` before anything that reaches the engine: the script
-    /// may choose the backend until its first engine call (``LazyDockerOrchestrator/select(_:)``).
+    /// may choose the backend until its first engine call (``BackendChoosing/select(_:)``);
+    /// the dry run of `heph check` then checks configs by that backend's rules.
     func applyBackendChoice() throws(BridgeError) {
-        guard let engine = configuration.engine as? LazyDockerOrchestrator else { return }
+        guard let engine = configuration.engine as? any BackendChoosing else { return }
         // Unset: the backend stays as chosen (--swarm, or the default).
         let value: (text: String?, type: String)?? = configField("backend") { stack in
             stack.type(at: -1) == LUA_TNIL ? nil : (stack.type(at: -1) == LUA_TSTRING ? stack.string(at: -1) : nil, stack.typeName(at: -1))

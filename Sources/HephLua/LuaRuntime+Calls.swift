@@ -1,3 +1,4 @@
+import CHephLua
 import CLua
 import Foundation
 import HephDocker
@@ -16,7 +17,9 @@ extension LuaRuntime {
                 stack.push(Double(now.tv_sec) + Double(now.tv_nsec) / 1e9)
                 return 1
             case .write:
-                configuration.output(try stack.checkString(1))
+                // Bytes as they are: a Lua string need not be UTF-8 (logs of a binary, "caf\xe9").
+                guard let bytes = stack.bytes(at: 1) else { throw .argument(1, "string expected, got \(stack.typeName(at: 1))") }
+                configuration.output(Array(bytes))
                 return 0
             case .wait:
                 return try waitInPlace(stack)
@@ -58,7 +61,9 @@ extension LuaRuntime {
         nextTicketID += 1
         tickets[ticket.id] = ticket
         switch function {
-        case .stopContainer, .removeContainer, .restartContainer: expect(stack.string(at: 1), ticket: ticket.id, caller: function)
+        // The container as the call checked it (a number names a container too: nil here
+        // would mean every container).
+        case .stopContainer, .removeContainer, .restartContainer: expect(try stack.checkContainer(1), ticket: ticket.id, caller: function)
         case .teardownAll, .down: expect(nil, ticket: ticket.id, caller: function)
         default: break
         }
@@ -73,7 +78,7 @@ extension LuaRuntime {
             remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
             mounts: configuration.sandbox
         )
-        Task {
+        let work = Task {
             // A hook registered just before must see what this call does.
             await watcher?.waitUntilWatching()
             let outcome: Ticket.Outcome
@@ -85,17 +90,48 @@ extension LuaRuntime {
             ticket.complete(outcome)
             thread.post { [weak self] in self?.ticketCompleted(ticket.id) }
         }
+        ticket.attach(work)
         stack.push(ticket.id)
         return 1
     }
 
     /// `wait(ticket)`: blocks the Lua thread until the ticket's call is done, then pushes
-    /// `true, results…` or `false, message`. For where Lua cannot yield.
+    /// `true, results…` or `false, message`. For where Lua cannot yield. The whole loop
+    /// waits meanwhile, so the wait counts as computation: it ends when the callback's
+    /// time is up, or on an interrupt (Ctrl-C, SIGINT, SIGTERM), and the call is then
+    /// cancelled and the calling code stopped as the watchdog stops it.
     private func waitInPlace(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         guard let id = stack.integer(at: 1), let ticket = tickets.removeValue(forKey: id) else {
             throw .raise("heph internal error: no waiting call with ticket \(stack.numberText(at: 1) ?? "?")")
         }
-        return push(ticket.waitForOutcome(), onto: stack)
+        let info = self.info
+        var stop: String?
+        let outcome = ticket.waitForOutcome {
+            if info.pointee.interrupt != 0 {
+                info.pointee.interrupt = 0
+                stop = "interrupted"
+            } else if info.pointee.deadline > 0, Self.monotonicNow() > info.pointee.deadline {
+                stop = "ran Lua code for more than \(HephDocker.formatted(info.pointee.limit)) s without waiting (heph.config.hook_timeout; a wait where Lua cannot yield counts)"
+            }
+            return stop != nil
+        }
+        guard let outcome else {
+            let message = stop ?? "interrupted"
+            message.withCString { heph_stop_now(stack.state, $0) }
+            // The wrapper's next instruction suspends or raises; this is what a pcall
+            // around it would see if it could.
+            stack.push(false)
+            stack.push(message)
+            return 2
+        }
+        return push(outcome, onto: stack)
+    }
+
+    /// CLOCK_MONOTONIC in seconds, the clock of the watchdog's deadlines.
+    static func monotonicNow() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// An error in words: a ``DockerError``'s message, never a type dump.

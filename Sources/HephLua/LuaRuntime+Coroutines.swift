@@ -17,6 +17,18 @@ struct ManagedCoroutine {
         case shutdown
         /// A statement typed at the REPL.
         case evaluation
+
+        /// What runs, as the watch thread names it when it must end heph.
+        var cause: String {
+            switch self {
+            case .main: "the script's main chunk"
+            case .pollerCallback: "a health polling callback"
+            case .hook(_, let event): "a hook on \(event)"
+            case .timer: "a timer's function"
+            case .shutdown: "an on_shutdown handler"
+            case .evaluation: "the statement at the prompt"
+            }
+        }
     }
 
     /// Registry reference that keeps the coroutine alive while the runtime needs it.
@@ -41,14 +53,16 @@ extension LuaRuntime {
         }
         let stack = LuaStack(state)
         let status: Int32
+        // Under --sandbox, text only: Lua does not verify bytecode.
+        let mode: String? = configuration.sandbox != nil ? "t" : nil
         switch script.source {
         case .file(let path):
-            status = luaL_loadfilex(state, path, nil)
+            status = luaL_loadfilex(state, path, mode)
         case .standardInput:
-            status = luaL_loadfilex(state, nil, nil)
+            status = luaL_loadfilex(state, nil, mode)
         case .code(var code, let name):
             status = code.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { luaL_loadbufferx(state, $0.baseAddress, $0.count, "=\(name)", nil) }
+                bytes.withMemoryRebound(to: CChar.self) { luaL_loadbufferx(state, $0.baseAddress, $0.count, "=\(name)", mode) }
             }
         }
         guard status == LUA_OK else {
@@ -101,17 +115,20 @@ extension LuaRuntime {
     }
 
     /// Resumes `coroutine` with the `arguments` values on top of its stack, and deals with
-    /// how it stops: suspended on a ticket, finished, or failed.
+    /// how it stops: suspended on a ticket, finished, failed, or stopped by the watchdog.
     func resume(_ coroutine: ManagedCoroutine, arguments: Int32) {
         guard let state else { return }
         var coroutine = coroutine
-        // The main chunk and shutdown handlers have no time limit (only interrupts); a
-        // callback has what is left of heph.config.hook_timeout. Time spent suspended in a
-        // waiting call is not counted.
+        // The main chunk and a REPL statement have no time limit (only interrupts); a
+        // callback or shutdown handler has what is left of heph.config.hook_timeout. Time
+        // spent suspended in a waiting call is not counted.
         let limit = hookTimeout()
-        let unlimited = coroutine.kind == .main || coroutine.kind == .shutdown || coroutine.kind == .evaluation
+        let unlimited = coroutine.kind == .main || coroutine.kind == .evaluation
+        let remaining = unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001)
         info.pointee.limit = limit
-        heph_watchdog_arm(coroutine.state, unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001))
+        heph_guard_push(info.pointee.guard, remaining, coroutine.kind.cause)
+        defer { heph_guard_pop(info.pointee.guard) }
+        heph_watchdog_arm(coroutine.state, remaining)
         let started = ContinuousClock.now
         var results: Int32 = 0
         resuming += 1
@@ -127,31 +144,54 @@ extension LuaRuntime {
         coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1)
 
         let co = LuaStack(coroutine.state)
+        // Stopped by the watchdog (time up, interrupted): suspended in the hook where Lua
+        // could yield, or failed where it could not; either way it ends here.
+        if let stop = heph_stop_message(info).map({ String(cString: $0) }) {
+            let failure = errorReport(of: coroutine, stoppedWith: status == LUA_YIELD || status == LUA_OK ? stop : nil)
+            let closing = close(coroutine)
+            heph_stop_end(info)
+            finish(coroutine, failure: failure, closing: closing)
+            checkRunFinished()
+            return
+        }
         switch status {
         case LUA_YIELD:
             let ticket = results == 1 ? co.integer(at: -1) : nil
             lua_settop(coroutine.state, 0)
             if ticket == 0 {
-                finish(coroutine, failure: nil)  // heph.exit: this coroutine ends here
-            } else if let ticket, tickets[ticket] != nil {
+                finish(coroutine, failure: nil, closing: close(coroutine))  // heph.exit: this coroutine ends here
+            } else if let ticket, tickets[ticket] != nil, suspended[ticket] == nil {
                 suspended[ticket] = coroutine
             } else {
-                finish(coroutine, failure: "heph internal error: a coroutine yielded outside a waiting call")
+                finish(coroutine, failure: "heph internal error: a coroutine yielded outside a waiting call", closing: close(coroutine))
             }
         case LUA_OK:
             let values = coroutine.kind == .evaluation ? formatted(results: results, on: co) : nil
             lua_settop(coroutine.state, 0)
             finish(coroutine, failure: nil, values: values)
         default:
-            let failure = isExitSignal(on: co) ? nil : errorReport(of: coroutine)
-            lua_settop(coroutine.state, 0)
-            finish(coroutine, failure: failure)
+            let failure = isExitSignal(on: co) ? nil : errorReport(of: coroutine, stoppedWith: nil)
+            finish(coroutine, failure: failure, closing: close(coroutine))
         }
         checkRunFinished()
     }
 
+    /// Runs the pending `__close` handlers of a coroutine that ends without returning
+    /// (failed, stopped, exited, or dropped at the end of a run), each under a fresh limit;
+    /// the failure of the last one that failed, if any.
+    func close(_ coroutine: ManagedCoroutine) -> String? {
+        guard let state else { return nil }
+        heph_guard_push(info.pointee.guard, HEPH_CLOSE_LIMIT * 4, "a __close handler")
+        defer { heph_guard_pop(info.pointee.guard) }
+        guard heph_close_coroutine(state, coroutine.state) != LUA_OK else { return nil }
+        let stack = LuaStack(state)
+        defer { stack.pop() }
+        return stack.lossyString(at: -1) ?? "?"
+    }
+
     /// Whether the error on top of `co` is what `heph.exit` raises where it cannot yield.
     private func isExitSignal(on co: LuaStack) -> Bool {
+        guard lua_checkstack(co.state, 1) != 0 else { return false }
         co.pushReference(module.exitSignal)
         defer { co.pop() }
         return lua_rawequal(co.state, -1, -2) != 0
@@ -159,10 +199,15 @@ extension LuaRuntime {
 
     /// The error of a failed coroutine as a person should read it: message and traceback,
     /// without heph's own frames, with the script's line in front when the message has none.
-    private func errorReport(of coroutine: ManagedCoroutine) -> String {
+    /// A coroutine the watchdog suspended has no error: `stoppedWith` is its message.
+    private func errorReport(of coroutine: ManagedCoroutine, stoppedWith stop: String?) -> String {
         guard let state else { return "?" }
         let stack = LuaStack(state)
-        heph_push_coroutine_traceback(state, coroutine.state)
+        if let stop {
+            stop.withCString { heph_push_coroutine_traceback(state, coroutine.state, $0) }
+        } else {
+            heph_push_coroutine_traceback(state, coroutine.state, nil)
+        }
         var message = (stack.lossyString(at: -1) ?? "?")
             .split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("\t[heph]:") }
@@ -179,9 +224,11 @@ extension LuaRuntime {
     }
 
     /// Lets go of a coroutine that finished (or failed with `failure`).
-    private func finish(_ coroutine: ManagedCoroutine, failure: String?, values: String? = nil) {
+    private func finish(_ coroutine: ManagedCoroutine, failure: String?, closing: String? = nil, values: String? = nil) {
         guard let state else { return }
         LuaStack(state).releaseReference(coroutine.reference)
+        if let closing { report("a __close handler failed: \(closing)") }
+        reportWarnings()
         // Once a shutdown is asked for, what it interrupts is not news.
         let failure = failure.flatMap { shutdownRequested && Self.isInterruption($0) ? nil : $0 }
         switch coroutine.kind {
@@ -240,9 +287,15 @@ extension LuaRuntime {
         hooks.removeAll()
         for handler in shutdownHandlers { stack.releaseReference(handler) }
         shutdownHandlers.removeAll()
-        // Coroutines still waiting (the main chunk in a sleep when a signal came) are dropped.
-        for coroutine in suspended.values { stack.releaseReference(coroutine.reference) }
+        // Coroutines still waiting (the main chunk in a sleep when a signal came) are
+        // dropped: their calls are cancelled, their pending __close handlers run.
+        for (ticket, coroutine) in suspended.sorted(by: { $0.key < $1.key }) {
+            tickets.removeValue(forKey: ticket)?.cancel()
+            if let closing = close(coroutine) { report("a __close handler failed: \(closing)") }
+            stack.releaseReference(coroutine.reference)
+        }
         suspended.removeAll()
+        reportWarnings()
         expectations.removeAll()
         services.removeAll()
         run.completion.resume(returning: outcome)
@@ -274,6 +327,20 @@ extension LuaRuntime {
     /// Writes `heph: message` to the diagnostics.
     func report(_ message: String) {
         configuration.diagnostics("heph: \(message)\n")
+    }
+
+    /// Reports the warnings Lua gave since the last look: finalizers (`__gc`) that failed,
+    /// and the script's own `warn` once it said `warn("@on")`.
+    func reportWarnings() {
+        var buffer = [CChar](repeating: 0, count: 1100)
+        while heph_take_warning(info, &buffer, buffer.count) != 0 {
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("error in __gc (") && text.hasSuffix(")") {
+                report("a finalizer (__gc) failed: \(text.dropFirst("error in __gc (".count).dropLast())")
+            } else {
+                report("warning: \(text)")
+            }
+        }
     }
 
     /// `heph.config.hook_timeout`, when the script set a positive number; else the default.

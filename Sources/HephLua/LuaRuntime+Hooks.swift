@@ -119,13 +119,18 @@ extension LuaRuntime {
         }
     }
 
-    /// Whether `pattern` matches `name`, by `string.find` under `lua_pcall`; the failure is
-    /// the message of a malformed pattern.
+    /// Whether `pattern` matches `name`, by `string.find` under `lua_pcall` with the hook
+    /// time limit (a pattern can take long; inside `string.find` only the watch thread can
+    /// end it); the failure is the message of a malformed pattern.
     private func patternMatches(_ name: String, _ pattern: String, on stack: LuaStack) -> Result<Bool, FieldError> {
+        guard lua_checkstack(stack.state, 3) != 0 else { return .failure(FieldError(message: "no room on the Lua stack")) }
         stack.pushReference(module.matches)
         stack.push(name)
         stack.push(pattern)
-        guard heph_pcall(stack.state, 2, 1, 0) == LUA_OK else {
+        let limit = hookTimeout()
+        heph_guard_push(info.pointee.guard, limit, "matching the hook pattern \(quoted(pattern))")
+        defer { heph_guard_pop(info.pointee.guard) }
+        guard heph_pcall_limited(stack.state, 2, 1, limit) == LUA_OK else {
             // string.find's complaint, without the position of the prelude's call to it.
             var message = Substring(stack.lossyString(at: -1) ?? "?")
             if message.hasPrefix("[heph]:"), let end = message.range(of: ": ") { message = message[end.upperBound...] }
@@ -234,7 +239,24 @@ extension LuaRuntime {
     /// Records that the call behind `ticket` will stop or remove `reference` (nil: every
     /// container), so the transitions it causes are delivered as expected.
     func expect(_ reference: String?, ticket: Int, caller: HephFunction) {
+        pruneExpectations()
         expectations[ticket, default: []].append(Expectation(caller: caller.luaName, reference: reference, until: nil))
+    }
+
+    /// Drops the expectations whose grace has passed. Done on every new one as well as on
+    /// every transition, so that a script stopping containers with no hook registered (no
+    /// transition ever arrives) keeps only those of the last few seconds.
+    private func pruneExpectations() {
+        let now = ContinuousClock.now
+        expectations = expectations.compactMapValues { list in
+            let open = list.filter { $0.until.map { $0 > now } ?? true }
+            return open.isEmpty ? nil : open
+        }
+    }
+
+    /// How many expectations are kept now (a diagnostic the tests assert on).
+    public func expectationCount() async -> Int {
+        await thread.perform { self.expectations.values.reduce(0) { $0 + $1.count } } ?? 0
     }
 
     /// The call behind `ticket` answered: its expectations lapse after the grace period.
@@ -250,11 +272,7 @@ extension LuaRuntime {
         case .status(.stopped), .exited, .removed: break
         default: return nil
         }
-        let now = ContinuousClock.now
-        expectations = expectations.compactMapValues { list in
-            let open = list.filter { $0.until.map { $0 > now } ?? true }
-            return open.isEmpty ? nil : open
-        }
+        pruneExpectations()
         for ticket in expectations.keys.sorted() {
             for index in expectations[ticket]!.indices where expectations[ticket]![index].claim(transition) {
                 return expectations[ticket]![index].caller

@@ -80,7 +80,7 @@ extension LuaRuntime {
         info.pointee.interrupt = 0
         guard let (ticket, coroutine) = suspended.first(where: { $0.value.kind == .evaluation }) else { return }
         suspended[ticket] = nil
-        tickets[ticket] = nil
+        tickets.removeValue(forKey: ticket)?.cancel()  // the work itself stops, not only the wait
         let co = LuaStack(coroutine.state)
         co.push(false)
         co.push("interrupted")
@@ -89,11 +89,19 @@ extension LuaRuntime {
 
     /// The results on top of `co` as the REPL prints them, through the prelude's formatter:
     /// tables nested and sorted, cycles marked, depth-limited; nil when there are none.
+    /// The formatter runs the results' metamethods (`__tostring`, `__len`, `__pairs`…):
+    /// under heph.config.hook_timeout, and Ctrl-C interrupts it as it does a statement.
     func formatted(results count: Int32, on co: LuaStack) -> String? {
-        guard count > 0 else { return nil }
+        guard count > 0, lua_checkstack(co.state, 2) != 0 else { return nil }
         co.pushReference(module.format)
         heph_insert(co.state, -(count + 1))
-        guard heph_pcall(co.state, count, 1, 0) == LUA_OK else {
+        let limit = hookTimeout()
+        heph_guard_push(info.pointee.guard, limit, "printing the statement's result")
+        defer { heph_guard_pop(info.pointee.guard) }
+        evaluationComputing.withLock { $0 = true }
+        let status = heph_pcall_limited(co.state, count, 1, limit)
+        evaluationComputing.withLock { $0 = false }
+        guard status == LUA_OK else {
             let problem = co.lossyString(at: -1) ?? "?"
             co.pop()
             return "(cannot print the result: \(problem))"

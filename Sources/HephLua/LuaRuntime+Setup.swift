@@ -109,7 +109,7 @@ extension LuaRuntime {
         stack.push(.integer(Int(stopTimeout.components.seconds))); stack.setRawField(heph, "STOP_TIMEOUT")
         stack.push(.integer(Int(defaultHealthCheckInterval.components.seconds))); stack.setRawField(heph, "HEALTH_INTERVAL")
         stack.push(.string(hephVersion)); stack.setRawField(heph, "VERSION")
-        stack.push(.record(["hook_timeout": .integer(Int(Self.defaultHookTimeout)), "backend": .string((configuration.engine as? LazyDockerOrchestrator)?.backend.rawValue ?? Backend.engine.rawValue)]))
+        stack.push(.record(["hook_timeout": .integer(Int(Self.defaultHookTimeout)), "backend": .string((configuration.engine as? any BackendChoosing)?.backend.rawValue ?? Backend.engine.rawValue)]))
         stack.setRawField(heph, "config")
     }
 

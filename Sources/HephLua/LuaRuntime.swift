@@ -17,8 +17,9 @@ public final class LuaRuntime: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// The orchestrator behind the module's functions. The runtime does not close it.
         public var engine: any Orchestrator & DockerAPI
-        /// Where `print` writes; standard output by default.
-        public var output: @Sendable (String) -> Void
+        /// Where `print` writes, as bytes (a Lua string is bytes: it may hold any); standard
+        /// output by default.
+        public var output: @Sendable ([UInt8]) -> Void
         /// Where errors of callbacks are reported; standard error by default.
         public var diagnostics: @Sendable (String) -> Void
         /// `?.lua` templates searched by `require` after the script's directory (`$HEPH_PATH`).
@@ -31,7 +32,9 @@ public final class LuaRuntime: @unchecked Sendable {
         /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
         public var userPluginDirectory: String?
         /// Bytes the Lua state may hold while Lua code runs (`heph run --memory-limit`);
-        /// past it, Lua code gets "not enough memory". Nil: no limit.
+        /// past it, Lua code gets "not enough memory". Nil: no limit. By default
+        /// ``LuaRuntime/defaultMemoryLimitMiB``: a watcher left running for weeks must not
+        /// let one runaway table take the host's memory (and the engine's) with it.
         public var memoryLimit: Int?
         /// For scripts one did not write (`heph run --sandbox`): no process, file or debug
         /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
@@ -41,14 +44,14 @@ public final class LuaRuntime: @unchecked Sendable {
         /// Makes a configuration.
         public init(
             engine: any Orchestrator & DockerAPI,
-            output: @escaping @Sendable (String) -> Void = LuaRuntime.standardOutput,
+            output: @escaping @Sendable ([UInt8]) -> Void = LuaRuntime.standardOutput,
             diagnostics: @escaping @Sendable (String) -> Void = LuaRuntime.standardError,
             searchPath: [String] = [],
             executablePath: String = "heph",
             progress: (@Sendable (String) -> Void)? = nil,
             userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
             sandbox: MountPolicy? = nil,
-            memoryLimit: Int? = nil
+            memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
         ) {
             self.engine = engine
             self.output = output
@@ -62,10 +65,18 @@ public final class LuaRuntime: @unchecked Sendable {
         }
     }
 
+    /// MiB a script's Lua may hold unless told otherwise (`--memory-limit`).
+    public static let defaultMemoryLimitMiB = 1024
+
+    /// The limit in bytes for `--memory-limit MIB`: the default when not given, none for 0.
+    public static func memoryLimit(mebibytes: Int?) -> Int? {
+        let mebibytes = mebibytes ?? defaultMemoryLimitMiB
+        return mebibytes > 0 ? mebibytes << 20 : nil
+    }
+
     /// Writes to standard output and flushes, as Lua's own `print` does.
-    public static let standardOutput: @Sendable (String) -> Void = { text in
-        var text = text
-        text.withUTF8 { bytes in bytes.withMemoryRebound(to: CChar.self) { heph_write_stdout($0.baseAddress, $0.count) } }
+    public static let standardOutput: @Sendable ([UInt8]) -> Void = { bytes in
+        bytes.withUnsafeBufferPointer { buffer in buffer.withMemoryRebound(to: CChar.self) { heph_write_stdout($0.baseAddress, $0.count) } }
     }
 
     /// Writes to standard error.
@@ -132,9 +143,11 @@ public final class LuaRuntime: @unchecked Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         thread = LuaThread(name: "heph-lua")
-        info = .allocate(capacity: 1)
-        info.initialize(to: heph_state_info(runtime: nil, deadline: 0, limit: 0, interrupt: 0, bridge_calls: 0,
-                                            memory_in_use: 0, memory_limit: configuration.memoryLimit ?? 0, lua_running: 0, in_swift: 0))
+        guard let info = heph_info_new(configuration.memoryLimit ?? 0) else {
+            fatalError("heph: out of memory making a Lua runtime")
+        }
+        self.info = info
+        thread.guardEntries(info.pointee.guard, limit: Self.defaultHookTimeout)
         LuaRuntime.installDispatcher
         thread.post { self.setUp() }
     }
@@ -175,7 +188,9 @@ public final class LuaRuntime: @unchecked Sendable {
     }
 
     deinit {
-        info.deallocate()
+        // The Lua thread reports to the info's watch thread to its last job.
+        nonisolated(unsafe) let info = self.info
+        thread.whenEnded { heph_info_free(info) }
     }
 }
 

@@ -1,3 +1,4 @@
+import CHephLua
 import Foundation
 
 /// The one thread that owns a `lua_State`. Jobs posted from any thread run on it, one at a
@@ -7,6 +8,14 @@ final class LuaThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var stopping = false
+    /// The watch thread every job is reported to (a job that runs past `jobLimit` plus a
+    /// second, say a finalizer looping while the host pushes a value, ends heph), and the
+    /// limit. Set once, before the first job.
+    private var guardPointer: OpaquePointer?
+    private var jobLimit: Double = 0
+    /// Whether the loop has ended, and what runs when it does.
+    private var ended = false
+    private var onEnd: (@Sendable () -> Void)?
 
     /// Lua's C functions recurse on the C stack; give deep (but bounded) recursion room.
     static let stackSize = 16 << 20
@@ -16,6 +25,14 @@ final class LuaThread: @unchecked Sendable {
         thread.name = name
         thread.stackSize = Self.stackSize
         thread.start()
+    }
+
+    /// Reports every job from now on to the watch thread `guardPointer`, with `limit`.
+    func guardEntries(_ guardPointer: OpaquePointer?, limit: Double) {
+        condition.lock()
+        self.guardPointer = guardPointer
+        jobLimit = limit
+        condition.unlock()
     }
 
     /// Runs `job` on the thread after the jobs already posted. After ``stop()`` the job is
@@ -46,18 +63,41 @@ final class LuaThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Ends the thread once the jobs already posted have run, then runs `body` (at once if
+    /// it has ended already): for what its jobs use to the last, such as the watch thread.
+    func whenEnded(_ body: @escaping @Sendable () -> Void) {
+        condition.lock()
+        guard !ended else {
+            condition.unlock()
+            body()
+            return
+        }
+        onEnd = body
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
     private func loop() {
         while true {
             condition.lock()
             while jobs.isEmpty, !stopping { condition.wait() }
             if jobs.isEmpty {
+                ended = true
+                let body = onEnd
                 condition.unlock()
+                body?()
                 return
             }
             let batch = jobs
             jobs.removeAll()
+            let watch = guardPointer, limit = jobLimit
             condition.unlock()
-            for job in batch { job() }
+            for job in batch {
+                heph_guard_push(watch, limit, "heph's Lua thread")
+                job()
+                heph_guard_pop(watch)
+            }
         }
     }
 }

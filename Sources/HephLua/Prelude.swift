@@ -51,6 +51,22 @@ function coroutine.isyieldable(co)
   return rawisyieldable(co)
 end
 
+-- Nor can a script resume or close one (coroutine.running() hands them out): heph resumes
+-- them with the results of the calls they wait for, and ends them itself.
+local rawresume, rawclose = coroutine.resume, coroutine.close
+function coroutine.resume(co, ...)
+  if managed[co] then
+    if co == running() then return false, "cannot resume non-suspended coroutine" end
+    return false, "cannot resume a coroutine heph runs (it waits in a heph call)"
+  end
+  return rawresume(co, ...)
+end
+
+function coroutine.close(co)
+  if managed[co] then error("cannot close a coroutine heph runs", 2) end
+  return rawclose(co)
+end
+
 -- print goes through the runtime, so a host (a test, the REPL) can take the output.
 function print(...)
   local parts = { ... }
@@ -68,6 +84,16 @@ function heph.exit(code)
   request_exit(code)
   if managed[running()] and rawisyieldable() then rawyield(0) end
   error(exit_signal, 0)
+end
+
+-- os.exit ends the run as heph.exit does (the on_shutdown handlers run, the exit code is
+-- kept); os.exit(code, true) would close the Lua state from inside a call it is running.
+if os.exit then
+  local exit = heph.exit
+  function os.exit(code)
+    if code == nil then code = true end
+    return exit(code)
+  end
 end
 
 -- Hook targets given as { pattern = "…" } are Lua patterns, matched with string.find.
@@ -217,6 +243,38 @@ do
     end
     return table.concat(out, "\t", 1, select("#", ...))
   end
+end
+
+-- The debug library reaches anything; what would reach into heph's own state is refused:
+-- the registry (heph's references), the hook (heph's time limit and Ctrl-C), and the
+-- upvalues of heph's functions (the coroutine set, the raw yield, the waiting primitives).
+if debug then
+  local owned = setmetatable({}, { __mode = "k" })
+  local function own(t)
+    for _, v in pairs(t) do
+      if type(v) == "function" then owned[v] = true end
+    end
+  end
+  own(heph); own(starts); own(primitives); own(coroutine)
+  owned[print], owned[os.exit] = true, true
+  for _, metatable in ipairs(handles) do own(metatable.__index) end
+  local getupvalue, setupvalue, upvalueid, upvaluejoin = debug.getupvalue, debug.setupvalue, debug.upvalueid, debug.upvaluejoin
+  local function refused(name, why)
+    return function() error("debug." .. name .. " is not available in heph: " .. why, 2) end
+  end
+  local function check(f, name)
+    if owned[f] then error("debug." .. name .. ": not on a function of heph's own", 3) end
+  end
+  debug.getregistry = refused("getregistry", "the registry holds heph's own state")
+  debug.sethook = refused("sethook", "heph's time limit and Ctrl-C use the hook")
+  function debug.getupvalue(f, n) check(f, "getupvalue"); return getupvalue(f, n) end
+  function debug.setupvalue(f, n, v) check(f, "setupvalue"); return setupvalue(f, n, v) end
+  function debug.upvalueid(f, n) check(f, "upvalueid"); return upvalueid(f, n) end
+  function debug.upvaluejoin(f1, n1, f2, n2)
+    check(f1, "upvaluejoin"); check(f2, "upvaluejoin")
+    return upvaluejoin(f1, n1, f2, n2)
+  end
+  own(debug)
 end
 
 return managed, handles, matches, exit_signal, format

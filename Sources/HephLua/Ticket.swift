@@ -3,17 +3,29 @@ import Synchronization
 
 /// A waiting call in progress: started on a task, finished by its results or its error
 /// message, collected on the Lua thread either by the coroutine that yielded it or by a
-/// wait in place.
+/// wait in place. Cancelling it cancels the task, so work nobody waits for stops.
 final class Ticket: Sendable {
     /// What the call came to: its results, or the message to raise (`heph.fn: …`).
     typealias Outcome = Result<[LuaValue], TicketFailure>
 
     let id: Int
     private let outcome = Mutex<Outcome?>(nil)
+    private let task = Mutex<Task<Void, Never>?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
     init(id: Int) {
         self.id = id
+    }
+
+    /// The task doing the call's work, so that ``cancel()`` can reach it.
+    func attach(_ work: Task<Void, Never>) {
+        task.withLock { $0 = work }
+    }
+
+    /// Stops the call's work (an engine call's request, a sleep); its outcome, if it
+    /// still comes, is dropped by whoever no longer waits for it.
+    func cancel() {
+        task.withLock { $0 }?.cancel()
     }
 
     /// Records the outcome (once) and wakes a wait in place.
@@ -25,8 +37,25 @@ final class Ticket: Sendable {
     /// Blocks the calling thread until the outcome is there.
     func waitForOutcome() -> Outcome {
         finished.wait()
-        finished.signal()  // a second look (there is none today) must not block
-        return outcome.withLock { $0 } ?? .failure(TicketFailure(message: "heph internal error: ticket \(id) finished without an outcome"))
+        finished.signal()  // a second look must not block
+        return recorded
+    }
+
+    /// Blocks the calling thread until the outcome is there, or until `giveUp` says so
+    /// (asked every few milliseconds): then nil, and the call is cancelled.
+    func waitForOutcome(unless giveUp: () -> Bool) -> Outcome? {
+        while finished.wait(timeout: .now() + .milliseconds(5)) == .timedOut {
+            if giveUp() {
+                cancel()
+                return nil
+            }
+        }
+        finished.signal()
+        return recorded
+    }
+
+    private var recorded: Outcome {
+        outcome.withLock { $0 } ?? .failure(TicketFailure(message: "heph internal error: ticket \(id) finished without an outcome"))
     }
 }
 

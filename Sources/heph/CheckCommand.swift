@@ -10,7 +10,8 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Check a script without touching the engine, and print what it would create.",
         discussion: """
             The script runs as heph run would run it, but against a dry-run orchestrator: \
-            every config is validated exactly as for the engine, containers "start" at once \
+            every config is validated exactly as the chosen backend validates it (the engine's \
+            rules, or a swarm's with --swarm or heph.config.backend = "swarm"), containers "start" at once \
             (healthy when they have a healthcheck), exec runs nothing and logs are empty. \
             The run ends when the main chunk returns (after the on_shutdown handlers); hooks \
             and timers registered by then do not fire. heph.shell still runs host commands, \
@@ -24,6 +25,14 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var sandboxing: SandboxOptions
 
+    /// Check by the swarm backend's rules, as `heph run --swarm` would run the script.
+    @Flag(name: .long, help: "Check every config as the swarm backend would (heph run --swarm): replicas, placement and the rest of a Swarm service's spec. Without it the engine backend's rules apply (one container per service), unless the script sets heph.config.backend.")
+    var swarm = false
+
+    /// A memory limit for the Lua state, in MiB.
+    @Option(name: .long, help: ArgumentHelp("As for heph run: at most this many MiB for the script's Lua (default \(LuaRuntime.defaultMemoryLimitMiB); 0: no limit).", valueName: "MiB"))
+    var memoryLimit: Int?
+
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to check, or - to read it from standard input.", valueName: "script.lua"))
     var script: String
@@ -32,11 +41,16 @@ struct CheckCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
     var arguments: [String] = []
 
+    func validate() throws {
+        if let memoryLimit, memoryLimit < 0 { throw ValidationError("--memory-limit must be 0 (no limit) or more MiB, got \(memoryLimit)") }
+    }
+
     func run() async throws {
-        let dryRun = DryRunOrchestrator()
+        let dryRun = DryRunOrchestrator(backend: swarm ? .swarm : .engine)
         let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy))
+            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
+            memoryLimit: LuaRuntime.memoryLimit(mebibytes: memoryLimit)))
         let started = ContinuousClock.now
         let outcome = await runtime.runSession(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments)) {
             runtime.requestShutdown(exitCode: 0)

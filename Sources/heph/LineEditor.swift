@@ -25,7 +25,7 @@ final class LineEditor: @unchecked Sendable {
     private struct Shared {
         /// Whether the prompt is on screen (text must then go above it).
         var prompting = false
-        var pending: [(String, Int32)] = []
+        var pending: [([UInt8], Int32)] = []
         var interrupted = false
         var ended = false
     }
@@ -98,6 +98,12 @@ final class LineEditor: @unchecked Sendable {
     /// Writes `text` to `descriptor` (1 or 2): at once while no prompt is shown, else above
     /// the prompt, which is then drawn again with what was typed.
     func write(_ text: String, to descriptor: Int32) {
+        write(Array(text.utf8), to: descriptor)
+    }
+
+    /// Writes `bytes` as ``write(_:to:)-(String,_)`` writes text: a Lua string is bytes.
+    func write(_ bytes: [UInt8], to descriptor: Int32) {
+        let text = bytes
         let queued = shared.withLock { state -> Bool in
             guard state.prompting else { return false }
             state.pending.append((text, descriptor))
@@ -135,8 +141,11 @@ final class LineEditor: @unchecked Sendable {
     }
 
     private static func writeAll(_ text: String, to descriptor: Int32) {
-        var text = text
-        text.withUTF8 { bytes in
+        writeAll(Array(text.utf8), to: descriptor)
+    }
+
+    private static func writeAll(_ text: [UInt8], to descriptor: Int32) {
+        text.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

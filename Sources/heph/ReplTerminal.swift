@@ -57,10 +57,15 @@ final class ReplTerminal: Sendable {
 
     /// Writes `text` to standard output (1) or error (2); above the prompt while one waits.
     func write(_ text: String, to descriptor: Int32) {
+        write(Array(text.utf8), to: descriptor)
+    }
+
+    /// Writes bytes (what a script prints need not be UTF-8).
+    func write(_ bytes: [UInt8], to descriptor: Int32) {
         if let editor = editor.withLock({ $0 }) {
-            editor.write(text, to: descriptor)
+            editor.write(bytes, to: descriptor)
         } else {
-            FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).write(Data(text.utf8))
+            FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).write(Data(bytes))
         }
     }
 

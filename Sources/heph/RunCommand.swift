@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var sandboxing: SandboxOptions
 
     /// A memory limit for the Lua state, in MiB.
-    @Option(name: .long, help: ArgumentHelp("Let the script's Lua hold at most this many MiB; past it, the Lua code that allocates gets a \"not enough memory\" error (a callback's is reported and the loop goes on).", valueName: "MiB"))
+    @Option(name: .long, help: ArgumentHelp("Let the script's Lua hold at most this many MiB (default \(LuaRuntime.defaultMemoryLimitMiB); 0: no limit); past it, the Lua code that allocates gets a \"not enough memory\" error (a callback's is reported and the loop goes on).", valueName: "MiB"))
     var memoryLimit: Int?
 
     /// Progress lines of long calls; on by default when standard error is a terminal.
@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
     var arguments: [String] = []
 
     func validate() throws {
-        if let memoryLimit, memoryLimit < 1 { throw ValidationError("--memory-limit must be 1 MiB or more, got \(memoryLimit)") }
+        if let memoryLimit, memoryLimit < 0 { throw ValidationError("--memory-limit must be 0 (no limit) or more MiB, got \(memoryLimit)") }
     }
 
     func run() async throws {
@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
             progress: showProgress ? LuaRuntime.standardError : nil,
             sandbox: sandboxing.policy,
-            memoryLimit: memoryLimit.map { $0 << 20 }))
+            memoryLimit: LuaRuntime.memoryLimit(mebibytes: memoryLimit)))
         let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()

@@ -51,7 +51,7 @@ struct LuaHarness {
         let engine = LazyDockerOrchestrator(environment: environment)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: engine,
-            output: { output.append($0) },
+            output: { output.append(String(decoding: $0, as: UTF8.self)) },
             diagnostics: { diagnostics.append($0) },
             searchPath: searchPath,
             userPluginDirectory: userPluginDirectory,
@@ -80,7 +80,7 @@ final class LuaSession: Sendable {
         let output = self.output
         let diagnostics = self.diagnostics
         runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine, output: { output.append($0) }, diagnostics: { diagnostics.append($0) }, userPluginDirectory: nil))
+            engine: engine, output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { diagnostics.append($0) }, userPluginDirectory: nil))
         let runtime = self.runtime
         task = Task { await runtime.run(LuaScript(.code(code, name: "test.lua"), arguments: arguments)) }
     }
