@@ -12,7 +12,8 @@
  * hooks off, and a C function (string.find with a pathological pattern, a huge string.rep)
  * runs no hook until it returns. The Lua thread tells this thread what it enters and for
  * how long (heph_guard_push/pop); an entry that outlives its limit by a second, or an
- * interrupt by HEPH_INTERRUPT_GRACE seconds, ends the process with HEPH_EXIT_STUCK and a
+ * interrupt by HEPH_INTERRUPT_GRACE seconds (seconds of the Lua thread's computation),
+ * ends the process with HEPH_EXIT_STUCK and a
  * message naming the cause, rather than leaving heph hanging with nobody told.
  */
 
@@ -33,11 +34,17 @@ struct heph_guard {
     int depth;
     heph_entry entries[HEPH_GUARD_DEPTH];
     double interrupted_at;  /* 0: no interrupt pending */
+    /* The Lua thread's CPU clock, taken at its first entry: limits are counted in the
+     * computation the Lua thread does, so a machine too busy to run it is no reason to
+     * end heph, while a loop that cannot be interrupted (which computes) still is. */
+    clockid_t clock;
+    int has_clock;
 };
 
-static double heph_guard_now(void) {
+/* Seconds of CPU the Lua thread has used (CLOCK_MONOTONIC until its first entry). */
+static double heph_guard_now_of(heph_guard *guard) {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!guard->has_clock || clock_gettime(guard->clock, &now) != 0) clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
@@ -64,7 +71,7 @@ static void *heph_guard_watch(void *argument) {
         if (until.tv_nsec >= 1000000000L) { until.tv_sec += 1; until.tv_nsec -= 1000000000L; }
         pthread_cond_timedwait(&guard->wake, &guard->lock, &until);
         if (!guard->running || guard->depth == 0) continue;
-        double now = heph_guard_now();
+        double now = heph_guard_now_of(guard);
         heph_entry *entry = &guard->entries[(guard->depth > HEPH_GUARD_DEPTH ? HEPH_GUARD_DEPTH : guard->depth) - 1];
         if (entry->deadline > 0 && now > entry->deadline) {
             heph_guard_end(entry->cause, "ran past its time limit and did not stop");
@@ -105,9 +112,10 @@ void heph_guard_free(heph_guard *guard) {
 void heph_guard_push(heph_guard *guard, double seconds, const char *cause) {
     if (guard == NULL) return;
     pthread_mutex_lock(&guard->lock);
+    if (!guard->has_clock && pthread_getcpuclockid(pthread_self(), &guard->clock) == 0) guard->has_clock = 1;
     if (guard->depth < HEPH_GUARD_DEPTH) {
         heph_entry *entry = &guard->entries[guard->depth];
-        entry->deadline = seconds > 0 ? heph_guard_now() + seconds + 1.0 : 0;
+        entry->deadline = seconds > 0 ? heph_guard_now_of(guard) + seconds + 1.0 : 0;
         snprintf(entry->cause, sizeof entry->cause, "%s", cause);
     }
     guard->depth++;
@@ -116,8 +124,19 @@ void heph_guard_push(heph_guard *guard, double seconds, const char *cause) {
 
 void heph_guard_interrupted(heph_guard *guard) {
     if (guard == NULL) return;
-    /* From a signal handler too: no lock (a torn read is harmless: one tick later it is whole). */
-    if (guard->depth > 0) guard->interrupted_at = heph_guard_now();
+    /* From any thread (no lock: a torn read is harmless, one tick later it is whole). */
+    if (guard->depth > 0) guard->interrupted_at = heph_guard_now_of(guard);
+}
+
+void heph_guard_extend(heph_guard *guard, double seconds) {
+    if (guard == NULL) return;
+    pthread_mutex_lock(&guard->lock);
+    if (guard->depth > 0 && guard->depth <= HEPH_GUARD_DEPTH) {
+        heph_entry *entry = &guard->entries[guard->depth - 1];
+        double until = heph_guard_now_of(guard) + seconds + 1.0;
+        if (entry->deadline > 0 && entry->deadline < until) entry->deadline = until;
+    }
+    pthread_mutex_unlock(&guard->lock);
 }
 
 void heph_guard_calm(heph_guard *guard) {

@@ -108,6 +108,7 @@ static void heph_stopped(lua_State *L, lua_Debug *ar, heph_state_info *info) {
         grace->thread = L;
         grace->depth = depth;
         grace->deadline = heph_now() + HEPH_CLOSE_LIMIT;
+        heph_guard_extend(info->guard, HEPH_CLOSE_LIMIT);
         return;
     }
     case LUA_HOOKRET:
@@ -265,4 +266,13 @@ int heph_pcall_limited(lua_State *L, int nargs, int nresults, double seconds) {
         lua_pushfstring(L, "(error object is a %s value)", type);
     }
     return status;
+}
+
+/* Lua: stopping() → whether a stop is in progress (the prelude's xpcall asks, so that a
+ * script's message handler is not run for a stop: raised from the hook, it would run with
+ * Lua's hooks off). Stack: pushes one boolean. */
+int heph_lua_stopping(lua_State *L) {
+    heph_state_info *info = heph_get_info(L);
+    lua_pushboolean(L, info != NULL && info->stop->stopping);
+    return 1;
 }

@@ -181,7 +181,7 @@ extension LuaRuntime {
     /// the failure of the last one that failed, if any.
     func close(_ coroutine: ManagedCoroutine) -> String? {
         guard let state else { return nil }
-        heph_guard_push(info.pointee.guard, HEPH_CLOSE_LIMIT * 4, "a __close handler")
+        heph_guard_push(info.pointee.guard, HEPH_CLOSE_LIMIT, "a __close handler")
         defer { heph_guard_pop(info.pointee.guard) }
         guard heph_close_coroutine(state, coroutine.state) != LUA_OK else { return nil }
         let stack = LuaStack(state)

@@ -60,6 +60,9 @@ extension LuaRuntime {
             }
         }
 
+        lua_pushcclosure(state, heph_lua_stopping, 0)
+        stack.setRawField(primitives, "stopping")
+
         // The prelude gets (heph, starts, primitives) and returns (managed, handle
         // metatables, matcher, exit signal, formatter).
         lua_pushcclosure(state, heph_traceback, 0)

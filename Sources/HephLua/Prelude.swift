@@ -86,6 +86,20 @@ function heph.exit(code)
   error(exit_signal, 0)
 end
 
+-- A stop (time up, interrupted) that Lua cannot yield for is raised from the watchdog's
+-- hook, where Lua runs an xpcall message handler with hooks off: not a script's handler
+-- then, or one that loops would hang heph.
+local rawxpcall, stopping = xpcall, primitives.stopping
+function xpcall(f, handler, ...)
+  if type(handler) ~= "function" then
+    error(("bad argument #2 to 'xpcall' (function expected, got %s)"):format(type(handler)), 2)
+  end
+  return rawxpcall(f, function(e)
+    if stopping() then return e end
+    return handler(e)
+  end, ...)
+end
+
 -- os.exit ends the run as heph.exit does (the on_shutdown handlers run, the exit code is
 -- kept); os.exit(code, true) would close the Lua state from inside a call it is running.
 if os.exit then
@@ -256,7 +270,7 @@ if debug then
     end
   end
   own(heph); own(starts); own(primitives); own(coroutine)
-  owned[print], owned[os.exit] = true, true
+  owned[print], owned[os.exit], owned[xpcall] = true, true, true
   for _, metatable in ipairs(handles) do own(metatable.__index) end
   local getupvalue, setupvalue, upvalueid, upvaluejoin = debug.getupvalue, debug.setupvalue, debug.upvalueid, debug.upvaluejoin
   local function refused(name, why)

@@ -19,7 +19,9 @@ struct CheckCommand: AsyncParsableCommand {
 
             Prints the containers and networks the script would create. Exit codes: 0 the \
             script ran through; 1 it does not compile, or raised an error (file:line and \
-            the message, such as a config field at fault); 64 the command line is wrong.
+            the message, such as a config field at fault); 130 and 143 after SIGINT and \
+            SIGTERM; 124 Lua could not be stopped (a finalizer that loops); 64 the command \
+            line is wrong.
             """
     )
 
@@ -29,9 +31,7 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check every config as the swarm backend would (heph run --swarm): replicas, placement and the rest of a Swarm service's spec. Without it the engine backend's rules apply (one container per service), unless the script sets heph.config.backend.")
     var swarm = false
 
-    /// A memory limit for the Lua state, in MiB.
-    @Option(name: .long, help: ArgumentHelp("As for heph run: at most this many MiB for the script's Lua (default \(LuaRuntime.defaultMemoryLimitMiB); 0: no limit).", valueName: "MiB"))
-    var memoryLimit: Int?
+    @OptionGroup var memory: MemoryLimitOption
 
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to check, or - to read it from standard input.", valueName: "script.lua"))
@@ -41,20 +41,19 @@ struct CheckCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
     var arguments: [String] = []
 
-    func validate() throws {
-        if let memoryLimit, memoryLimit < 0 { throw ValidationError("--memory-limit must be 0 (no limit) or more MiB, got \(memoryLimit)") }
-    }
-
     func run() async throws {
         let dryRun = DryRunOrchestrator(backend: swarm ? .swarm : .engine)
         let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
-            memoryLimit: LuaRuntime.memoryLimit(mebibytes: memoryLimit)))
+            memoryLimit: memory.bytes))
         let started = ContinuousClock.now
+        // Ctrl-C stops a script that never returns (the main chunk has no time limit).
+        let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.runSession(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments)) {
             runtime.requestShutdown(exitCode: 0)
         }
+        signals.stop()
         await runtime.close()
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         let code = outcome.exitCodeReportingFailure()

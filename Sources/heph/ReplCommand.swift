@@ -26,11 +26,14 @@ struct ReplCommand: AsyncParsableCommand {
             are read from it without prompts or colours.
 
             Exit codes: 0 after Ctrl-D or end of input; the code given to heph.exit(code); \
-            1 when the script fails; 143 after SIGTERM; 64 the command line is wrong.
+            1 when the script fails; 143 after SIGTERM; 124 Lua could not be stopped (a \
+            finalizer that loops); 64 the command line is wrong.
             """
     )
 
     @OptionGroup var global: GlobalOptions
+
+    @OptionGroup var memory: MemoryLimitOption
 
     /// A script to run before the prompt opens.
     @Argument(help: ArgumentHelp("A script to run first; its globals are there at the prompt.", valueName: "script.lua"))
@@ -53,7 +56,8 @@ struct ReplCommand: AsyncParsableCommand {
             diagnostics: toStderr,
             searchPath: searchPath,
             executablePath: CommandLine.arguments.first ?? "heph",
-            progress: interactive ? toStderr : nil
+            progress: interactive ? toStderr : nil,
+            memoryLimit: memory.bytes
         ))
         if interactive { terminal.attachEditor(complete: { runtime.completions(for: $0) }) }
 

@@ -23,7 +23,13 @@ struct RunCommand: AsyncParsableCommand {
             Exit codes: 0 the script ended normally; the code given to heph.exit(code); \
             1 the script could not be read or compiled (one line on stderr), or raised an \
             error (the message with file:line and a traceback on stderr), or --down failed; \
-            130 after SIGINT; 143 after SIGTERM; 64 the command line is wrong.
+            130 after SIGINT; 143 after SIGTERM; 124 Lua could not be stopped (a finalizer \
+            that loops, or a C call such as string.find that runs past the time limit: \
+            heph ends rather than hang, and says what ran); 64 the command line is wrong.
+
+            Script code is not trusted: a callback that computes for more than \
+            heph.config.hook_timeout (5 s) is stopped, pcall or not; Ctrl-C stops the main \
+            chunk the same way. --memory-limit caps the Lua heap (1024 MiB by default).
             """
     )
 
@@ -35,9 +41,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var sandboxing: SandboxOptions
 
-    /// A memory limit for the Lua state, in MiB.
-    @Option(name: .long, help: ArgumentHelp("Let the script's Lua hold at most this many MiB (default \(LuaRuntime.defaultMemoryLimitMiB); 0: no limit); past it, the Lua code that allocates gets a \"not enough memory\" error (a callback's is reported and the loop goes on).", valueName: "MiB"))
-    var memoryLimit: Int?
+    @OptionGroup var memory: MemoryLimitOption
 
     /// Progress lines of long calls; on by default when standard error is a terminal.
     @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, starts and readies it (default: only when stderr is a terminal).")
@@ -51,10 +55,6 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
     var arguments: [String] = []
 
-    func validate() throws {
-        if let memoryLimit, memoryLimit < 0 { throw ValidationError("--memory-limit must be 0 (no limit) or more MiB, got \(memoryLimit)") }
-    }
-
     func run() async throws {
         global.setUpLogging()
         let engine = LazyDockerOrchestrator(environment: global.engineEnvironment, backend: global.backend, endpointMode: global.endpointMode)
@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
             progress: showProgress ? LuaRuntime.standardError : nil,
             sandbox: sandboxing.policy,
-            memoryLimit: LuaRuntime.memoryLimit(mebibytes: memoryLimit)))
+            memoryLimit: memory.bytes))
         let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()

@@ -148,6 +148,9 @@ const char *heph_stop_message(heph_state_info *info);
 /* Ends the stop in progress (control is back with the host). */
 void heph_stop_end(heph_state_info *info);
 
+/* Lua function stopping(): whether a stop is in progress. Never raises. */
+int heph_lua_stopping(lua_State *L);
+
 /* Runs the pending __close handlers of `co` (lua_resetthread), each under a fresh limit
  * of HEPH_CLOSE_LIMIT seconds, with the memory limit in force. Returns LUA_OK, or the
  * status of the last failure with its text pushed onto L (traceback-free). */
@@ -177,6 +180,9 @@ int heph_pcall_limited(lua_State *L, int nargs, int nresults, double seconds);
 void heph_guard_push(heph_guard *guard, double seconds, const char *cause);
 /* An interrupt was asked for: the innermost entry must end within HEPH_INTERRUPT_GRACE s. Safe from any thread. */
 void heph_guard_interrupted(heph_guard *guard);
+/* A __close handler got a grace of `seconds`: the innermost entry may run that long more
+ * (Lua's hook bounds it). */
+void heph_guard_extend(heph_guard *guard, double seconds);
 /* The interrupt was taken by Lua's hook: the code it stopped is ending by itself. */
 void heph_guard_calm(heph_guard *guard);
 /* Ends the innermost entry. */
