@@ -124,8 +124,9 @@ void heph_guard_push(heph_guard *guard, double seconds, const char *cause) {
 
 void heph_guard_interrupted(heph_guard *guard) {
     if (guard == NULL) return;
-    /* From any thread (no lock: a torn read is harmless, one tick later it is whole). */
+    pthread_mutex_lock(&guard->lock);
     if (guard->depth > 0) guard->interrupted_at = heph_guard_now_of(guard);
+    pthread_mutex_unlock(&guard->lock);
 }
 
 void heph_guard_extend(heph_guard *guard, double seconds) {
@@ -140,7 +141,10 @@ void heph_guard_extend(heph_guard *guard, double seconds) {
 }
 
 void heph_guard_calm(heph_guard *guard) {
-    if (guard != NULL) guard->interrupted_at = 0;
+    if (guard == NULL) return;
+    pthread_mutex_lock(&guard->lock);
+    guard->interrupted_at = 0;
+    pthread_mutex_unlock(&guard->lock);
 }
 
 void heph_guard_pop(heph_guard *guard) {

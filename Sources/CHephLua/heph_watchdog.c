@@ -29,6 +29,10 @@
 /* __close handlers running inside each other while stopped, at most (deeper ones run on
  * the limit of the one that called them). */
 #define HEPH_MAX_GRACES 32
+/* Seconds all the graces of one stop may take together: past them, a handler that starts
+ * is stopped at its first instruction (so 100,000 pending handlers, or one that keeps
+ * renewing its grace through C calls, cannot make a stop last hours). */
+#define HEPH_STOP_BUDGET 5.0
 
 typedef struct heph_grace {
     lua_State *thread;   /* the coroutine the handler runs in */
@@ -39,6 +43,7 @@ typedef struct heph_grace {
 struct heph_stop {
     int stopping;
     char message[160];
+    double budget_end;   /* when every grace ends, whatever its own deadline */
     int graces;
     heph_grace grace[HEPH_MAX_GRACES];
 };
@@ -76,7 +81,10 @@ static void heph_stop_begin(lua_State *L, heph_state_info *info, const char *mes
     heph_stop *stop = info->stop;
     stop->stopping = 1;
     stop->graces = 0;
-    heph_guard_calm(info->guard);  /* Lua is in control again: the watch thread need not end it */
+    stop->budget_end = heph_now() + HEPH_STOP_BUDGET;
+    /* An interrupt's stop must end within the watch thread's grace from now, graces and
+     * all: what ran it may have been a script's handler that ran with hooks off. */
+    if (strcmp(message, "interrupted") == 0) heph_guard_interrupted(info->guard);
     snprintf(stop->message, sizeof stop->message, "%s", message);
     info->deadline = 0;
     lua_sethook(L, heph_hook, HEPH_STOPPED_MASK, 1);
@@ -101,14 +109,22 @@ static void heph_stopped(lua_State *L, lua_Debug *ar, heph_state_info *info) {
     switch (ar->event) {
     case LUA_HOOKCALL:
     case LUA_HOOKTAILCALL: {
-        heph_drop_graces(stop, L, depth, 1);
-        if (stop->graces > 0 && heph_now() <= stop->grace[stop->graces - 1].deadline) return;  /* inside a handler */
+        /* A tail call replaces its caller's frame: the same handler, on the same grace. */
+        int tail = ar->event == LUA_HOOKTAILCALL;
+        heph_drop_graces(stop, L, depth, !tail);
+        if (stop->graces > 0) {
+            heph_grace *top = &stop->grace[stop->graces - 1];
+            if (tail && top->thread == L && top->depth == depth) return;
+            if (heph_now() <= top->deadline) return;  /* a call inside a handler */
+        }
         if (stop->graces == HEPH_MAX_GRACES) return;
+        double now = heph_now();
+        double deadline = now + HEPH_CLOSE_LIMIT < stop->budget_end ? now + HEPH_CLOSE_LIMIT : stop->budget_end;
         heph_grace *grace = &stop->grace[stop->graces++];
         grace->thread = L;
         grace->depth = depth;
-        grace->deadline = heph_now() + HEPH_CLOSE_LIMIT;
-        heph_guard_extend(info->guard, HEPH_CLOSE_LIMIT);
+        grace->deadline = deadline;
+        if (deadline > now) heph_guard_extend(info->guard, deadline - now);
         return;
     }
     case LUA_HOOKRET:
@@ -121,7 +137,9 @@ static void heph_stopped(lua_State *L, lua_Debug *ar, heph_state_info *info) {
         heph_drop_graces(stop, L, depth, 0);
         if (stop->graces > 0) {
             if (heph_now() <= stop->grace[stop->graces - 1].deadline) return;
-            luaL_error(L, "a __close handler ran for more than %g s; stopped", HEPH_CLOSE_LIMIT);
+            char message[96];
+            snprintf(message, sizeof message, "a __close handler ran for more than %g s; stopped", HEPH_CLOSE_LIMIT);
+            luaL_error(L, "%s", message);
             return;
         }
         if (lua_isyieldable(L)) {
@@ -195,6 +213,20 @@ void heph_stop_end(heph_state_info *info) {
     info->stop->graces = 0;
 }
 
+int heph_enter_lua(lua_State *L) {
+    heph_state_info *info = heph_get_info(L);
+    int was_running = info->lua_running;
+    info->lua_running = 1;
+    if (!was_running) lua_gc(L, LUA_GCRESTART);
+    return was_running;
+}
+
+void heph_leave_lua(lua_State *L, int was_running) {
+    heph_state_info *info = heph_get_info(L);
+    info->lua_running = was_running;
+    if (!was_running) lua_gc(L, LUA_GCSTOP);
+}
+
 /* Stack of L: the failure's text when one is returned. Stack of co: emptied. */
 int heph_close_coroutine(lua_State *L, lua_State *co) {
     heph_state_info *info = heph_get_info(co);
@@ -209,12 +241,11 @@ int heph_close_coroutine(lua_State *L, lua_State *co) {
         }
     }
     int was_stopping = info->stop->stopping;
-    int was_running = info->lua_running;
     if (!was_stopping) heph_stop_begin(co, info, "closing");
     lua_sethook(co, heph_hook, HEPH_STOPPED_MASK, 1);
-    info->lua_running = 1;
+    int was_running = heph_enter_lua(co);
     int status = lua_resetthread(co);
-    info->lua_running = was_running;
+    heph_leave_lua(co, was_running);
     lua_sethook(co, NULL, 0, 0);
     if (!was_stopping) heph_stop_end(info);
     if (status != LUA_OK && lua_gettop(co) > 0) {
@@ -244,16 +275,15 @@ int heph_pcall_limited(lua_State *L, int nargs, int nresults, double seconds) {
     lua_Hook old_hook = lua_gethook(L);
     int old_mask = lua_gethookmask(L), old_count = lua_gethookcount(L);
     double old_deadline = info->deadline, old_limit = info->limit;
-    int was_running = info->lua_running;
     lua_State *old_current = info->current;
     heph_stop_end(info);
     info->deadline = heph_now() + seconds;
     info->limit = seconds;
     info->current = L;
     lua_sethook(L, heph_hook, LUA_MASKCOUNT, HEPH_WATCHDOG_COUNT);
-    info->lua_running = 1;
+    int was_running = heph_enter_lua(L);
     int status = lua_pcall(L, nargs, nresults, 0);
-    info->lua_running = was_running;
+    heph_leave_lua(L, was_running);
     *info->stop = saved;
     info->deadline = old_deadline;
     info->limit = old_limit;
@@ -274,5 +304,15 @@ int heph_pcall_limited(lua_State *L, int nargs, int nresults, double seconds) {
 int heph_lua_stopping(lua_State *L) {
     heph_state_info *info = heph_get_info(L);
     lua_pushboolean(L, info != NULL && info->stop->stopping);
+    return 1;
+}
+
+/* Lua: watch(co) → co. A coroutine made where no hook was set (by a finalizer that ran on
+ * the main state) gets the watchdog before the script resumes it. Stack: returns its
+ * argument. */
+int heph_lua_watch(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    if (co != NULL && lua_gethook(co) == NULL) lua_sethook(co, heph_hook, LUA_MASKCOUNT, HEPH_WATCHDOG_COUNT);
+    lua_settop(L, 1);
     return 1;
 }

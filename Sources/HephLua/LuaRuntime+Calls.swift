@@ -105,6 +105,14 @@ extension LuaRuntime {
             throw .raise("heph internal error: no waiting call with ticket \(stack.numberText(at: 1) ?? "?")")
         }
         let info = self.info
+        // Stopped already (a finalizer, which hooks cannot stop, looping over failed waits),
+        // or closing: no wait at all.
+        if let message = heph_stop_message(info).map({ String(cString: $0) }) ?? (closing ? "the Lua runtime is closing" : nil) {
+            ticket.cancel()
+            stack.push(false)
+            stack.push(message)
+            return 2
+        }
         var stop: String?
         let outcome = ticket.waitForOutcome {
             if info.pointee.interrupt != 0 {

@@ -134,10 +134,9 @@ extension LuaRuntime {
         resuming += 1
         if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = true } }
         // The memory limit applies while Lua code runs, never to what the host pushes.
-        let wasRunning = info.pointee.lua_running
-        info.pointee.lua_running = 1
+        let wasRunning = heph_enter_lua(state)
         let status = lua_resume(coroutine.state, state, arguments, &results)
-        info.pointee.lua_running = wasRunning
+        heph_leave_lua(state, wasRunning)
         if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = false } }
         resuming -= 1
         heph_watchdog_disarm(coroutine.state)

@@ -78,6 +78,7 @@ extension LuaRuntime {
     private func cancelWaitingEvaluation() {
         // An interrupt that found no Lua computing must not hit the next callback.
         info.pointee.interrupt = 0
+        heph_guard_calm(info.pointee.guard)
         guard let (ticket, coroutine) = suspended.first(where: { $0.value.kind == .evaluation }) else { return }
         suspended[ticket] = nil
         tickets.removeValue(forKey: ticket)?.cancel()  // the work itself stops, not only the wait

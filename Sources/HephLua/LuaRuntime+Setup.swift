@@ -60,8 +60,10 @@ extension LuaRuntime {
             }
         }
 
-        lua_pushcclosure(state, heph_lua_stopping, 0)
-        stack.setRawField(primitives, "stopping")
+        for (name, function) in [("stopping", heph_lua_stopping), ("watch", heph_lua_watch), ("close", heph_lua_close)] as [(String, lua_CFunction)] {
+            lua_pushcclosure(state, function, 0)
+            stack.setRawField(primitives, name)
+        }
 
         // The prelude gets (heph, starts, primitives) and returns (managed, handle
         // metatables, matcher, exit signal, formatter).
@@ -103,6 +105,9 @@ extension LuaRuntime {
         }
         module.heph = stack.makeReference()
         applySandbox(stack)
+        // The collector runs only while Lua code does (heph_enter_lua), so a finalizer never
+        // runs while the host pushes a value, where no time or memory limit holds.
+        if let state = self.state { heph_gc_stop(state) }
     }
 
     /// `heph.CONTAINER_PREFIX` and the other constants, and `heph.config`.

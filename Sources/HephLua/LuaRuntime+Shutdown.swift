@@ -71,8 +71,10 @@ extension LuaRuntime {
     func beginShutdown(_ outcome: LuaRunOutcome) {
         guard let run = currentRun, shutdown == nil else { return }
         let outcome = pendingShutdown.withLock { $0 } ?? outcome
-        // An interrupt asked for along with this shutdown was for what ran before it.
+        // An interrupt asked for along with this shutdown was for what ran before it; the
+        // handlers have their own time limits.
         info.pointee.interrupt = 0
+        heph_guard_calm(info.pointee.guard)
         stopWatcher()
         stopAllPollers()
         stopAllTimers()

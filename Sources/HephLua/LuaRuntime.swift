@@ -137,6 +137,8 @@ public final class LuaRuntime: @unchecked Sendable {
     let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
     /// The run in progress.
     var currentRun: RunState?
+    /// The state is being closed (its finalizers run): waits in place are refused.
+    var closing = false
     var runsStarted = 0
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
@@ -181,7 +183,13 @@ public final class LuaRuntime: @unchecked Sendable {
     public func close() async {
         await thread.perform {
             self.completeRun(.failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
-            if let state = self.state { lua_close(state) }
+            self.closing = true
+            // lua_close runs every pending finalizer: under the memory limit, with no wait
+            // in place (nothing would end it), and the watch thread over the job.
+            if let state = self.state {
+                _ = heph_enter_lua(state)
+                lua_close(state)
+            }
             self.state = nil
         }
         thread.stop()

@@ -14,7 +14,7 @@
 let preludeSource = #"""
 local heph, starts, primitives = ...
 local wait, write = primitives.wait, primitives.write
-local coroutine, error, select, tostring, setmetatable = coroutine, error, select, tostring, setmetatable
+local coroutine, error, select, tostring, setmetatable, type = coroutine, error, select, tostring, setmetatable, type
 local concat = table.concat
 local rawyield, rawisyieldable, running = coroutine.yield, coroutine.isyieldable, coroutine.running
 
@@ -53,18 +53,22 @@ end
 
 -- Nor can a script resume or close one (coroutine.running() hands them out): heph resumes
 -- them with the results of the calls they wait for, and ends them itself.
-local rawresume, rawclose = coroutine.resume, coroutine.close
+-- (close: Lua 5.4.4's own crashes on a chain of closes inside __close handlers; heph's
+-- refuses to nest deeper than 100. watch: the watchdog's hook on a coroutine a finalizer
+-- made where none was set.)
+local rawresume, close, watch = coroutine.resume, primitives.close, primitives.watch
 function coroutine.resume(co, ...)
   if managed[co] then
     if co == running() then return false, "cannot resume non-suspended coroutine" end
     return false, "cannot resume a coroutine heph runs (it waits in a heph call)"
   end
+  if type(co) == "thread" then watch(co) end
   return rawresume(co, ...)
 end
 
 function coroutine.close(co)
   if managed[co] then error("cannot close a coroutine heph runs", 2) end
-  return rawclose(co)
+  return close(co)
 end
 
 -- print goes through the runtime, so a host (a test, the REPL) can take the output.

@@ -82,8 +82,15 @@ import Testing
     static let hookTimeout = 0.2
     static let goesOnAfter = 0.8
 
+    /// Cells running at once: each is a heph process, some of them busy for a second.
+    static let slots = ProcessSlots(4)
+
     @Test(arguments: Entry.allCases, classes)
     func hostileCodeNeverTakesHephDown(entry: Entry, hostile: Hostile) async throws {
+        try await Self.slots.with { try await Self.cell(entry, hostile) }
+    }
+
+    static func cell(_ entry: Entry, _ hostile: Hostile) async throws {
         let name = TestNames.unique("hostile")
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).lua").path
         defer {

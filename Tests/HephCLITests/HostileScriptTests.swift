@@ -58,4 +58,165 @@ import Testing
         #expect(await run.status(timeout: .seconds(5)) == 130)
         #expect(run.stdout == "spinning\nhandler ran\n")
     }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func oneSignalEndsAPcallLoopWithinTwoSeconds(signal: Int32, code: Int32) async throws {
+        let path = try Self.script("""
+            heph.on_shutdown(function() print("handler ran") end)
+            print("spinning")
+            while true do pcall(function() while true do end end) end
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try HephProcess(["run", path])
+        #expect(await run.waitFor("spinning"))
+        let sent = ContinuousClock.now
+        run.signal(signal)
+        #expect(await run.status(timeout: .seconds(5)) == code, "\(run.stderr)")
+        #expect(ContinuousClock.now - sent < .seconds(2))
+        #expect(run.stdout == "spinning\nhandler ran\n")
+    }
+
+    @Test func aStopInsideXpcallRunsNoMessageHandlerAndPendingCloseHandlersRun() async throws {
+        let path = try Self.script("""
+            heph.config.hook_timeout = 0.2
+            heph.after(0, function()
+              local outer <close> = setmetatable({}, { __close = function(_, e) print("outer closed", e == nil) end })
+              xpcall(function()
+                local inner <close> = setmetatable({}, { __close = function() print("inner closed") end })
+                while true do end
+              end, function() print("handler ran"); while true do end end)
+              print("never")
+            end)
+            heph.after(0.5, function() print("the loop goes on"); heph.exit(0) end)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await HephBinary.run(["run", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "inner closed\nouter closed\ttrue\nthe loop goes on\n")
+        #expect(result.stderr.contains("ran Lua code for more than 0.2 s without waiting (heph.config.hook_timeout)\nstack traceback:"))
+    }
+
+    @Test func aCloseHandlerThatLoopsIsStoppedAfterASecondAndTheNextOneStillRuns() async throws {
+        let path = try Self.script("""
+            heph.after(0, function()
+              local second <close> = setmetatable({}, { __close = function() print("second closed") end })
+              local first <close> = setmetatable({}, { __close = function() while true do end end })
+              error("boom")
+            end)
+            heph.after(0.1, function() print("the loop goes on"); heph.exit(0) end)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let started = ContinuousClock.now
+        let result = try await HephBinary.run(["run", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "second closed\nthe loop goes on\n")
+        #expect(result.stderr.contains(":4: boom"))
+        #expect(result.stderr.contains("heph: a __close handler failed: "))
+        #expect(result.stderr.contains("a __close handler ran for more than 1 s; stopped"))
+        #expect(ContinuousClock.now - started < .seconds(20))  // 1 s of computation; see scripts/soak hostile
+    }
+
+    @Test func aFinalizerThatLoopsEndsHephWithExit124NamingTheCause() async throws {
+        let path = try Self.script("""
+            heph.config.hook_timeout = 0.3
+            heph.after(0, function() setmetatable({}, { __gc = function() while true do end end }); collectgarbage() end)
+            heph.after(5, function() print("never"); heph.exit(0) end)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let started = ContinuousClock.now
+        let result = try await HephBinary.run(["run", path])
+        #expect(result.status == 124)
+        #expect(result.stderr == "heph: a timer's function ran past its time limit and did not stop; Lua cannot interrupt it there (inside a finalizer, __gc, or a long C call such as string.find or string.rep), so heph ends now (exit 124)\n")
+        // hook_timeout + 1 s of the Lua thread's computation (measured by scripts/soak
+        // hostile): on a machine busy with other tests, wall time runs ahead of it.
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test func underSandboxBytecodeIsRefusedEverywhere() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("bytecode")).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Compiled by heph itself (lua5.4 semantics: a chunk may be bytecode outside a sandbox).
+        let compile = try await HephBinary.run(["run", "-", directory], input: """
+            local directory = ...
+            local chunk = string.dump(load("print('from bytecode')"))
+            for _, name in ipairs({ "main.luac", "mod.lua" }) do
+              local file = assert(io.open(directory .. "/" .. name, "wb")); file:write(chunk); file:close()
+            end
+            """)
+        #expect(compile.status == 0, "\(compile.stderr)")
+        try "require('mod')\n".write(toFile: directory + "/main.lua", atomically: true, encoding: .utf8)
+
+        let plain = try await HephBinary.run(["run", directory + "/main.luac"])
+        #expect(plain.stdout == "from bytecode\n")
+        let sandboxed = try await HephBinary.run(["run", "--sandbox", directory + "/main.luac"])
+        #expect(sandboxed.status == 1)
+        #expect(sandboxed.stderr.contains("attempt to load a binary chunk (mode is 't')"), "\(sandboxed.stderr)")
+        let required = try await HephBinary.run(["run", "--sandbox", directory + "/main.lua"])
+        #expect(required.status == 1)
+        #expect(required.stderr.contains("error loading module 'mod' from file '\(directory)/mod.lua'"), "\(required.stderr)")
+        #expect(required.stderr.contains("attempt to load a binary chunk (mode is 't')"))
+        let checked = try await HephBinary.run(["check", "--sandbox", directory + "/main.luac"])
+        #expect(checked.status == 1)
+    }
+
+    @Test func checkChecksWhatTheChosenBackendChecks() async throws {
+        let replicated = try Self.script("""
+            heph.up({ services = { web = { image = "heph/busybox:latest", replicas = 3 } } })
+            """)
+        let chosen = try Self.script("""
+            heph.config.backend = "swarm"
+            heph.up({ services = { web = { image = "heph/busybox:latest", replicas = 3 } } })
+            """)
+        let hostAddress = try Self.script("""
+            heph.up({ services = { web = { image = "heph/busybox:latest", ports = { ["127.0.0.1:8080"] = 80 } } } })
+            """)
+        defer { for path in [replicated, chosen, hostAddress] { try? FileManager.default.removeItem(atPath: path) } }
+
+        let engine = try await HephBinary.run(["check", replicated])
+        #expect(engine.status == 1)
+        #expect(engine.stderr.contains("replicas: 3 tasks need the swarm backend"), "\(engine.stderr)")
+        #expect(try await HephBinary.run(["check", "--swarm", replicated]).status == 0)
+        #expect(try await HephBinary.run(["check", chosen]).status == 0)
+        #expect(try await HephBinary.run(["check", hostAddress]).status == 0)
+        let swarm = try await HephBinary.run(["check", "--swarm", hostAddress])
+        #expect(swarm.status == 1)
+        #expect(swarm.stderr.contains("127.0.0.1"), "\(swarm.stderr)")
+    }
+
+    @Test(.usesEngine) func aPathologicalHookPatternEndsHephRatherThanHangIt() async throws {
+        let name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-" + TestNames.unique("pattern")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        let path = try Self.script("""
+            heph.config.hook_timeout = 0.3
+            heph.on("created", { pattern = string.rep("a*", 30) .. "b" }, function() print("never") end)
+            heph.create_container({ image = "heph/busybox:latest", name = "\(name)", cmd = { "sleep", "30" } })
+            heph.after(10, function() heph.exit(0) end)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await HephBinary.run(["run", path])
+        #expect(result.status == 124)
+        #expect(result.stderr.contains("heph: matching the hook pattern \"a*a*"), "\(result.stderr)")
+        #expect(result.stderr.contains("ran past its time limit and did not stop"))
+    }
+
+    @Test(.usesEngine) func ctrlCOnHephUpAtThePromptCancelsTheWorkItself() async throws {
+        let (first, second) = (TestNames.unique("cancel-a"), TestNames.unique("cancel-b"))
+        defer { Docker.forceRemove(["heph-\(first)", "heph-\(second)"]) }
+        // The second service waits for the first to be healthy (after 3 s); Ctrl-C at 1 s.
+        let up = """
+            heph.up({ services = { ["\(first)"] = { image = "heph/busybox:latest", cmd = { "sh", "-c", "sleep 3; touch /tmp/ok; exec sleep 300" }, healthcheck = { test = "test -f /tmp/ok", interval = 0.5 } }, ["\(second)"] = { image = "heph/busybox:latest", cmd = { "sleep", "300" }, depends_on = { "\(first)" } } } })
+            """
+        let repl = try HephProcess(["repl"], input: "print('ready')\n\(up)\nprint('after')\n")
+        #expect(await repl.waitFor("ready"))
+        try await Task.sleep(for: .seconds(1))
+        repl.signal(SIGINT)
+        #expect(await repl.waitFor("after", timeout: .seconds(5)))
+        #expect(repl.stderr.contains("interrupted"), "\(repl.stderr)")
+        #expect(await repl.status(timeout: .seconds(10)) == 0)
+        // Had heph.up gone on behind the prompt's back, the second would exist by now.
+        try await Task.sleep(for: .seconds(4))
+        let names = try await Docker.output("ps", "-a", "--format", "{{.Names}}")
+        #expect(!names.contains("heph-\(second)"))
+    }
 }

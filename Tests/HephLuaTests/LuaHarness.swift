@@ -85,6 +85,11 @@ final class LuaSession: Sendable {
         task = Task { await runtime.run(LuaScript(.code(code, name: "test.lua"), arguments: arguments)) }
     }
 
+    /// How many expectations of stops and removals the runtime keeps now.
+    func expectationCount() async -> Int {
+        await runtime.expectationCount()
+    }
+
     /// The printed lines so far.
     var lines: [String] {
         output.all.joined().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

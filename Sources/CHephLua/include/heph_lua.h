@@ -47,6 +47,7 @@ typedef struct heph_state_info {
     char warning[1024];                  /* the warning being put together from pieces */
     size_t warning_length;
     int warning_continues;
+    int close_nesting;                   /* coroutine.close calls inside each other now */
 } heph_state_info;
 
 /* A new info with the given memory limit (0: none) and its watch thread running; NULL when
@@ -150,6 +151,20 @@ void heph_stop_end(heph_state_info *info);
 
 /* Lua function stopping(): whether a stop is in progress. Never raises. */
 int heph_lua_stopping(lua_State *L);
+/* Lua function watch(co): the watchdog's hook on a coroutine that has none; returns co. */
+int heph_lua_watch(lua_State *L);
+/* Lua function close(co): coroutine.close, refusing to nest deeper than
+ * HEPH_MAX_CLOSE_NESTING (Lua 5.4.4 does not count the C stack a close inside a close
+ * uses: a chain of them overflows it). */
+int heph_lua_close(lua_State *L);
+#define HEPH_MAX_CLOSE_NESTING 100
+
+/* Lua code is about to run on L's state: the memory limit applies and the collector runs
+ * (so finalizers run only while Lua code does, never while the host pushes a value).
+ * Returns what heph_leave_lua restores. */
+int heph_enter_lua(lua_State *L);
+/* Lua code has run: back to the host (the collector stops). */
+void heph_leave_lua(lua_State *L, int was_running);
 
 /* Runs the pending __close handlers of `co` (lua_resetthread), each under a fresh limit
  * of HEPH_CLOSE_LIMIT seconds, with the memory limit in force. Returns LUA_OK, or the
@@ -178,12 +193,13 @@ int heph_pcall_limited(lua_State *L, int nargs, int nresults, double seconds);
 /* Starts watching an entry that may run for `seconds` (≤ 0: until interrupted); `cause`
  * names it in the message. Entries nest; at most 16 deep (deeper ones are not watched). */
 void heph_guard_push(heph_guard *guard, double seconds, const char *cause);
-/* An interrupt was asked for: the innermost entry must end within HEPH_INTERRUPT_GRACE s. Safe from any thread. */
+/* An interrupt was asked for (or its stop began): the Lua thread must be back with the
+ * host within HEPH_INTERRUPT_GRACE s. Safe from any thread (not from a signal handler). */
 void heph_guard_interrupted(heph_guard *guard);
 /* A __close handler got a grace of `seconds`: the innermost entry may run that long more
  * (Lua's hook bounds it). */
 void heph_guard_extend(heph_guard *guard, double seconds);
-/* The interrupt was taken by Lua's hook: the code it stopped is ending by itself. */
+/* The interrupt is dealt with (a shutdown's handlers begin): no need to end heph for it. */
 void heph_guard_calm(heph_guard *guard);
 /* Ends the innermost entry. */
 void heph_guard_pop(heph_guard *guard);
@@ -209,5 +225,6 @@ static inline int heph_pcall(lua_State *L, int nargs, int nresults, int msgh) { 
 static inline void heph_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
 static inline const char *heph_typename_at(lua_State *L, int i) { return luaL_typename(L, i); }
 static inline int heph_maxstack(void) { return LUAI_MAXSTACK; }
+static inline void heph_gc_stop(lua_State *L) { lua_gc(L, LUA_GCSTOP); }
 
 #endif

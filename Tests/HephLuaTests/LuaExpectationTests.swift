@@ -1,0 +1,44 @@
+import Foundation
+import HephTestSupport
+import Testing
+
+/// What a script's own stops, restarts and removals mark as expected: only the container
+/// they name, and only for a few seconds.
+@Suite(.usesEngine) struct LuaExpectationTests {
+    @Test func aNumericContainerArgumentExpectsOnlyThatName() async throws {
+        let name = TestNames.unique("expect-num")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        let result = await LuaHarness.run("""
+            local name = ...
+            heph.create_container({ image = "heph/busybox:latest", name = name, cmd = { "sleep", "30" } })
+            heph.start_container(name)
+            local seen
+            local hook = heph.on("exit", name, function(ev) seen = ev.expected end)
+            print(pcall(heph.stop_container, 12345))
+            heph.kill_container(name)
+            while seen == nil do heph.sleep(0.05) end
+            print("the crash was expected:", seen)
+            hook:off()
+            heph.remove_container(name)
+            """, arguments: [name])
+        #expect(result.failure == nil, "\(result.diagnostics)")
+        #expect(result.lines.first?.hasPrefix("false\theph.stop_container: ") == true, "\(result.lines)")
+        #expect(result.lines.last == "the crash was expected:\tfalse")
+    }
+
+    @Test func expectationsLapseWithoutAnyHook() async throws {
+        let session = LuaSession("""
+            for i = 1, 50 do pcall(heph.stop_container, "heph-no-such-container-" .. i) end
+            print("stopped 50")
+            heph.sleep(5.5)
+            pcall(heph.stop_container, "heph-no-such-container-last")
+            print("stopped one more")
+            heph.sleep(60)
+            """)
+        #expect(await session.waitForLine { $0 == "stopped 50" })
+        #expect(await session.expectationCount() == 50)
+        #expect(await session.waitForLine { $0 == "stopped one more" })
+        #expect(await session.expectationCount() == 1)  // the 50 lapsed: nothing keeps them
+        _ = await session.finish(timeout: .zero)
+    }
+}
