@@ -163,10 +163,8 @@ static void heph_hook(lua_State *L, lua_Debug *ar) {
         if (info->interrupt) {
             info->interrupt = 0;
             heph_stop_begin(L, info, "interrupted");
-        } else if (info->deadline > 0 && heph_now() > info->deadline) {
-            char message[128];
-            snprintf(message, sizeof message, "ran Lua code for more than %g s without waiting (heph.config.hook_timeout)", info->limit);
-            heph_stop_begin(L, info, message);
+        } else if (heph_deadline_passed(info)) {
+            heph_stop_now(L, NULL);
         } else {
             return;
         }
@@ -198,9 +196,18 @@ void heph_request_interrupt(heph_state_info *info) {
     heph_guard_interrupted(info->guard);
 }
 
+int heph_deadline_passed(heph_state_info *info) {
+    return info->deadline > 0 && heph_now() > info->deadline;
+}
+
 void heph_stop_now(lua_State *L, const char *message) {
     heph_state_info *info = heph_get_info(L);
     if (info == NULL || info->stop->stopping) return;
+    char time_up[128];
+    if (message == NULL) {
+        snprintf(time_up, sizeof time_up, "ran Lua code for more than %g s without waiting (heph.config.hook_timeout)", info->limit);
+        message = time_up;
+    }
     heph_stop_begin(L, info, message);
 }
 

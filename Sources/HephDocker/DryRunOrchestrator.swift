@@ -21,6 +21,8 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
         var networks: [String] = []
         var nextID = 1
         var backend: Backend
+        /// An engine call was made: the backend is fixed from then on, as on a real engine.
+        var used = false
     }
 
     private let state: Mutex<State>
@@ -34,10 +36,20 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
     /// The backend whose rules configs are checked by.
     public var backend: Backend { state.withLock { $0.backend } }
 
-    /// Checks configs by `backend`'s rules from now on (a dry run has no first call that
-    /// fixes it).
+    /// Checks configs by `backend`'s rules from now on; refused, as ``LazyDockerOrchestrator``
+    /// refuses it, once an engine call has been made with the other one.
     public func select(_ backend: Backend) throws {
-        state.withLock { $0.backend = backend }
+        try state.withLock { state in
+            if state.used, state.backend != backend {
+                throw DockerError(.conflict, "the \(state.backend.rawValue) backend is in use already (the first engine call chose it); choose the backend before any engine call (heph.config.backend = \"\(backend.rawValue)\" at the top of the script, or heph check --swarm)")
+            }
+            state.backend = backend
+        }
+    }
+
+    /// Marks the first engine call (see ``select(_:)``).
+    private func use() {
+        state.withLock { $0.used = true }
     }
 
     /// Every container created during the run, in order (removed ones included).
@@ -45,7 +57,7 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
     /// Every network created during the run, in order.
     public var createdNetworks: [String] { state.withLock { $0.networks } }
 
-    public func ping() async throws {}
+    public func ping() async throws { use() }
     public func close() async throws {}
 
     /// Checks exactly what the chosen backend checks: one container per config on the
@@ -58,6 +70,7 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
     }
 
     public func createContainer(_ config: ContainerConfig) async throws -> String {
+        use()
         try config.validate()
         try checkSupported(config)
         let fullName = ContainerName.full(config.name)
@@ -78,23 +91,28 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
     }
 
     public func startContainer(_ containerID: String) async throws {
+        use()
         try update(containerID) { $0.status = $0.config.healthcheck == nil ? .running : .healthy; $0.paused = false }
     }
 
     public func stopContainer(_ containerID: String, timeout: Duration) async throws {
+        use()
         try update(containerID) { $0.status = .stopped; $0.paused = false }
     }
 
     public func removeContainer(_ containerID: String) async throws {
+        use()
         let name = try lookup(containerID).config.name
         state.withLock { _ = $0.containers.removeValue(forKey: ContainerName.full(name)) }
     }
 
     public func listContainers() async throws -> [ContainerInfo] {
-        state.withLock { state in state.containers.values.map(Self.info).sorted { $0.name < $1.name } }
+        use()
+        return state.withLock { state in state.containers.values.map(Self.info).sorted { $0.name < $1.name } }
     }
 
     public func inspectContainer(_ containerID: String) async throws -> ContainerInfo {
+        use()
         let container = try lookup(containerID)
         var info = Self.info(container)
         var labels = container.config.labels
@@ -108,21 +126,24 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
 
     @discardableResult
     public func createNetwork() async throws -> String {
+        use()
         state.withLock { state in
             if !state.networks.contains(networkName) { state.networks.append(networkName) }
         }
         return String(repeating: "0", count: 64)
     }
 
-    public func removeNetwork() async throws {}
+    public func removeNetwork() async throws { use() }
 
     public func healthCheck(_ containerID: String) async throws -> ContainerStatus {
-        (try? lookup(containerID).status) ?? .error
+        use()
+        return (try? lookup(containerID).status) ?? .error
     }
 
     @discardableResult
     public func teardownAll() async throws -> TeardownReport {
-        state.withLock { state in
+        use()
+        return state.withLock { state in
             let names = state.containers.keys.sorted()
             state.containers = [:]
             return TeardownReport(containers: names, networks: [])
@@ -130,27 +151,33 @@ public final class DryRunOrchestrator: Orchestrator, DockerAPI, BackendChoosing 
     }
 
     public func restartContainer(_ containerID: String, timeout: Duration) async throws {
+        use()
         try await startContainer(containerID)
     }
 
     public func killContainer(_ containerID: String, signal: String) async throws {
+        use()
         try await stopContainer(containerID, timeout: .zero)
     }
 
     public func pauseContainer(_ containerID: String) async throws {
+        use()
         try update(containerID) { $0.status = .error; $0.paused = true }
     }
 
     public func unpauseContainer(_ containerID: String) async throws {
+        use()
         try await startContainer(containerID)
     }
 
     public func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput {
+        use()
         _ = try lookup(containerID)
         return ContainerOutput()
     }
 
     public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
+        use()
         _ = try lookup(containerID)
         return ExecResult(exitCode: 0, output: ContainerOutput())
     }

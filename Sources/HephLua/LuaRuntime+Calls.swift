@@ -113,33 +113,23 @@ extension LuaRuntime {
             stack.push(message)
             return 2
         }
-        var stop: String?
+        var interrupted = false
         let outcome = ticket.waitForOutcome {
             if info.pointee.interrupt != 0 {
                 info.pointee.interrupt = 0
-                stop = "interrupted"
-            } else if info.pointee.deadline > 0, Self.monotonicNow() > info.pointee.deadline {
-                stop = "ran Lua code for more than \(HephDocker.formatted(info.pointee.limit)) s without waiting (heph.config.hook_timeout; a wait where Lua cannot yield counts)"
+                interrupted = true
             }
-            return stop != nil
+            return interrupted || heph_deadline_passed(info) != 0
         }
         guard let outcome else {
-            let message = stop ?? "interrupted"
-            message.withCString { heph_stop_now(stack.state, $0) }
+            heph_stop_now(stack.state, interrupted ? "interrupted" : nil)
             // The wrapper's next instruction suspends or raises; this is what a pcall
             // around it would see if it could.
             stack.push(false)
-            stack.push(message)
+            stack.push(heph_stop_message(info).map { String(cString: $0) } ?? "interrupted")
             return 2
         }
         return push(outcome, onto: stack)
-    }
-
-    /// CLOCK_MONOTONIC in seconds, the clock of the watchdog's deadlines.
-    static func monotonicNow() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// An error in words: a ``DockerError``'s message, never a type dump.

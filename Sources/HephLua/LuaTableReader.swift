@@ -181,6 +181,9 @@ struct LuaTableReader {
     /// The known name `key` most likely misspells: same letters ignoring case and `_`, or
     /// at most two edits away.
     static func closest(to key: String, in known: [String]) -> String? {
+        // A key longer than every known name by more than two is none of them misspelt (and
+        // comparing a megabyte-long key letter by letter would hold the Lua thread for seconds).
+        guard key.utf8.count <= (known.map(\.utf8.count).max() ?? 0) + 2 else { return nil }
         let folded = key.lowercased().filter { $0 != "_" }
         if let match = known.first(where: { $0.lowercased().filter { $0 != "_" } == folded }) { return match }
         let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 }

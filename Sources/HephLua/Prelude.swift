@@ -108,10 +108,7 @@ end
 -- kept); os.exit(code, true) would close the Lua state from inside a call it is running.
 if os.exit then
   local exit = heph.exit
-  function os.exit(code)
-    if code == nil then code = true end
-    return exit(code)
-  end
+  function os.exit(code) return exit(code) end
 end
 
 -- Hook targets given as { pattern = "…" } are Lua patterns, matched with string.find.

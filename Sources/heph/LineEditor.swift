@@ -103,16 +103,15 @@ final class LineEditor: @unchecked Sendable {
 
     /// Writes `bytes` as ``write(_:to:)-(String,_)`` writes text: a Lua string is bytes.
     func write(_ bytes: [UInt8], to descriptor: Int32) {
-        let text = bytes
         let queued = shared.withLock { state -> Bool in
             guard state.prompting else { return false }
-            state.pending.append((text, descriptor))
+            state.pending.append((bytes, descriptor))
             return true
         }
         if queued {
             _ = Foundation.write(wake.write, "!", 1)
         } else {
-            Self.writeAll(text, to: descriptor)
+            Self.writeAll(bytes, to: descriptor)
         }
     }
 

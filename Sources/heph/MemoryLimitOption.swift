@@ -8,7 +8,9 @@ struct MemoryLimitOption: ParsableArguments {
     var memoryLimit: Int?
 
     func validate() throws {
-        if let memoryLimit, memoryLimit < 0 { throw ValidationError("--memory-limit must be 0 (no limit) or more MiB, got \(memoryLimit)") }
+        if let memoryLimit, memoryLimit < 0 || memoryLimit > 1 << 30 {
+            throw ValidationError("--memory-limit must be from 0 (no limit) to \(1 << 30) MiB, got \(memoryLimit)")
+        }
     }
 
     /// The limit in bytes, as the runtime takes it (nil: none).

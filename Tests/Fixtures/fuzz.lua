@@ -1,11 +1,16 @@
--- Calls every function of the heph module with random Lua values, each under pcall.
+-- Calls every function of the heph module with random Lua values, each under pcall, each
+-- in a callback of its own under a time limit of 0.05 s (heph.config.hook_timeout).
 --   heph check --sandbox Tests/Fixtures/fuzz.lua [calls] [seed]
 -- (check: a dry-run orchestrator, never the engine; --sandbox: heph.shell runs nothing.)
--- Prints one line: calls=N ok=N failed=N bad=N; `bad` counts failures whose error is not a
--- string (each is printed), which would mean a raw value escaped the bridge.
+-- Among the values are hostile ones: tables whose every metamethod raises, loops or
+-- yields. Prints one line: calls=N ok=N failed=N stopped=N pending=N bad=N functions=N;
+-- `stopped` counts calls the time limit ended (a looping metamethod: pcall cannot catch
+-- that), `pending` calls that did neither (heph lost them: always 0), `bad` failures whose
+-- error is not a string (each is printed), which would mean a raw value escaped the bridge.
 local calls = tonumber(arg[1]) or 10000
 local seed = tonumber(arg[2]) or 1
 math.randomseed(seed)
+heph.config.hook_timeout = 0.05
 
 local names = {}
 for name, value in pairs(heph) do
@@ -24,6 +29,23 @@ local strings = { "", "web", "heph-web", "0123456789abcdef0123", huge, "\xff\xfe
                   "/etc", "80", "8080/udp", "heph/busybox:latest", "a:b:c", "127.0.0.1:8080", "^heph%-", "%", "\n" }
 local functions = { function() end, function() error("from a fuzzed callback") end, function(...) return ... end }
 local value
+
+-- A table whose every metamethod does `behaviour` (no __gc: a finalizer that loops cannot be
+-- interrupted, and ends heph by design).
+local events = { "__index", "__newindex", "__call", "__tostring", "__len", "__eq", "__lt", "__le", "__concat",
+                 "__unm", "__add", "__sub", "__mul", "__div", "__mod", "__pow", "__idiv", "__band", "__bor",
+                 "__bxor", "__shl", "__shr", "__bnot", "__pairs", "__close" }
+local behaviours = {
+  function() error("from a hostile metamethod") end,
+  function() while true do end end,
+  function() coroutine.yield() end,
+}
+local function hostile()
+  local metatable = {}
+  local behaviour = behaviours[math.random(#behaviours)]
+  for _, event in ipairs(events) do metatable[event] = behaviour end
+  return setmetatable({}, metatable)
+end
 
 local function table_of(depth)
   local t = {}
@@ -46,7 +68,8 @@ end
 
 function value(depth)
   depth = depth or 0
-  local kind = math.random(depth > 2 and 6 or 11)
+  local kind = math.random(depth > 2 and 6 or 12)
+  if kind == 12 then return hostile() end
   if kind == 1 then return nil
   elseif kind == 2 then return math.random(2) == 1
   elseif kind <= 4 then return numbers[math.random(#numbers)]
@@ -59,8 +82,16 @@ function value(depth)
   end
 end
 
-local ok_count, failed, bad = 0, 0, 0
-for _ = 1, calls do
+-- Each call in a timer's callback of its own, so each has the time limit; the next one is
+-- scheduled first, so a call the limit ends does not end the chain. The main chunk waits
+-- (timers fire while it does) until every call started and the last ones settled.
+local ok_count, failed, stopped, bad, started = 0, 0, 0, 0, 0
+local unfinished = {}
+local function step()
+  if started == calls then return end
+  started = started + 1
+  local index = started
+  heph.after(0, step)
   local name = names[math.random(#names)]
   local count = math.random(0, 3)
   local args = { n = count }
@@ -69,9 +100,19 @@ for _ = 1, calls do
   -- healthy): give them a millisecond when the fuzz gave them no number.
   if name == "wait_healthy" and type(args[2]) ~= "number" then args[2], count = 0.001, math.max(count, 2) end
   if name == "sleep" and type(args[1]) ~= "number" then args[1], count = 0.001, math.max(count, 1) end
+  unfinished[index] = name
+  -- A call the time limit stops never returns here: its callback is closed instead.
+  local _ <close> = setmetatable({}, { __close = function()
+    if unfinished[index] then unfinished[index], stopped = nil, stopped + 1 end
+  end })
   local results = table.pack(pcall(heph[name], table.unpack(args, 1, count)))
+  unfinished[index] = nil
   if results[1] then
     ok_count = ok_count + 1
+    -- A timer, hook or poller it made stops at once: a thousand timers firing every
+    -- millisecond would fuzz nothing but the machine's patience.
+    local handle = results[2]
+    if type(handle) == "userdata" then pcall(function() (handle.stop or handle.off)(handle) end) end
   else
     failed = failed + 1
     if type(results[2]) ~= "string" then
@@ -80,5 +121,12 @@ for _ = 1, calls do
     end
   end
 end
+heph.after(0, step)
+repeat heph.sleep(0.05) until started == calls
+heph.sleep(0.5)  -- the last waits (wait_healthy polls every 0.2 s) settle
+-- A call still unfinished now neither returned nor was stopped: heph lost it.
+local pending = 0
+for _ in pairs(unfinished) do pending = pending + 1 end
 -- Whatever the calls registered (hooks, timers, pollers) goes with the run.
-print(("calls=%d ok=%d failed=%d bad=%d functions=%d"):format(calls, ok_count, failed, bad, #names))
+print(("calls=%d ok=%d failed=%d stopped=%d pending=%d bad=%d functions=%d"):format(
+  calls, ok_count, failed, stopped, pending, bad, #names))

@@ -15,6 +15,14 @@ import Testing
         #expect(help.stdout.contains("--host"))
     }
 
+    @Test func bootstrapNamesTheSwiftToolchainWhenItIsMissing() async throws {
+        // The one prerequisite bootstrap cannot install: it says so before anything else.
+        // A PATH where nothing is found: bootstrap's first check needs only bash's builtins.
+        let result = try await Command.run("/bin/bash", [HephBinary.repositoryRoot + "/scripts/bootstrap"], environment: ["PATH": "/nonexistent"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "bootstrap: no swift on PATH; heph needs the Swift 6 toolchain (6.3 is what it is tested with): https://www.swift.org/install/linux/ (then put its usr/bin on PATH)\n")
+    }
+
     @Test func aWrongCommandLineExits64() async throws {
         let result = try await HephBinary.run(["frobnicate"])
         #expect(result.status == 64)

@@ -2,8 +2,11 @@ import Foundation
 
 /// The built `heph` executable, run as a user runs it.
 public enum HephBinary {
-    /// `.build/<triple>/debug/heph`, beside the test bundle that `swift test` runs.
+    /// `.build/<triple>/debug/heph`, beside the test bundle that `swift test` runs; or
+    /// `HEPH_BINARY` when set (scripts/soak hostile runs the suites against a heph built
+    /// with AddressSanitizer).
     public static var path: String {
+        if let chosen = ProcessInfo.processInfo.environment["HEPH_BINARY"], !chosen.isEmpty { return chosen }
         let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return bundle.deletingLastPathComponent().appendingPathComponent("heph").path
     }
