@@ -233,4 +233,24 @@ import Testing
         #expect(!names.contains("heph-\(second)"))
         #expect(await repl.status(timeout: .seconds(15)) == 0)
     }
+
+    /// What a container writes, as bytes: through `heph.exec` (its output streams as it is;
+    /// `heph.logs` carries bytes too, but the engine's json-file log driver has already
+    /// replaced what is not UTF-8 when it stores them).
+    @Test(.usesEngine) func printWritesTheBytesAContainerWroteAsTheyAre() async throws {
+        let name = TestNames.unique("binary-out")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        let path = try Self.script("""
+            local name = ...
+            heph.create_container({ image = "heph/busybox:latest", name = name, cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 30 & wait" } })
+            heph.start_container(name)
+            local code, out = heph.exec(name, { "sh", "-c", [[printf '\\377\\376caf\\351']] })
+            print(out)
+            heph.remove_container(name)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try HephProcess(["run", path, name])
+        #expect(await run.status(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        #expect(run.stdoutBytes == [0xFF, 0xFE, 0x63, 0x61, 0x66, 0xE9, 0x0A])
+    }
 }
