@@ -57,6 +57,11 @@ static double heph_now(void) {
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+/* Whether the deadline of the code running now has passed. */
+static int heph_deadline_passed(heph_state_info *info) {
+    return info->deadline > 0 && heph_now() > info->deadline;
+}
+
 /* How many frames L's stack has (a binary search, as lauxlib's traceback does). */
 static int heph_depth(lua_State *L) {
     lua_Debug ar;
@@ -194,10 +199,6 @@ void heph_request_interrupt(heph_state_info *info) {
     if (info == NULL) return;
     info->interrupt = 1;
     heph_guard_interrupted(info->guard);
-}
-
-int heph_deadline_passed(heph_state_info *info) {
-    return info->deadline > 0 && heph_now() > info->deadline;
 }
 
 void heph_stop_now(lua_State *L, const char *message) {

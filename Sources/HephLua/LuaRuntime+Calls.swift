@@ -96,10 +96,11 @@ extension LuaRuntime {
     }
 
     /// `wait(ticket)`: blocks the Lua thread until the ticket's call is done, then pushes
-    /// `true, results…` or `false, message`. For where Lua cannot yield. The whole loop
-    /// waits meanwhile, so the wait counts as computation: it ends when the callback's
-    /// time is up, or on an interrupt (Ctrl-C, SIGINT, SIGTERM), and the call is then
-    /// cancelled and the calling code stopped as the watchdog stops it.
+    /// `true, results…` or `false, message`. For where Lua cannot yield: the call still
+    /// works, holding back the loop until it is done, and as waiting it does not count
+    /// towards the time limit (the deadline moves on by the time waited). An interrupt
+    /// (Ctrl-C, SIGINT, SIGTERM) ends it: the call is cancelled and the calling code
+    /// stopped as the watchdog stops it.
     private func waitInPlace(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         guard let id = stack.integer(at: 1), let ticket = tickets.removeValue(forKey: id) else {
             throw .raise("heph internal error: no waiting call with ticket \(stack.numberText(at: 1) ?? "?")")
@@ -113,20 +114,21 @@ extension LuaRuntime {
             stack.push(message)
             return 2
         }
-        var interrupted = false
+        let started = ContinuousClock.now
         let outcome = ticket.waitForOutcome {
-            if info.pointee.interrupt != 0 {
-                info.pointee.interrupt = 0
-                interrupted = true
-            }
-            return interrupted || heph_deadline_passed(info) != 0
+            guard info.pointee.interrupt != 0 else { return false }
+            info.pointee.interrupt = 0
+            return true
         }
+        let waited = (ContinuousClock.now - started) / .seconds(1)
+        if info.pointee.deadline > 0 { info.pointee.deadline += waited }
+        waitedInPlace += waited
         guard let outcome else {
-            heph_stop_now(stack.state, interrupted ? "interrupted" : nil)
+            heph_stop_now(stack.state, "interrupted")
             // The wrapper's next instruction suspends or raises; this is what a pcall
             // around it would see if it could.
             stack.push(false)
-            stack.push(heph_stop_message(info).map { String(cString: $0) } ?? "interrupted")
+            stack.push("interrupted")
             return 2
         }
         return push(outcome, onto: stack)

@@ -130,6 +130,7 @@ extension LuaRuntime {
         defer { heph_guard_pop(info.pointee.guard) }
         heph_watchdog_arm(coroutine.state, remaining)
         let started = ContinuousClock.now
+        waitedInPlace = 0
         var results: Int32 = 0
         resuming += 1
         if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = true } }
@@ -140,7 +141,7 @@ extension LuaRuntime {
         if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = false } }
         resuming -= 1
         heph_watchdog_disarm(coroutine.state)
-        coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1)
+        coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1) - waitedInPlace
 
         let co = LuaStack(coroutine.state)
         // Stopped by the watchdog (time up, interrupted): suspended in the hook where Lua

@@ -103,6 +103,8 @@ public final class LuaRuntime: @unchecked Sendable {
     var nextTicketID = 1
     /// How many coroutines are running right now (resumed and not yet yielded or ended).
     var resuming = 0
+    /// Seconds the coroutine being resumed spent in waits in place (not computation).
+    var waitedInPlace: Double = 0
     /// Whether a REPL statement is computing right now (read from other threads, so Ctrl-C
     /// interrupts only that).
     let evaluationComputing = Mutex(false)

@@ -253,4 +253,37 @@ import Testing
         #expect(await run.status(timeout: .seconds(30)) == 0, "\(run.stderr)")
         #expect(run.stdoutBytes == [0xFF, 0xFE, 0x63, 0x61, 0x66, 0xE9, 0x0A])
     }
+
+    @Test func aWaitWhereLuaCannotYieldOutlastsTheTimeLimitAndSIGINTEndsIt() async throws {
+        // Waiting is not computing: a sort comparator that waits 0.5 s under a 0.2 s limit
+        // still works (holding the loop back meanwhile).
+        let sorted = try Self.script("""
+            heph.config.hook_timeout = 0.2
+            heph.after(0, function()
+              local t = { 2, 1 }
+              table.sort(t, function(a, b) heph.sleep(0.5) return a < b end)
+              print("sorted after waiting", t[1], t[2])
+            end)
+            heph.after(0.1, function() print("held back until then") end)
+            """)
+        // An interrupt ends it, and cancels the call.
+        let waiting = try Self.script("""
+            heph.on_shutdown(function() print("handler ran") end)
+            print("waiting")
+            load(function() heph.sleep(60) end)
+            print("never")
+            """)
+        defer { for path in [sorted, waiting] { try? FileManager.default.removeItem(atPath: path) } }
+        let result = try HephProcess(["run", sorted])
+        #expect(await result.status(timeout: .seconds(20)) == 0, "\(result.stderr)")
+        #expect(result.stdout == "sorted after waiting\t1\t2\nheld back until then\n")
+        let run = try HephProcess(["run", waiting])
+        #expect(await run.waitFor("waiting"))
+        try await Task.sleep(for: .milliseconds(200))
+        let sent = ContinuousClock.now
+        run.signal(SIGINT)
+        #expect(await run.status(timeout: .seconds(10)) == 130)
+        #expect(ContinuousClock.now - sent < .seconds(2))
+        #expect(run.stdout == "waiting\nhandler ran\n")
+    }
 }

@@ -141,11 +141,9 @@ void heph_watchdog_disarm(lua_State *co);
  * thread and from a signal handler: it only sets flags. */
 void heph_request_interrupt(heph_state_info *info);
 /* Stops the code of the state now, as the watchdog would, with `message` (NULL: the time
- * is up, in the watchdog's words): for a wait in place that ended because the time was
- * up or an interrupt came (the code raises or suspends at its next instruction). */
+ * is up, in the watchdog's words): for a wait in place that an interrupt ended (the code
+ * raises or suspends at its next instruction). */
 void heph_stop_now(lua_State *L, const char *message);
-/* Whether the deadline of the code running now has passed. */
-int heph_deadline_passed(heph_state_info *info);
 /* The message of the stop in progress, or NULL when nothing is stopped. */
 const char *heph_stop_message(heph_state_info *info);
 /* Ends the stop in progress (control is back with the host). */
