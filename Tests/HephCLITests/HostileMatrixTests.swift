@@ -2,7 +2,7 @@ import Foundation
 import HephTestSupport
 import Testing
 
-/// Every class of hostile Lua (DESIGN.md rule 6) in every place heph runs script code,
+/// Every class of hostile Lua (script code is hostile: rule 6 of the design) in every place heph runs script code,
 /// each cell a `heph` process of its own: heph never crashes, never hangs past its limits,
 /// reports with a traceback, and the loop goes on. docs/reliability.md lists the classes.
 @Suite(.usesEngine) struct HostileMatrixTests {
