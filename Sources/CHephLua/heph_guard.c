@@ -1,4 +1,4 @@
-#include "heph_lua.h"
+#include "heph_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,9 +1,8 @@
-#include "heph_lua.h"
+#include "heph_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- Argument errors in Lua's own form ---- */
 
@@ -170,11 +169,6 @@ lua_State *heph_new_state(heph_state_info *info) {
     lua_setwarnf(L, heph_warnf, info);
     return L;
 }
-
-heph_stop *heph_stop_new(void);
-void heph_stop_free(heph_stop *stop);
-heph_guard *heph_guard_new(void);
-void heph_guard_free(heph_guard *guard);
 
 heph_state_info *heph_info_new(size_t memory_limit) {
     heph_state_info *info = calloc(1, sizeof *info);
