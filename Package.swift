@@ -53,10 +53,7 @@ let package = Package(
         // The Lua runtime and the `heph` module. Knows nothing of HTTP.
         .target(
             name: "HephLua",
-            dependencies: [
-                "CLua", "CHephLua", "HephDocker",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["CLua", "CHephLua", "HephDocker"],
             // The built-in plugins, compiled into the binary as bytes.
             resources: [
                 .embedInCode("Plugins/restart.lua"),
@@ -89,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HephLuaTests",
-            dependencies: ["HephLua", "HephDocker", "HephTestSupport", "CLua", "CHephLua"]
+            dependencies: ["HephLua", "HephDocker", "HephTestSupport"]
         ),
         .testTarget(
             name: "HephCLITests",

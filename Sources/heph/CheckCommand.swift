@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HephDocker
 import HephLua
+import Synchronization
 
 /// `heph check script.lua [args…]`: runs a script against a dry run, never the engine.
 struct CheckCommand: AsyncParsableCommand {
@@ -42,30 +43,37 @@ struct CheckCommand: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
-        let dryRun = DryRunOrchestrator(backend: swarm ? .swarm : .engine)
+        // The dry run is made on the first engine call, by the rules of the backend chosen by then.
+        let dryRun = Mutex<DryRunOrchestrator?>(nil)
+        let backend = BackendSession(backend: swarm ? .swarm : .engine) { backend in
+            let made = DryRunOrchestrator(backend: backend)
+            dryRun.withLock { $0 = made }
+            return made
+        }
         let searchPath = PluginCatalog.hephPath
+        let clock = SystemClock()
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: dryRun, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
+            backend: backend, clock: clock, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
             memoryLimit: memory.bytes))
-        let started = ContinuousClock.now
+        let started = clock.now
         // Ctrl-C stops a script that never returns (the main chunk has no time limit).
-        let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
+        let signals = SignalHandling.shuttingDown { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.runSession(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments)) {
             runtime.requestShutdown(exitCode: 0)
         }
         signals.stop()
         await runtime.close()
-        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        let elapsed = (clock.now - started) / .seconds(1)
         let code = outcome.exitCodeReportingFailure()
         guard code == 0 else { throw ExitCode(code) }
-        print(Self.summary(dryRun, script: script, seconds: elapsed), terminator: "")
+        print(Self.summary(dryRun.withLock { $0 }, script: script, seconds: elapsed), terminator: "")
     }
 
     /// What the script would create, as `heph ps` lays out a table.
-    static func summary(_ dryRun: DryRunOrchestrator, script: String, seconds: Double) -> String {
+    static func summary(_ dryRun: DryRunOrchestrator?, script: String, seconds: Double) -> String {
         var text = "heph check: \(script == "-" ? "the script" : script) ran through in \(formatted((seconds * 100).rounded() / 100)) s without touching the engine\n"
-        let containers = dryRun.createdContainers
-        let networks = dryRun.createdNetworks
+        let containers = dryRun?.createdContainers ?? []
+        let networks = dryRun?.createdNetworks ?? []
         if containers.isEmpty && networks.isEmpty { return text + "it creates nothing\n" }
         text += "\nit would create \(networks.count) network\(networks.count == 1 ? "" : "s"): \(networks.joined(separator: ", "))\n"
         text += "and \(containers.count) container\(containers.count == 1 ? "" : "s"):\n\n"

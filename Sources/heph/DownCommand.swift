@@ -29,9 +29,7 @@ struct DownCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let report = try await global.withOrchestrator { engine in
-                global.swarm ? try await SwarmOrchestrator(engine: engine, endpointMode: global.endpointMode).teardownAll() : try await engine.teardownAll(removingVolumes: volumes)
-            }
+            let report = try await global.withOrchestrator { try await $0.teardownAll(removingVolumes: volumes) }
             var removed: [String] = []
             if !report.containers.isEmpty {
                 let noun = global.swarm ? "service" : "container"

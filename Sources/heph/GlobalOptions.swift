@@ -31,8 +31,11 @@ struct GlobalOptions: ParsableArguments {
     /// A wrong `--context` (or `DOCKER_CONTEXT`, or current context), or one with `--host`,
     /// is a command-line error, found before anything runs.
     func validate() throws {
-        guard ServiceDeployment.endpointModes.contains(endpointMode) else {
+        guard SwarmServiceOptions.endpointModes.contains(endpointMode) else {
             throw ValidationError("--endpoint-mode must be vip or dnsrr, got \(quoted(endpointMode))")
+        }
+        if context != nil, host != nil {
+            throw ValidationError("--host and --context cannot be used together; choose one")
         }
         do {
             _ = try DockerContext.engineEnvironment(context: context, host: host, environment: ProcessInfo.processInfo.environment)
@@ -58,21 +61,35 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Sets up logging, connects, runs `body` with an orchestrator and always closes the
-    /// connection; a ``DockerError`` becomes a ``CommandFailure``.
-    func withOrchestrator<T>(_ body: (DockerOrchestrator) async throws -> T) async throws -> T {
-        setUpLogging()
-        do {
-            return try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: engineEnvironment), body)
-        } catch let error as DockerError {
-            throw CommandFailure(error)
-        }
+    /// What a command's orchestrator is made from: the real clock, the engine these options
+    /// name, `--endpoint-mode`.
+    var runContext: RunContext {
+        RunContext(environment: engineEnvironment, endpointMode: endpointMode)
     }
 
-    /// ``withOrchestrator(_:)`` with the backend `--swarm` chooses.
-    func withBackend<T>(_ body: (any ConnectedBackend) async throws -> T) async throws -> T {
-        try await withOrchestrator { engine in
-            swarm ? try await body(SwarmOrchestrator(engine: engine, endpointMode: endpointMode)) : try await body(engine)
+    /// The orchestrator of a script's run, made on first use on the backend `--swarm`
+    /// chooses (the script may still choose another with `heph.config.backend`).
+    func backendSession() -> BackendSession {
+        BackendSession(backend: backend, context: runContext)
+    }
+
+    /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses, runs `body`
+    /// with it and always closes it; a ``DockerError`` becomes a ``CommandFailure``.
+    func withOrchestrator<T>(_ body: (any Orchestrator) async throws -> T) async throws -> T {
+        setUpLogging()
+        do {
+            let orchestrator = try backend.makeOrchestrator(runContext)
+            let result: T
+            do {
+                result = try await body(orchestrator)
+            } catch {
+                try? await orchestrator.close()
+                throw error
+            }
+            try await orchestrator.close()
+            return result
+        } catch let error as DockerError {
+            throw CommandFailure(error)
         }
     }
 }
@@ -88,7 +105,7 @@ struct CommandFailure: Error, CustomStringConvertible {
         self.error = error
     }
 
-    var description: String { error.message }
+    var description: String { error.explained }
 
     var exitCode: ExitCode {
         error.code == .engineUnreachable ? ExitCode(69) : .failure

@@ -38,8 +38,6 @@ struct LogsCommand: AsyncParsableCommand {
             try await global.withOrchestrator { orchestrator in
                 if follow {
                     try await orchestrator.followLogs(name, tail: tail) { Self.write($0) }
-                } else if global.swarm {
-                    Self.write(try await SwarmOrchestrator(engine: orchestrator, endpointMode: global.endpointMode).logs(name, tail: tail))
                 } else {
                     Self.write(try await orchestrator.logs(name, tail: tail))
                 }

@@ -22,7 +22,7 @@ struct PsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let containers = try await global.withBackend { try await $0.listContainers() }
+            let containers = try await global.withOrchestrator { try await $0.listContainers() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -47,11 +47,11 @@ struct ReplCommand: AsyncParsableCommand {
         global.setUpLogging()
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         let terminal = ReplTerminal(interactive: interactive)
-        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment, backend: global.backend, endpointMode: global.endpointMode)
+        let backend = global.backendSession()
         let searchPath = PluginCatalog.hephPath
         let toStderr: @Sendable (String) -> Void = { terminal.write($0, to: STDERR_FILENO) }
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine,
+            backend: backend,
             output: { terminal.write($0, to: STDOUT_FILENO) },
             diagnostics: toStderr,
             searchPath: searchPath,
@@ -62,15 +62,15 @@ struct ReplCommand: AsyncParsableCommand {
         if interactive { terminal.attachEditor(complete: { runtime.completions(for: $0) }) }
 
         let loop = ReplLoop(runtime: runtime, terminal: terminal)
-        let signals = ReplSignals(
-            interrupt: { loop.interrupt() },
-            terminate: { runtime.requestShutdown(exitCode: 143); terminal.endInput() }
-        )
+        // Ctrl-C interrupts the statement at the prompt, never the REPL.
+        let interrupt: @Sendable () -> Void = { loop.interrupt() }
+        let terminate: @Sendable () -> Void = { runtime.requestShutdown(exitCode: 143); terminal.endInput() }
+        let signals = SignalHandling([(SIGINT, interrupt), (SIGTERM, terminate)])
         let source: LuaScript.Source = script.map { .file($0) } ?? .code("", name: "repl")
         let outcome = await loop.run(LuaScript(source, arguments: arguments))
         signals.stop()
         await runtime.close()
-        try? await engine.close()
+        try? await backend.close()
         let code = outcome.exitCodeReportingFailure()
         if code != 0 { throw ExitCode(code) }
     }
@@ -140,28 +140,5 @@ final class ReplLoop: Sendable {
                 buffer = ""
             }
         }
-    }
-}
-
-/// Ctrl-C and SIGTERM at the REPL.
-final class ReplSignals: @unchecked Sendable {
-    // @unchecked: `sources` is set in init and only cancelled in stop().
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "heph.repl.signals")
-
-    init(interrupt: @escaping @Sendable () -> Void, terminate: @escaping @Sendable () -> Void) {
-        for (number, handler) in [(SIGINT, interrupt), (SIGTERM, terminate)] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func stop() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

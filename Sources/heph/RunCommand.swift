@@ -57,28 +57,28 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.setUpLogging()
-        let engine = LazyDockerOrchestrator(environment: global.engineEnvironment, backend: global.backend, endpointMode: global.endpointMode)
+        let backend = global.backendSession()
         let searchPath = PluginCatalog.hephPath
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
+            backend: backend, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
             progress: showProgress ? LuaRuntime.standardError : nil,
             sandbox: sandboxing.policy,
             memoryLimit: memory.bytes))
-        let signals = SignalHandling { code in runtime.requestShutdown(exitCode: code) }
+        let signals = SignalHandling.shuttingDown { code in runtime.requestShutdown(exitCode: code) }
         let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
         signals.stop()
         await runtime.close()
         var code = outcome.exitCodeReportingFailure()
-        if down, await !tearDown(engine) { code = code == 0 ? 1 : code }
-        try? await engine.close()
+        if down, await !tearDown(backend) { code = code == 0 ? 1 : code }
+        try? await backend.close()
         if code != 0 { throw ExitCode(code) }
     }
 
     /// `--down`: tears down, reports on stderr, and says whether it succeeded.
-    private func tearDown(_ engine: LazyDockerOrchestrator) async -> Bool {
+    private func tearDown(_ backend: BackendSession) async -> Bool {
         do {
-            let report = try await engine.teardownAll()
+            let report = try await backend.orchestrator().teardownAll()
             FileHandle.standardError.write(Data("heph: --down removed \(report.containers.count) container\(report.containers.count == 1 ? "" : "s")\(report.networks.isEmpty ? "" : " and the network")\n".utf8))
             return true
         } catch {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import HephDocker
+import HephLua
 
 /// `--sandbox` and `--allow-mount`, for running (or checking) scripts one did not write.
 struct SandboxOptions: ParsableArguments {

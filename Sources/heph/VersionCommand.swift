@@ -30,7 +30,7 @@ struct VersionCommand: AsyncParsableCommand {
             }
             print(line)
         } catch let error as DockerError {
-            print("Docker engine: \(error.message)")
+            print("Docker engine: \(error.explained)")
         }
     }
 }

@@ -90,15 +90,15 @@ import Testing
         try await Fixtures.withOrchestrator { orchestrator in
             try await orchestrator.client.ping()
             let version = try await orchestrator.client.apiVersion()
-            #expect(version <= Client.maximumAPIVersion)
-            #expect(version >= Client.minimumAPIVersion)
+            #expect(version <= EngineClient.maximumAPIVersion)
+            #expect(version >= EngineClient.minimumAPIVersion)
             let advertised = try await Docker.output("version", "-f", "{{.Server.APIVersion}}")
-            #expect(version == min(try #require(EngineAPIVersion(parsing: advertised)), Client.maximumAPIVersion))
+            #expect(version == min(try #require(EngineAPIVersion(parsing: advertised)), EngineClient.maximumAPIVersion))
         }
     }
 
     @Test func closingTwiceIsFine() async throws {
-        let client = try Client(endpoint: EngineEndpoint(environment: [:]))
+        let client = try EngineClient(endpoint: EngineEndpoint(environment: [:]))
         try await client.close()
         try await client.close()
     }

@@ -48,9 +48,9 @@ struct LuaHarness {
     ) async -> Result {
         let output = Recorder<String>()
         let diagnostics = Recorder<String>()
-        let engine = LazyDockerOrchestrator(environment: environment)
+        let backend = BackendSession(context: RunContext(environment: environment))
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine,
+            backend: backend,
             output: { output.append(String(decoding: $0, as: UTF8.self)) },
             diagnostics: { diagnostics.append($0) },
             searchPath: searchPath,
@@ -61,7 +61,7 @@ struct LuaHarness {
         let calls = await runtime.checkedBridgeCalls()
         let depth = await runtime.mainStackDepth()
         await runtime.close()
-        try? await engine.close()
+        try? await backend.close()
         return Result(outcome: outcome, output: output.all.joined(), diagnostics: diagnostics.all.joined(), bridgeCalls: calls, mainStackDepth: depth)
     }
 }
@@ -70,17 +70,17 @@ struct LuaHarness {
 final class LuaSession: Sendable {
     let output = Recorder<String>()
     let diagnostics = Recorder<String>()
-    private let engine: LazyDockerOrchestrator
+    private let backend: BackendSession
     private let runtime: LuaRuntime
     private let task: Task<LuaRunOutcome, Never>
 
     /// Starts `code` (named `test.lua`) with `arguments`.
     init(_ code: String, arguments: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment) {
-        engine = LazyDockerOrchestrator(environment: environment)
+        backend = BackendSession(context: RunContext(environment: environment))
         let output = self.output
         let diagnostics = self.diagnostics
         runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            engine: engine, output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { diagnostics.append($0) }, userPluginDirectory: nil))
+            backend: backend, output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { diagnostics.append($0) }, userPluginDirectory: nil))
         let runtime = self.runtime
         task = Task { await runtime.run(LuaScript(.code(code, name: "test.lua"), arguments: arguments)) }
     }
@@ -104,13 +104,15 @@ final class LuaSession: Sendable {
     func finish(timeout: Duration = .seconds(30)) async -> LuaRunOutcome {
         let runtime = self.runtime
         let deadline = Task {
+            // Not a wait for something to happen: the deadline itself, after which the run is
+            // asked to end as a signal would (a shutdown from outside is what some tests test).
             try? await Task.sleep(for: timeout)
             runtime.requestShutdown(exitCode: 124)
         }
         let outcome = await task.value
         deadline.cancel()
         await runtime.close()
-        try? await engine.close()
+        try? await backend.close()
         return outcome
     }
 }

@@ -90,7 +90,7 @@ import Testing
     @Test func sleepWaits() async {
         let result = await LuaHarness.run("""
             local started = heph.now()
-            heph.sleep(0.2)
+            heph.sleep(0.2)  -- sleeping is the behaviour under test
             print(heph.now() - started >= 0.19)
             """)
         #expect(result.lines == ["true"])
@@ -102,7 +102,7 @@ import Testing
             print(pcall(coroutine.yield, 1))
             local co = coroutine.wrap(function(a)
               local b = coroutine.yield(a + 1)
-              heph.sleep(0.01)  -- waits in place inside a coroutine of the script's own
+              heph.sleep(0.01)  -- sleeping is the behaviour under test: waits in place inside a coroutine of the script's own
               return b * 2
             end)
             print(co(1), co(21))
@@ -115,7 +115,7 @@ import Testing
         // A sort comparator cannot yield: the call waits in place and still answers.
         let result = await LuaHarness.run("""
             local t = { 3, 1, 2 }
-            table.sort(t, function(a, b) heph.sleep(0) return a < b end)
+            table.sort(t, function(a, b) heph.sleep(0) return a < b end)  -- sleeping is the behaviour under test: a wait where Lua cannot yield
             print(table.concat(t, ","))
             """)
         #expect(result.failure == nil)
@@ -175,8 +175,7 @@ import Testing
     }
 
     @Test func aClosedRuntimeAnswersInsteadOfHanging() async {
-        let engine = LazyDockerOrchestrator(environment: [:])
-        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(engine: engine, output: { _ in }))
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(backend: BackendSession(context: RunContext(environment: [:])), output: { _ in }))
         #expect(await runtime.run(LuaScript(.code("x = 1", name: "a"))) == .finished)
         await runtime.close()
         await runtime.close()
@@ -185,9 +184,14 @@ import Testing
     }
 
     @Test func closingMidRunEndsTheRunInsteadOfLeavingItHanging() async {
-        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(engine: LazyDockerOrchestrator(environment: [:]), output: { _ in }))
-        let run = Task { await runtime.run(LuaScript(.code("heph.every(0.05, function() end)", name: "forever"))) }
-        try? await Task.sleep(for: .milliseconds(200))
+        let output = Recorder<String>()
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+            backend: BackendSession(context: RunContext(environment: [:])), output: { output.append(String(decoding: $0, as: UTF8.self)) }))
+        let run = Task {
+            await runtime.run(LuaScript(.code("heph.every(0.05, function() end)\nheph.after(0, function() print('in the loop') end)", name: "forever")))
+        }
+        // Closed once the run is in its event loop (a timer fired).
+        _ = await Fixtures.eventually(timeout: .seconds(20)) { !output.all.isEmpty }
         await runtime.close()
         #expect(await run.value == .failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HephDocker
+import HephLua
 import HephTestSupport
 import Testing
 

@@ -214,17 +214,11 @@ void heph_write_stderr(const char *bytes, size_t length);
 /* ---- Wrappers for Lua's function-like macros, which Swift cannot import ---- */
 
 static inline int heph_registryindex(void) { return LUA_REGISTRYINDEX; }
-static inline int heph_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline void heph_pop(lua_State *L, int n) { lua_pop(L, n); }
-static inline void heph_newtable(lua_State *L) { lua_newtable(L); }
 static inline void heph_insert(lua_State *L, int i) { lua_insert(L, i); }
-static inline void heph_remove(lua_State *L, int i) { lua_remove(L, i); }
-static inline void heph_replace(lua_State *L, int i) { lua_replace(L, i); }
 static inline int heph_isnoneornil(lua_State *L, int i) { return lua_isnoneornil(L, i); }
 static inline int heph_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
-static inline void heph_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
 static inline const char *heph_typename_at(lua_State *L, int i) { return luaL_typename(L, i); }
-static inline int heph_maxstack(void) { return LUAI_MAXSTACK; }
 static inline void heph_gc_stop(lua_State *L) { lua_gc(L, LUA_GCSTOP); }
 
 #endif

@@ -1,0 +1,204 @@
+import Foundation
+import Synchronization
+
+/// An orchestrator that touches no engine: it checks every config as the real one does,
+/// records what it is asked to create, and answers as an engine that did it would (a
+/// started container with a healthcheck is healthy at once). `heph check` runs scripts
+/// against it. `exec` runs nothing (exit code 0, no output); `logs` are empty.
+public final class DryRunOrchestrator: Orchestrator {
+    /// A container as the dry run keeps it.
+    public struct Container: Sendable, Hashable {
+        public var id: String
+        public var config: ContainerConfig
+        public var status: ContainerStatus
+        /// The engine's word for the state (`paused` is `error` to heph).
+        var paused = false
+    }
+
+    private struct State {
+        var containers: [String: Container] = [:]
+        var created: [Container] = []
+        var networks: [String] = []
+        var nextID = 1
+    }
+
+    private let state = Mutex(State())
+    /// The backend whose rules configs are checked by.
+    public let backend: Backend
+    public let clock: any HephClock
+
+    /// Makes an empty dry run that checks configs as `backend` would (`heph check --swarm`:
+    /// the swarm; a ``BackendSession`` lets the script choose with `heph.config.backend`).
+    public init(backend: Backend = .engine, clock: any HephClock = SystemClock()) {
+        self.backend = backend
+        self.clock = clock
+    }
+
+    /// Every container created during the run, in order (removed ones included).
+    public var createdContainers: [Container] { state.withLock { $0.created } }
+    /// Every network created during the run, in order.
+    public var createdNetworks: [String] { state.withLock { $0.networks } }
+
+    public func ping() async throws {}
+    public func close() async throws {}
+
+    /// Checks exactly what the chosen backend checks: one container per config on the
+    /// engine, a Swarm service's spec on a swarm.
+    public func checkSupported(_ config: ContainerConfig) throws {
+        switch backend {
+        case .engine: try config.checkOneContainer()
+        case .swarm: _ = try config.serviceSpec()
+        }
+    }
+
+    public func createContainer(_ config: ContainerConfig) async throws -> String {
+        try config.validate()
+        try checkSupported(config)
+        let fullName = ContainerName.full(config.name)
+        let network = config.networkName ?? networkName
+        return try state.withLock { state in
+            guard state.containers[fullName] == nil else {
+                throw DockerError(.conflict, "a container named \(fullName) already exists; remove it first or choose another name")
+            }
+            if !state.networks.contains(network) { state.networks.append(network) }
+            // Ids that differ in their first 12 digits, as real ones do.
+            let id = String(format: "%012x", state.nextID) + String(repeating: "0", count: 52)
+            state.nextID += 1
+            let container = Container(id: id, config: config, status: .created)
+            state.containers[fullName] = container
+            state.created.append(container)
+            return id
+        }
+    }
+
+    public func startContainer(_ containerID: String) async throws {
+        try update(containerID) { $0.status = $0.config.healthcheck == nil ? .running : .healthy; $0.paused = false }
+    }
+
+    public func stopContainer(_ containerID: String, timeout: Duration) async throws {
+        try update(containerID) { $0.status = .stopped; $0.paused = false }
+    }
+
+    public func removeContainer(_ containerID: String) async throws {
+        let name = try lookup(containerID).config.name
+        state.withLock { _ = $0.containers.removeValue(forKey: ContainerName.full(name)) }
+    }
+
+    public func listContainers() async throws -> [ContainerInfo] {
+        return state.withLock { state in state.containers.values.map(Self.info).sorted { $0.name < $1.name } }
+    }
+
+    public func inspectContainer(_ containerID: String) async throws -> ContainerInfo {
+        let container = try lookup(containerID)
+        var info = Self.info(container)
+        var labels = container.config.labels
+        labels[managedLabel] = "true"
+        labels[configHashLabel] = try? container.config.fingerprint()
+        info.details = ContainerDetails(exitCode: 0, oomKilled: false, restartCount: 0, startedAt: nil, finishedAt: nil,
+                                        labels: labels, hostname: container.config.hostname ?? String(container.id.prefix(12)),
+                                        health: nil, engineState: container.paused ? "paused" : container.status == .stopped ? "exited" : container.status.rawValue)
+        return info
+    }
+
+    @discardableResult
+    public func createNetwork() async throws -> String {
+        state.withLock { state in
+            if !state.networks.contains(networkName) { state.networks.append(networkName) }
+        }
+        return String(repeating: "0", count: 64)
+    }
+
+    public func removeNetwork() async throws {}
+
+    public func healthCheck(_ containerID: String) async throws -> ContainerStatus {
+        return (try? lookup(containerID).status) ?? .error
+    }
+
+    /// Removes every container; there are no volumes to remove.
+    @discardableResult
+    public func teardownAll(removingVolumes: Bool) async throws -> TeardownReport {
+        state.withLock { state in
+            let names = state.containers.keys.sorted()
+            state.containers = [:]
+            return TeardownReport(containers: names, networks: [])
+        }
+    }
+
+    public func restartContainer(_ containerID: String, timeout: Duration) async throws {
+        try await startContainer(containerID)
+    }
+
+    public func killContainer(_ containerID: String, signal: String) async throws {
+        try await stopContainer(containerID, timeout: .zero)
+    }
+
+    public func pauseContainer(_ containerID: String) async throws {
+        try update(containerID) { $0.status = .error; $0.paused = true }
+    }
+
+    public func unpauseContainer(_ containerID: String) async throws {
+        try await startContainer(containerID)
+    }
+
+    public func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput {
+        _ = try lookup(containerID)
+        return ContainerOutput()
+    }
+
+    /// Nothing: a dry-run container writes nothing.
+    public func followLogs(_ containerID: String, tail: Int?, _ onOutput: (ContainerOutput) -> Void) async throws {
+        _ = try lookup(containerID)
+    }
+
+    /// No watcher: nothing changes in a dry run unless the script changes it.
+    public func makeWatcher(
+        pollInterval: Duration,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
+    ) -> ContainerWatcher? {
+        nil
+    }
+
+    public func fingerprint(of config: ContainerConfig) throws -> String {
+        try config.fingerprint()
+    }
+
+    /// Removes `existing` and creates and starts the new one, as the engine backend does.
+    public func replaceContainer(_ existing: ContainerInfo, with config: ContainerConfig) async throws -> String {
+        try await removeContainer(existing.id)
+        let id = try await createContainer(config)
+        try await startContainer(id)
+        return id
+    }
+
+    /// The engine's restart policy: anything but `no` (or none) starts it again.
+    public func restartsAfterExit(_ config: ContainerConfig) -> Bool {
+        config.restart.map { $0 != "no" } ?? false
+    }
+
+    public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
+        _ = try lookup(containerID)
+        return ExecResult(exitCode: 0, output: ContainerOutput())
+    }
+
+    private func lookup(_ reference: String) throws -> Container {
+        try state.withLock { state in
+            if let container = state.containers[ContainerName.full(reference)] { return container }
+            if ContainerName.isIDPrefix(reference), let container = state.containers.values.first(where: { $0.id.hasPrefix(reference) }) {
+                return container
+            }
+            throw DockerError(.notFound, "no such container: \(ContainerName.full(reference))")
+        }
+    }
+
+    private func update(_ reference: String, _ change: (inout Container) -> Void) throws {
+        var container = try lookup(reference)
+        change(&container)
+        state.withLock { $0.containers[ContainerName.full(container.config.name)] = container }
+    }
+
+    private static func info(_ container: Container) -> ContainerInfo {
+        ContainerInfo(id: container.id, name: ContainerName.full(container.config.name), image: container.config.image,
+                      status: container.status, ports: container.config.ports)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import NIOCore
+
+extension DockerOrchestrator {
+    /// One line of pull progress; only a failure matters here.
+    private struct PullProgress: Decodable {
+        var error: String?
+    }
+
+    /// Pulls `reference`. A pull fails in two ways: an error answer, or an `{"error": …}`
+    /// line inside a 200 stream; both become ``DockerError/Code/imagePull`` in words.
+    func pullImage(_ reference: ImageReference, as written: String) async throws {
+        logger.info("pulling \(written)")
+        let response = try await client.streamingRequest(.POST, "/images/create", query: [("fromImage", reference.repository), ("tag", reference.pullTag)])
+        func failure(_ reason: String) -> DockerError {
+            DockerError(.imagePull, "image \(quoted(written)) is not available locally and could not be pulled: \(reason)")
+        }
+        guard response.status == .ok else {
+            throw failure(try await response.collectedFailure().engineMessage)
+        }
+        var lines = LineSplitter()
+        do {
+            for try await chunk in response.body {
+                for line in lines.append(chunk) { try Self.checkPullLine(line, failure) }
+            }
+        } catch let error as DockerError {
+            throw error
+        } catch {
+            throw client.transportFailure(error, timeout: .seconds(60))
+        }
+        if let last = lines.finish() { try Self.checkPullLine(last, failure) }
+    }
+
+    /// Throws when a line of pull progress reports a failure.
+    private static func checkPullLine(_ line: ByteBuffer, _ failure: (String) -> DockerError) throws {
+        if let progress = try? JSONDecoder().decode(PullProgress.self, from: Data(buffer: line)), let error = progress.error {
+            throw failure(error)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+extension DockerOrchestrator {
+    @discardableResult
+    public func createNetwork() async throws -> String {
+        let task = networkCreation.withLock { inFlight in
+            if let inFlight { return inFlight }
+            let task = Task { try await self.findOrCreateNetwork(driver: "bridge") }
+            inFlight = task
+            return task
+        }
+        let result = await task.result
+        networkCreation.withLock { inFlight in
+            if inFlight == task { inFlight = nil }
+        }
+        let id = try result.get()
+        defaultNetworkSeen.withLock { $0 = true }
+        return id
+    }
+
+    public func removeNetwork() async throws {
+        forgetNetwork()
+        for network in try await managedNetworks() where network.Name == networkName {
+            try await remove(network: network)
+        }
+    }
+
+    /// The managed ``networkName``'s id, made with `driver` (`attachable`, for an overlay)
+    /// when missing. `check` vets the network found (the swarm backend refuses a bridge).
+    func findOrCreateNetwork(driver: String, attachable: Bool? = nil, check: (EngineNetwork) throws -> Void = { _ in }) async throws -> String {
+        if let existing = try await managedNetwork() {
+            try check(existing)
+            return existing.Id
+        }
+        let body = EngineNetworkCreate(Name: networkName, Driver: driver, CheckDuplicate: true, Labels: [managedLabel: "true"], Attachable: attachable)
+        let response = try await client.request(.POST, "/networks/create", json: body)
+        // A conflict is a create that raced ours: the look below finds the winner.
+        guard response.succeeded || response.status == .conflict else {
+            throw response.failure("cannot create network \(networkName)")
+        }
+        // Look again rather than trust our own id: another process may have raced us past
+        // CheckDuplicate, and the look settles which network every process keeps.
+        guard let kept = try await managedNetwork() else {
+            throw DockerError(.engine, "network \(networkName) was created but has disappeared; another process may be tearing down")
+        }
+        try check(kept)
+        return kept.Id
+    }
+
+    /// Makes sure a container can join `name`: the default network is created when missing
+    /// (looked up once per process, unless this process removes it); any other must exist.
+    func ensureNetwork(_ name: String) async throws {
+        if name == networkName {
+            if !defaultNetworkSeen.withLock({ $0 }) { try await createNetwork() }
+            return
+        }
+        _ = try await existingNetwork(name, hint: "create it first")
+    }
+
+    /// The network `name`, which must exist: `config.networkName` names it, and `hint` says
+    /// how to make it.
+    func existingNetwork(_ name: String, hint: String) async throws -> EngineNetwork {
+        let response = try await client.request(.GET, "/networks/\(name)")
+        if response.status == .notFound {
+            throw DockerError(.notFound, "config.networkName: network \(quoted(name)) does not exist; \(hint) (only \(networkName) is made for you)")
+        }
+        guard response.succeeded else { throw response.failure("cannot inspect network \(name)") }
+        return try response.decode(EngineNetwork.self)
+    }
+
+    /// Forgets that the default network was seen, so the next create looks again.
+    func forgetNetwork() {
+        defaultNetworkSeen.withLock { $0 = false }
+    }
+
+    /// The managed network named ``networkName``, or nil.
+    ///
+    /// The engine's `CheckDuplicate` is not atomic, so processes creating the network at the
+    /// same moment can make several. Whoever sees several settles on the same one by a rule
+    /// that does not depend on timing — the one with containers attached, else the oldest,
+    /// else the smallest id — and removes the empty others.
+    ///
+    /// - Throws: ``DockerError/Code/conflict`` when a network of that name exists without
+    ///   the managed label: heph will neither use nor replace someone else's network.
+    func managedNetwork() async throws -> EngineNetwork? {
+        let response = try await client.request(.GET, "/networks", query: [("filters", #"{"name":["\#(networkName)"]}"#)])
+        guard response.succeeded else { throw response.failure("cannot list networks") }
+        // The name filter matches substrings; only the exact name counts.
+        let named = try response.decode([EngineNetwork].self).filter { $0.Name == networkName }
+        let managed = named.filter { $0.Labels?[managedLabel] == "true" }
+        if managed.count > 1 { return try await settleDuplicates(managed) }
+        if let only = managed.first { return only }
+        if !named.isEmpty {
+            throw DockerError(.conflict, "a network named \(networkName) exists but is not managed by heph (it has no \(managedLabel)=true label); remove it (docker network rm \(networkName)) so heph can make its own")
+        }
+        return nil
+    }
+
+    private func settleDuplicates(_ networks: [EngineNetwork]) async throws -> EngineNetwork? {
+        // The list leaves `Containers` empty; only inspect fills it.
+        var inspected: [EngineNetwork] = []
+        for network in networks {
+            let response = try await client.request(.GET, "/networks/\(network.Id)")
+            if response.succeeded { inspected.append(try response.decode(EngineNetwork.self)) }
+        }
+        let ordered = inspected.sorted { lhs, rhs in
+            let (lhsUsed, rhsUsed) = (!(lhs.Containers ?? [:]).isEmpty, !(rhs.Containers ?? [:]).isEmpty)
+            if lhsUsed != rhsUsed { return lhsUsed }
+            return (lhs.createdAt, lhs.Id) < (rhs.createdAt, rhs.Id)
+        }
+        guard let kept = ordered.first else { return nil }
+        for extra in ordered.dropFirst() where (extra.Containers ?? [:]).isEmpty {
+            logger.debug("removing duplicate \(networkName) \(extra.Id); keeping \(kept.Id)")
+            // Failing here is fine: another process may have removed it first.
+            _ = try? await client.request(.DELETE, "/networks/\(extra.Id)")
+        }
+        return kept
+    }
+
+    /// Removes every managed network `matching` with `remove`, recording each failure;
+    /// returns the names removed.
+    func removeManagedNetworks(
+        matching: (EngineNetwork) -> Bool = { _ in true },
+        _ failures: inout TeardownFailures,
+        remove: (EngineNetwork) async throws -> Void
+    ) async -> [String] {
+        var removed: [String] = []
+        do {
+            for network in try await managedNetworks() where matching(network) {
+                await failures.attempt("network \(network.Name)") {
+                    try await remove(network)
+                    removed.append(network.Name)
+                }
+            }
+        } catch {
+            failures.record("networks", DockerError(error).message)
+        }
+        return removed
+    }
+
+    /// Every network carrying the managed label.
+    func managedNetworks() async throws -> [EngineNetwork] {
+        let response = try await client.request(.GET, "/networks", query: [("filters", Self.managedFilter())])
+        guard response.succeeded else { throw response.failure("cannot list networks") }
+        return try response.decode([EngineNetwork].self).filter { $0.Labels?[managedLabel] == "true" }
+    }
+
+    /// Removes one network; one that is already gone counts as removed.
+    func remove(network: EngineNetwork) async throws {
+        let response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        if response.succeeded || response.status == .notFound { return }
+        if response.engineMessage.contains("active endpoints") {
+            let attached = try? await client.request(.GET, "/networks/\(network.Id)").decode(EngineNetwork.self)
+            let names = (attached?.Containers ?? [:]).values.map(\.Name).sorted()
+            throw DockerError(.conflict, "network \(network.Name) still has containers attached (\(names.isEmpty ? "unknown" : names.joined(separator: ", "))); remove them first")
+        }
+        throw response.failure("cannot remove network \(network.Name)")
+    }
+}

@@ -1,0 +1,59 @@
+extension DockerOrchestrator {
+    /// Stops and removes every managed container (in parallel), then every managed network,
+    /// then — only when `removingVolumes` — every managed named volume.
+    ///
+    /// Works from the engine's labels, not from memory, so it removes what any earlier heph
+    /// process made. A failure does not stop the rest: every container, network and volume
+    /// is attempted, and the error thrown at the end names each one that failed.
+    @discardableResult
+    public func teardownAll(removingVolumes: Bool) async throws -> TeardownReport {
+        let containers = try await managedSummaries()
+        var report = TeardownReport()
+        var failures = TeardownFailures()
+        await withTaskGroup(of: (String, DockerError?).self) { group in
+            for container in containers {
+                let name = ContainerInfo(summary: container).name
+                group.addTask {
+                    do {
+                        try await self.remove(id: container.Id, name: name, state: container.State)
+                        return (name, nil)
+                    } catch {
+                        return (name, DockerError(error))
+                    }
+                }
+            }
+            for await (name, error) in group {
+                if let error { failures.record(name, error.message) } else { report.containers.append(name) }
+            }
+        }
+        report.containers.sort()
+        forgetNetwork()
+        report.networks = await removeManagedNetworks(&failures) { try await remove(network: $0) }
+        if removingVolumes {
+            do {
+                report.volumes = try await removeManagedVolumes(failures: &failures)
+            } catch {
+                failures.record("volumes", DockerError(error).message)
+            }
+        }
+        try failures.check()
+        return report
+    }
+
+    /// Removes every named volume carrying the managed label; returns the names removed and
+    /// appends each failure.
+    private func removeManagedVolumes(failures: inout TeardownFailures) async throws -> [String] {
+        let response = try await client.request(.GET, "/volumes", query: [("filters", Self.managedFilter())])
+        guard response.succeeded else { throw response.failure("cannot list volumes") }
+        var removed: [String] = []
+        for volume in try response.decode(EngineVolumeList.self).Volumes ?? [] {
+            let deletion = try await client.request(.DELETE, "/volumes/\(volume.Name)")
+            if deletion.succeeded || deletion.status == .notFound {
+                removed.append(volume.Name)
+            } else {
+                failures.record("volume \(volume.Name)", deletion.engineMessage)
+            }
+        }
+        return removed.sorted()
+    }
+}

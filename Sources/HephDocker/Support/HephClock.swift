@@ -1,0 +1,45 @@
+/// The clock a run reads: every wait, timeout, deadline, poll interval and backoff in the
+/// engine layer and the runtime asks it, never `ContinuousClock` or `Date` directly, so a
+/// run can be given virtual time (`heph test`) and more than one run can live in a process.
+///
+/// Instants are `ContinuousClock.Instant`s: a virtual clock counts from a real instant it
+/// took when made and moves only when told to.
+public protocol HephClock: Sendable {
+    /// Now, on this clock's monotonic time line.
+    var now: ContinuousClock.Instant { get }
+    /// Now as seconds since the Unix epoch (`heph.now()`, event times).
+    var epochSeconds: Double { get }
+    /// Returns at `deadline` (at once when it has passed); throws `CancellationError` when
+    /// the task is cancelled first.
+    func sleep(until deadline: ContinuousClock.Instant) async throws
+}
+
+extension HephClock {
+    /// Sleeps for `duration` from now.
+    public func sleep(for duration: Duration) async throws {
+        try await sleep(until: now + duration)
+    }
+
+    /// Calls `body` after `delay`, then every `interval` after the previous due time (a fixed
+    /// rate: a slow call delays the next one, it does not shift every later one), until the
+    /// task is cancelled or `body` returns false.
+    public func repeating(every interval: Duration, startingAfter delay: Duration = .zero, _ body: () async -> Bool) async {
+        var due = now + delay
+        while !Task.isCancelled {
+            do { try await sleep(until: due) } catch { return }
+            guard !Task.isCancelled, await body() else { return }
+            due += interval
+            if due < now { due = now }
+        }
+    }
+
+    /// Asks `check` every `interval` until it returns a value or `deadline` passes; nil when
+    /// the deadline passed first. `check` runs at least once.
+    public func poll<T>(every interval: Duration, until deadline: ContinuousClock.Instant, _ check: () async throws -> T?) async throws -> T? {
+        while true {
+            if let value = try await check() { return value }
+            guard now < deadline else { return nil }
+            try await sleep(until: min(deadline, now + interval))
+        }
+    }
+}

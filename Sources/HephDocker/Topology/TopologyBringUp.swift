@@ -1,0 +1,231 @@
+import Foundation
+
+extension Orchestrator {
+    /// Brings `topology` up: validates it completely, creates the network, then creates and
+    /// starts every service once its dependencies are ready, independent ones in parallel,
+    /// and waits until every service is ready (healthy, or running when its config has no
+    /// healthcheck).
+    ///
+    /// Idempotent: a container whose config fingerprint (``configHashLabel``) matches is
+    /// left alone (or started when stopped); one whose config changed is replaced; a service
+    /// that was replaced or restarted restarts the running services that depend on it.
+    ///
+    /// - Returns: every service's container, keyed by service name.
+    /// - Throws: ``DockerError/Code/invalidConfig`` before anything is touched; otherwise
+    ///   one error naming every service that is not ready, its status and why.
+    public func up(
+        _ topology: Topology,
+        progress: @escaping @Sendable (ServiceProgress) -> Void = { _ in }
+    ) async throws -> [String: ContainerInfo] {
+        let order = try topology.validatedOrder()
+        guard !order.isEmpty else { return [:] }
+        for name in order {
+            guard let service = topology.services[name] else { continue }
+            do {
+                try checkSupported(service.config)
+            } catch let error as DockerError {
+                throw DockerError(error.code, Topology.relocated(error.message, to: "services.\(name)"), remedy: error.remedy)
+            }
+        }
+        try await createNetwork()
+        let bringUp = TopologyBringUp(orchestrator: self, topology: topology, progress: progress)
+        return try await bringUp.run(order)
+    }
+}
+
+/// One run of ``Orchestrator/up(_:progress:)``.
+struct TopologyBringUp: Sendable {
+    let orchestrator: any Orchestrator
+    let topology: Topology
+    let progress: @Sendable (ServiceProgress) -> Void
+    let began: ContinuousClock.Instant
+    let board: ReadinessBoard
+
+    init(orchestrator: any Orchestrator, topology: Topology, progress: @escaping @Sendable (ServiceProgress) -> Void) {
+        self.orchestrator = orchestrator
+        began = orchestrator.clock.now
+        self.topology = topology
+        self.progress = progress
+        self.board = ReadinessBoard(orchestrator: orchestrator)
+    }
+
+    var deadline: ContinuousClock.Instant { began + topology.timeout }
+
+    /// How one service ended.
+    enum Outcome: Sendable {
+        /// Ready; `changed` when it was created, replaced, started or restarted.
+        case ready(ContainerInfo, changed: Bool)
+        /// Not ready: `status` is its state in words, `error` what went wrong, if anything did.
+        case notReady(status: String, error: DockerError?)
+    }
+
+    /// One task per service, each awaiting its dependencies' tasks: a service starts the
+    /// moment the last of its dependencies is ready, and no sooner.
+    func run(_ order: [String]) async throws -> [String: ContainerInfo] {
+        var tasks: [String: Task<Outcome, Never>] = [:]
+        for name in order {
+            // The order puts every dependency first, so each has its task already.
+            let dependencies = (topology.services[name]?.dependsOn ?? []).compactMap { dependency in tasks[dependency].map { (dependency, $0) } }
+            tasks[name] = Task {
+                var dependencyChanged = false
+                var waitingFor: [String] = []
+                for (dependency, task) in dependencies {
+                    switch await task.value {
+                    case .ready(_, let changed): dependencyChanged = dependencyChanged || changed
+                    case .notReady: waitingFor.append(dependency)
+                    }
+                }
+                if !waitingFor.isEmpty {
+                    return .notReady(status: "not started, as it depends on \(waitingFor.joined(separator: ", "))", error: nil)
+                }
+                return await bringUp(name, dependencyChanged: dependencyChanged)
+            }
+        }
+        var ready: [String: ContainerInfo] = [:]
+        var problems: [(String, String, DockerError?)] = []
+        for name in order {
+            guard let task = tasks[name] else { continue }
+            switch await task.value {
+            case .ready(let info, _): ready[name] = info
+            case .notReady(let status, let error): problems.append((name, status, error))
+            }
+        }
+        guard problems.isEmpty else { throw failure(problems, of: order.count) }
+        return ready
+    }
+
+    /// Creates, replaces, starts or restarts one service as needed, then waits for it.
+    private func bringUp(_ name: String, dependencyChanged: Bool) async -> Outcome {
+        guard let config = topology.services[name]?.config else {
+            return .notReady(status: "not in the topology", error: nil)
+        }
+        do {
+            var changed = true
+            let existing: ContainerInfo?
+            do {
+                existing = try await orchestrator.inspectContainer(name)
+            } catch let error as DockerError where error.code == .notFound {
+                // Missing, or a container of that name heph does not manage: then the
+                // create below fails with a clear conflict, and nothing foreign is touched.
+                existing = nil
+            }
+            if let existing, existing.details?.labels[configHashLabel] == (try orchestrator.fingerprint(of: config)) {
+                switch existing.status {
+                case .created, .stopped:
+                    try await orchestrator.startContainer(existing.id)
+                    report(name, .started)
+                case .error where existing.details?.engineState == "paused":
+                    try await orchestrator.unpauseContainer(existing.id)
+                    report(name, .started)
+                default:
+                    if dependencyChanged {
+                        report(name, .restarting, detail: "a service it depends on changed")
+                        try await orchestrator.restartContainer(existing.id, timeout: stopTimeout)
+                    } else {
+                        changed = false
+                        report(name, .unchanged)
+                    }
+                }
+            } else if let existing {
+                report(name, .replacing, detail: "its config changed")
+                _ = try await orchestrator.replaceContainer(existing, with: config)
+                report(name, .started)
+            } else {
+                let id = try await orchestrator.createContainer(config)
+                report(name, .created)
+                do {
+                    try await orchestrator.startContainer(id)
+                } catch {
+                    // A container that cannot start (a host port taken) is not left half-made:
+                    // the rerun after the fix creates it afresh.
+                    try? await orchestrator.removeContainer(id)
+                    throw error
+                }
+                report(name, .started)
+            }
+            return try await waitUntilReady(name, config: config, changed: changed)
+        } catch let error as DockerError {
+            report(name, .failed, detail: error.message)
+            return .notReady(status: "failed", error: error)
+        } catch {
+            return .notReady(status: "failed", error: DockerError(.engine, "\(error)"))
+        }
+    }
+
+    /// Waits on the shared board until the service is ready, has stopped for good, or the
+    /// deadline passes.
+    private func waitUntilReady(_ name: String, config: ContainerConfig, changed: Bool) async throws -> Outcome {
+        let fullName = ContainerName.full(name)
+        let restarts = orchestrator.restartsAfterExit(config)
+        while true {
+            let snapshot = try await board.nextSnapshot()
+            guard let info = snapshot[fullName] else {
+                let why = "\(fullName) was removed from outside before it was ready"
+                report(name, .failed, detail: why)
+                return .notReady(status: "removed", error: DockerError(.notFound, why))
+            }
+            if info.status == .healthy || (info.status == .running && config.healthcheck == nil) {
+                report(name, .ready)
+                return .ready(info, changed: changed)
+            }
+            if info.status == .stopped && !restarts {
+                let why = await exitDescription(fullName)
+                report(name, .failed, detail: why)
+                return .notReady(status: "stopped", error: DockerError(.engine, why))
+            }
+            // Paused from outside, it will not get ready by itself; heph.up run again unpauses it.
+            if info.status == .error, (try? await orchestrator.inspectContainer(fullName))?.details?.engineState == "paused" {
+                let why = "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`, or bring the topology up again (that unpauses it)"
+                report(name, .failed, detail: why)
+                return .notReady(status: "paused", error: DockerError(.engine, why))
+            }
+            if orchestrator.clock.now >= deadline {
+                return .notReady(status: await statusDescription(fullName, fallback: info.status), error: nil)
+            }
+        }
+    }
+
+    /// `exited with code 1 before it was ready; its last output: …`.
+    private func exitDescription(_ fullName: String) async -> String {
+        var text = "\(fullName) stopped before it was ready"
+        if let info = try? await orchestrator.inspectContainer(fullName), let code = info.details?.exitCode {
+            text = "\(fullName) exited with code \(code) before it was ready"
+        }
+        if let output = try? await orchestrator.logs(fullName, tail: 3) {
+            let last = (output.stderrText + output.stdoutText).split(separator: "\n").suffix(3).joined(separator: " | ")
+            if !last.isEmpty { text += "; its last output: \(last)" }
+        }
+        return text
+    }
+
+    /// `unhealthy; last healthcheck (exit 1): wget: can't connect…`.
+    private func statusDescription(_ fullName: String, fallback: ContainerStatus) async -> String {
+        guard let info = try? await orchestrator.inspectContainer(fullName) else { return fallback.rawValue }
+        var text = info.status.rawValue
+        if let health = info.details?.health {
+            if health.status == "starting" { text += " (health: starting)" }
+            if let probe = health.log.last {
+                let output = probe.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                text += "; last healthcheck (exit \(probe.exitCode)): \(output.isEmpty ? "no output" : quoted(output))"
+            } else {
+                text += "; no healthcheck has run yet"
+            }
+        }
+        return text
+    }
+
+    private func report(_ name: String, _ step: ServiceProgress.Step, detail: String? = nil) {
+        progress(ServiceProgress(service: name, step: step, elapsed: (orchestrator.clock.now - began) / .seconds(1), detail: detail))
+    }
+
+    /// One error for every service not ready, in dependency order.
+    private func failure(_ problems: [(name: String, status: String, error: DockerError?)], of total: Int) -> DockerError {
+        let seconds = formatted(topology.timeout / .seconds(1))
+        let lines = problems.map { problem in
+            "  \(problem.name): \(problem.error?.message ?? "not ready after \(seconds) s: \(problem.status)")"
+        }
+        let code = problems.compactMap(\.error).first?.code ?? .notReady
+        let headline = "\(problems.count) of \(total) services \(problems.count == 1 ? "is" : "are") not ready:"
+        return DockerError(code, ([headline] + lines).joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,199 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOSSL
+
+/// A whole engine answer.
+struct EngineResponse: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+
+    /// 2xx, or 304 (start of a running / stop of a stopped container: nothing to do).
+    var succeeded: Bool { (200..<300).contains(status.code) || status == .notModified }
+
+    /// The engine's `message`, or the body as text when it is not the usual JSON.
+    var engineMessage: String {
+        if let error = try? JSONDecoder().decode(EngineErrorBody.self, from: Data(buffer: body)) {
+            return error.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(status.code) \(status.reasonPhrase)" : text
+    }
+
+    /// A ``DockerError`` for a failed answer: the code from the status, the engine's words.
+    func failure(_ context: String? = nil) -> DockerError {
+        let code: DockerError.Code = switch status.code {
+        case 404: .notFound
+        case 403, 409: .conflict
+        default: .engine
+        }
+        return DockerError(code, context.map { "\($0): \(engineMessage)" } ?? engineMessage)
+    }
+
+    /// Decodes a JSON body.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw DockerError(.engine, "the engine's answer could not be read as \(T.self): \(error)", underlying: error)
+        }
+    }
+}
+
+extension HTTPClientResponse {
+    /// Largest error answer of a streaming request read: the engine's message is short.
+    static let maximumErrorBytes = 1024 * 1024
+
+    /// The answer of a streaming request that failed (its status not 200), read whole so
+    /// its message can be worded.
+    func collectedFailure() async throws -> EngineResponse {
+        EngineResponse(status: status, headers: headers, body: try await body.collect(upTo: Self.maximumErrorBytes))
+    }
+}
+
+extension EngineClient {
+    /// Largest answer collected in memory; logs and lists are far smaller.
+    static let maximumBodyBytes = 256 * 1024 * 1024
+
+    /// Sends a request to the versioned API and collects the whole answer.
+    ///
+    /// `timeout` bounds the wait for the answer's head; calls that block in the engine (a
+    /// stop waits for the container) must pass a longer one than the engine's own wait.
+    /// Throws only transport failures; an engine error is an answer for the caller to read.
+    func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        json body: (some Encodable & Sendable)? = Optional<EngineEmptyObject>.none,
+        timeout: Duration = .seconds(60)
+    ) async throws -> EngineResponse {
+        try await request(method, path, query: query, jsonData: body.map { try JSONEncoder().encode($0) }, timeout: timeout)
+    }
+
+    /// Sends `body`, JSON bytes as they are, to the versioned API and collects the answer:
+    /// for a document heph changes in part and sends back (a Swarm service's spec).
+    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], jsonData body: Data?, timeout: Duration = .seconds(60)) async throws -> EngineResponse {
+        let version = try await apiVersion()
+        return try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout)
+    }
+
+    /// Sends a request to the versioned API and returns as soon as the answer's head arrives,
+    /// leaving the body to stream (pull progress, the event stream, an exec's output).
+    func streamingRequest(
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        json body: (some Encodable & Sendable)? = Optional<EngineEmptyObject>.none,
+        timeout: Duration = .seconds(60)
+    ) async throws -> HTTPClientResponse {
+        let version = try await apiVersion()
+        let encoded = try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) }
+        return try await send(method, path: "/v\(version)\(path)", query: query, body: encoded, timeout: timeout)
+    }
+
+    /// Sends a request to `path` as given (unversioned for `/_ping`) and collects the answer.
+    func execute(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> EngineResponse {
+        let response = try await send(method, path: path, query: query, body: body, timeout: timeout)
+        do {
+            let collected = try await response.body.collect(upTo: Self.maximumBodyBytes)
+            return EngineResponse(status: response.status, headers: response.headers, body: collected)
+        } catch {
+            throw transportFailure(error, timeout: timeout)
+        }
+    }
+
+    private func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url(path: path, query: query))
+        request.method = method
+        if !endpoint.transport.isTCP {
+            // dockerd rejects HTTP/1.1 without a Host header, and none is derived from a
+            // socket path (the engine's own, or the ssh relay's).
+            request.headers.add(name: "Host", value: "docker")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        let started = ContinuousClock.now
+        do {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            logger.debug("\(method) \(path) → \(response.status.code) in \(ContinuousClock.now - started)")
+            return response
+        } catch {
+            logger.debug("\(method) \(path) failed in \(ContinuousClock.now - started): \(error)")
+            throw transportFailure(error, timeout: timeout)
+        }
+    }
+
+    private func url(path: String, query: [(String, String)]) -> String {
+        let queryString = query.isEmpty ? "" : "?" + query.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
+        switch endpoint.transport {
+        case .unix(let socketPath):
+            return Self.unixURL(socketPath, path + queryString)
+        case .ssh:
+            return Self.unixURL(sshDialer?.socketPath ?? "", path + queryString)
+        case .tcp(let host, let port, let tls):
+            let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            return "\(tls == nil ? "http" : "https")://\(authority)\(path)\(queryString)"
+        }
+    }
+
+    private static func unixURL(_ socketPath: String, _ pathAndQuery: String) -> String {
+        let host = socketPath.addingPercentEncoding(withAllowedCharacters: .urlHostAllowed) ?? socketPath
+        return "http+unix://\(host)\(pathAndQuery)"
+    }
+
+    /// RFC 3986's unreserved characters, the only ones a query value keeps as they are.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// Encodes everything but the unreserved characters: the engine's Go server would read
+    /// a raw `+` in a filter as a space.
+    private func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text
+    }
+
+    /// Turns what the HTTP layer threw into a ``DockerError`` in words (or lets a
+    /// cancellation through as one).
+    func transportFailure(_ error: any Error, timeout: Duration) -> any Error {
+        if error is DockerError || error is CancellationError { return error }
+        if let clientError = error as? HTTPClientError {
+            if clientError == .cancelled { return CancellationError() }
+            if clientError == .deadlineExceeded || clientError == .readTimeout {
+                return DockerError(.engineUnreachable, "the Docker engine at \(endpoint) did not answer within \(timeout)", underlying: error)
+            }
+        }
+        // Over ssh the relay's socket always answers, and the HTTP layer sees only a
+        // connection that closed; ssh (or the remote docker) says why on stderr.
+        if let complaint = sshDialer?.complaint {
+            return DockerError(.engineUnreachable, "cannot reach the Docker engine at \(endpoint): ssh said: \(complaint)", underlying: error)
+        }
+        return DockerError(.engineUnreachable, "cannot reach the Docker engine at \(endpoint): \(Self.reason(error))", underlying: error)
+    }
+
+    /// The words of a transport error: `no such file or directory`, `TLS handshake failed:
+    /// certificate verify failed`, rather than a type dump.
+    static func reason(_ error: any Error) -> String {
+        if let ioError = error as? IOError {
+            return String(cString: strerror(ioError.errnoCode)).lowercased()
+        }
+        if error is NIOSSLError || error is NIOSSLExtraError {
+            // BoringSSL names the failure as `…:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at …`.
+            let text = String(describing: error)
+            guard let marker = text.range(of: "OPENSSL_internal:") else { return "TLS handshake failed: \(text)" }
+            let code = text[marker.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return "TLS handshake failed: \(code.lowercased().replacingOccurrences(of: "_", with: " "))"
+        }
+        return String(describing: error)
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a Swift `Duration`.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Synchronization
+
+/// Watches every managed container and reports each transition once, in order per
+/// container: from the engine's event stream as it happens, reconciled by a poll every
+/// `pollInterval` and after every reconnection, so nothing is lost when the stream drops
+/// or falls behind.
+public final class ContainerWatcher: Sendable {
+    /// Something the watcher's user may want to tell a person.
+    public enum Notice: Sendable {
+        /// The event stream failed; the watcher reconnects with backoff, and polls meanwhile.
+        case streamLost(DockerError)
+        /// The event stream is back.
+        case streamRestored
+        /// A poll failed.
+        case pollFailed(DockerError)
+    }
+
+    /// Longest wait between two attempts to reconnect the stream.
+    public static let maximumReconnectDelay: Duration = .seconds(5)
+
+    private let feed: any WatchFeed
+    private let onTransition: @Sendable (ContainerTransition) -> Void
+    private let onNotice: @Sendable (Notice) -> Void
+    private let tracker = Mutex(TransitionTracker())
+    /// An event asked for a look before the next poll is due.
+    private let lookRequested = Mutex(false)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the first attempt to start watching is over (connected, or failed), and who
+    /// waits for that.
+    private let readiness = Mutex<(settled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    /// A watcher; nothing happens until ``start()``. `onTransition` is called in order,
+    /// from one task at a time, and should return quickly (hand the work on).
+    public convenience init(
+        orchestrator: DockerOrchestrator,
+        pollInterval: Duration = defaultHealthCheckInterval,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (Notice) -> Void = { _ in }
+    ) {
+        self.init(feed: ContainerFeed(orchestrator: orchestrator, pollInterval: pollInterval), onTransition: onTransition, onNotice: onNotice)
+    }
+
+    /// A watcher over `feed`.
+    init(
+        feed: any WatchFeed,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (Notice) -> Void
+    ) {
+        self.feed = feed
+        self.onTransition = onTransition
+        self.onNotice = onNotice
+    }
+
+    private var pollInterval: Duration { feed.pollInterval }
+    private var clock: any HephClock { feed.clock }
+
+    /// Starts watching: learns the current state (reporting nothing about it), then follows
+    /// the stream and polls. Calling it again does nothing.
+    public func start() {
+        task.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.watch() }
+        }
+    }
+
+    /// Stops watching. A transition already on its way may still be reported.
+    public func stop() {
+        task.withLock { $0?.cancel() }
+        settle()
+    }
+
+    /// Returns once the watcher follows the stream (so any change made from now on will be
+    /// reported), or once its first attempt failed (the polls will catch up).
+    public func waitUntilWatching() async {
+        await withCheckedContinuation { continuation in
+            let settled = readiness.withLock { readiness in
+                if !readiness.settled { readiness.waiters.append(continuation) }
+                return readiness.settled
+            }
+            if settled { continuation.resume() }
+        }
+    }
+
+    private func settle() {
+        let waiters = readiness.withLock { readiness in
+            defer { readiness = (true, []) }
+            return readiness.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// One reconciliation now: looks at everything watched (on an engine, lists every
+    /// managed container and inspects only those the list shows exited while the watcher
+    /// thought otherwise, for their exit codes) and reports what changed. Returns how many
+    /// engine calls it made.
+    @discardableResult
+    public func reconcile(emit: Bool = true) async throws -> Int {
+        // Real time: how long the engine calls took, for the debug log.
+        let began = ContinuousClock.now
+        let poll = tracker.withLock { $0.startPoll() }
+        let (observations, calls) = try await feed.observe { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
+        let now = clock.epochSeconds
+        tracker.withLock { tracker in
+            for transition in tracker.reconcile(observations, poll: poll, at: now, emit: emit) { onTransition(transition) }
+        }
+        let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
+        feed.logger.debug("reconciled \(observations.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
+        return calls
+    }
+
+    private func watch() async {
+        // Learn the state first, so only what changes from here on is reported.
+        while !Task.isCancelled {
+            do {
+                try await reconcile(emit: false)
+                break
+            } catch {
+                onNotice(.pollFailed(Self.dockerError(error)))
+                settle()
+                try? await clock.sleep(for: pollInterval)
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followStream() }
+            group.addTask { await self.pollForever() }
+        }
+    }
+
+    private func followStream() async {
+        var delay: Duration = .milliseconds(100)
+        var lost = false
+        while !Task.isCancelled {
+            do {
+                try await feed.follow(onConnected: {
+                    delay = .milliseconds(100)
+                    if lost {
+                        lost = false
+                        self.onNotice(.streamRestored)
+                    }
+                    // Whatever happened before the stream (re)connected is caught here.
+                    _ = try? await self.reconcile()
+                    self.settle()
+                }) { event in
+                    switch event {
+                    case .container(let event):
+                        tracker.withLock { tracker in
+                            for transition in tracker.apply(event) { onTransition(transition) }
+                        }
+                    case .lookSoon:
+                        lookRequested.withLock { $0 = true }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if !lost { onNotice(.streamLost(Self.dockerError(error))) }
+                lost = true
+                settle()
+            }
+            guard !Task.isCancelled else { return }
+            try? await clock.sleep(for: delay)
+            delay = min(delay * 2, Self.maximumReconnectDelay)
+        }
+    }
+
+    /// Looks every `pollInterval`, and sooner (within 50 ms) when an event asks for a look.
+    private func pollForever() async {
+        let slice: Duration = feed.asksForLooks ? .milliseconds(50) : .seconds(1)
+        while !Task.isCancelled {
+            let due = clock.now + pollInterval
+            while clock.now < due, !lookRequested.withLock({ $0 }) {
+                do { try await clock.sleep(until: min(due, clock.now + slice)) } catch { return }
+            }
+            lookRequested.withLock { $0 = false }
+            do {
+                try await reconcile()
+            } catch is CancellationError {
+                return
+            } catch {
+                onNotice(.pollFailed(Self.dockerError(error)))
+            }
+        }
+    }
+
+    private static func dockerError(_ error: any Error) -> DockerError {
+        DockerError(error)
+    }
+}
+
+extension DockerOrchestrator {
+    /// A watcher over this engine's managed containers (not started).
+    public func makeWatcher(
+        pollInterval: Duration,
+        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
+        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
+    ) -> ContainerWatcher? {
+        ContainerWatcher(orchestrator: self, pollInterval: pollInterval, onTransition: onTransition, onNotice: onNotice)
+    }
+}

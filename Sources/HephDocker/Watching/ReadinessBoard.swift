@@ -1,0 +1,45 @@
+/// Shares one container list among everything waiting for readiness: while anyone waits,
+/// one `listContainers` per round (every `interval`), whatever the number of waiters.
+///
+/// A waiter gets a list that began after it asked, so a container it just created or
+/// started is in it with at least that state.
+actor ReadinessBoard {
+    private let orchestrator: any Orchestrator
+    private let interval: Duration
+    private var waiters: [CheckedContinuation<[String: ContainerInfo], any Error>] = []
+    private var polling = false
+
+    init(orchestrator: any Orchestrator, interval: Duration = .milliseconds(100)) {
+        self.orchestrator = orchestrator
+        self.interval = interval
+    }
+
+    /// The next list, keyed by full name.
+    func nextSnapshot() async throws -> [String: ContainerInfo] {
+        try await withCheckedThrowingContinuation { continuation in
+            waiters.append(continuation)
+            if !polling {
+                polling = true
+                Task { await self.poll() }
+            }
+        }
+    }
+
+    private func poll() async {
+        while !waiters.isEmpty {
+            let round = waiters
+            waiters = []
+            let began = orchestrator.clock.now
+            let result: Result<[String: ContainerInfo], any Error>
+            do {
+                let containers = try await orchestrator.listContainers()
+                result = .success(Dictionary(containers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+            } catch {
+                result = .failure(error)
+            }
+            for waiter in round { waiter.resume(with: result) }
+            try? await orchestrator.clock.sleep(until: began + interval)
+        }
+        polling = false
+    }
+}

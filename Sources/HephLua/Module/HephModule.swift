@@ -1,0 +1,152 @@
+import HephDocker
+
+/// Every function the `heph` module gets from Swift: adding one is adding its entry here
+/// (and, for a waiting call, nothing else: the prelude wraps every waiting call alike).
+/// Its id for the C trampoline is its place in the list, from 1.
+enum HephModule {
+    static let functions: [HephFunction] = [
+        // Waiting calls: the prelude exposes a Lua wrapper around each.
+        .waiting("ping") { _ in
+            { context in
+                try await context.orchestrator().ping()
+                return [.boolean(true)]
+            }
+        },
+        .waiting("create_network") { _ in { context in [.string(try await context.orchestrator().createNetwork())] } },
+        .waiting("remove_network") { _ in
+            { context in
+                try await context.orchestrator().removeNetwork()
+                return []
+            }
+        },
+        .waiting("create_container") { stack throws(BridgeError) in
+            let config = try HephFunction.containerConfig(stack, arg: 1)
+            return { context in
+                try context.mounts?.check(config)
+                return [.string(try await context.orchestrator().createContainer(config))]
+            }
+        },
+        .waiting("start_container") { stack throws(BridgeError) in try HephFunction.onContainer(stack) { try await $0.startContainer($1) } },
+        .waiting("stop_container", expects: .argumentContainer) { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let timeout = try stack.checkStopTimeout(2)
+            return { context in
+                try await context.orchestrator().stopContainer(container, timeout: timeout)
+                return []
+            }
+        },
+        .waiting("remove_container", expects: .argumentContainer) { stack throws(BridgeError) in try HephFunction.onContainer(stack) { try await $0.removeContainer($1) } },
+        .waiting("list_containers") { _ in { context in [.array(try await context.orchestrator().listContainers().map(\.luaValue))] } },
+        .waiting("inspect_container") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            return { context in [try await context.orchestrator().inspectContainer(container).luaValue] }
+        },
+        .waiting("health_check") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            return { context in [.string(try await context.orchestrator().healthCheck(container).rawValue)] }
+        },
+        .waiting("teardown_all", expects: .everything) { _ in
+            { context in
+                try await context.orchestrator().teardownAll()
+                return []
+            }
+        },
+        .waiting("sleep", usesEngine: false) { stack throws(BridgeError) in
+            let seconds = try stack.checkSeconds(1, allowZero: true)
+            return { context in
+                try await context.clock.sleep(for: .seconds(seconds))
+                return []
+            }
+        },
+        .waiting("wait_healthy") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let timeout = stack.isNoneOrNil(2) ? HephFunction.defaultWaitHealthyTimeout : try stack.checkSeconds(2, allowZero: true)
+            return { context in try await HephFunction.waitHealthy(context.orchestrator(), clock: context.clock, container, timeout: timeout) }
+        },
+        .waiting("up") { stack throws(BridgeError) in
+            let topology = try HephFunction.topology(stack, arg: 1)
+            return { context in
+                for (name, service) in topology.services.sorted(by: { $0.key < $1.key }) { try context.mounts?.check(service.config, path: "services.\(name)") }
+                context.remember(topology)
+                let progress = context.progress
+                let result = try await context.orchestrator().up(topology) { step in
+                    if step.step == .replacing || step.step == .restarting { context.expect(step.service) }
+                    progress?("heph.up: \(step.line)\n")
+                }
+                return [.record(result.mapValues(\.luaValue))]
+            }
+        },
+        .waiting("down", expects: .everything) { _ in
+            { context in
+                try await context.orchestrator().teardownAll()
+                return []
+            }
+        },
+        .waiting("restart_container", expects: .argumentContainer) { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let timeout = try stack.checkStopTimeout(2)
+            return { context in
+                // A container that is not running is only started: no stop of it is coming,
+                // and its next crash must not pass for this call's doing.
+                let status = try await context.orchestrator().healthCheck(container)
+                if status == .stopped || status == .created { context.withdraw() }
+                try await context.orchestrator().restartContainer(container, timeout: timeout)
+                return []
+            }
+        },
+        .waiting("logs") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let tail = try HephFunction.logOptions(stack, arg: 2)
+            return { context in
+                let output = try await context.orchestrator().logs(container, tail: tail)
+                return [.bytes(output.stdout), .bytes(output.stderr)]
+            }
+        },
+        .waiting("exec") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let command = try HephFunction.command(stack, arg: 2)
+            return { context in try await context.orchestrator().exec(container, command: command).luaValues }
+        },
+        .waiting("kill_container") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let signal = try HephFunction.signal(stack, arg: 2)
+            return { context in
+                try await context.orchestrator().killContainer(container, signal: signal)
+                return []
+            }
+        },
+        .waiting("pause_container") { stack throws(BridgeError) in try HephFunction.onContainer(stack) { try await $0.pauseContainer($1) } },
+        .waiting("unpause_container") { stack throws(BridgeError) in try HephFunction.onContainer(stack) { try await $0.unpauseContainer($1) } },
+        .waiting("shell", usesEngine: false, allowedInSandbox: false) { stack throws(BridgeError) in
+            let command = try HephFunction.command(stack, arg: 1)
+            let environment = try HephFunction.environment(stack, arg: 2)
+            return { _ in try await HostCommand.run(command, environment: environment).luaValues }
+        },
+
+        // Direct calls: scripts call the C closure itself.
+        .direct("start_health_polling") { runtime, stack throws(BridgeError) in try runtime.startPolling(stack) },
+        .direct("now") { runtime, stack in
+            stack.push(runtime.configuration.clock.epochSeconds)
+            return 1
+        },
+        .direct("on") { runtime, stack throws(BridgeError) in try runtime.registerHook(stack) },
+        .direct("every") { runtime, stack throws(BridgeError) in try runtime.startTimer(stack, repeats: true) },
+        .direct("after") { runtime, stack throws(BridgeError) in try runtime.startTimer(stack, repeats: false) },
+        .direct("on_shutdown") { runtime, stack throws(BridgeError) in try runtime.registerShutdownHandler(stack) },
+        .direct("dependents") { runtime, stack throws(BridgeError) in try runtime.pushDependents(stack) },
+
+        // Primitives for the prelude.
+        .primitive("wait") { runtime, stack throws(BridgeError) in try runtime.waitInPlace(stack) },
+        .primitive("write") { runtime, stack throws(BridgeError) in
+            // Bytes as they are: a Lua string need not be UTF-8 (logs of a binary, "caf\xe9").
+            guard let bytes = stack.bytes(at: 1) else { throw .argument(1, "string expected, got \(stack.typeName(at: 1))") }
+            runtime.configuration.output(Array(bytes))
+            return 0
+        },
+        .primitive("poller_stop", qualifiedName: "heph.poller:stop") { runtime, stack throws(BridgeError) in try runtime.stopPolling(stack) },
+        .primitive("hook_off", qualifiedName: "heph.hook:off") { runtime, stack throws(BridgeError) in try runtime.removeHook(stack) },
+        .primitive("timer_stop", qualifiedName: "heph.timer:stop") { runtime, stack throws(BridgeError) in try runtime.stopTimer(stack) },
+        .primitive("request_exit", qualifiedName: "heph.exit", visibleLevel: 1) { runtime, stack throws(BridgeError) in try runtime.requestExit(stack) },
+        .primitive("find_plugin") { runtime, stack throws(BridgeError) in try runtime.findPlugin(stack) },
+    ]
+}

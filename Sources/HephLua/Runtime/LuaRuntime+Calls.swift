@@ -1,0 +1,110 @@
+import CHephLua
+import CLua
+import Foundation
+import HephDocker
+
+extension LuaRuntime {
+    /// Runs one Swift function for the trampoline; returns how many results it pushed.
+    func call(_ function: HephFunction, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        switch function.body {
+        case .waiting(let waiting): try startOperation(function.qualifiedName, waiting, stack)
+        case .immediate(let body): try body(self, stack)
+        }
+    }
+
+    /// Checks the arguments of a waiting call, starts its operation on a task, and pushes
+    /// the ticket the prelude's wrapper waits for.
+    private func startOperation(_ name: String, _ waiting: HephFunction.Waiting, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        if !waiting.allowedInSandbox, configuration.sandbox != nil {
+            throw .raise("\(name): not available in a sandbox (heph run --sandbox)")
+        }
+        if waiting.usesEngine { try applyBackendChoice() }
+        let operation = try waiting.start(stack)
+        let id = tickets.add { Ticket(id: $0) }
+        guard let ticket = tickets[id] else { throw .raise("heph internal error: ticket \(id) vanished") }
+        let caller = String(name.dropFirst("heph.".count))
+        switch waiting.expects {
+        // The container as the call checked it (a number names a container too: nil here
+        // would mean every container).
+        case .argumentContainer: expect(try stack.checkContainer(1), ticket: ticket.id, caller: caller)
+        case .everything: expect(nil, ticket: ticket.id, caller: caller)
+        case .nothing: break
+        }
+        let thread = self.thread
+        let watcher = self.watcher
+        let context = OperationContext(
+            backend: configuration.backend,
+            clock: configuration.clock,
+            expect: { container in thread.post { [weak self] in self?.expect(container, ticket: ticket.id, caller: caller) } },
+            withdraw: { thread.post { [weak self] in self?.expectations.withdraw(ticket: ticket.id) } },
+            progress: configuration.progress,
+            remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
+            mounts: configuration.sandbox
+        )
+        let work = Task {
+            // A hook registered just before must see what this call does.
+            await watcher?.waitUntilWatching()
+            let outcome: Ticket.Outcome
+            do {
+                outcome = .success(try await operation(context))
+            } catch {
+                outcome = .failure(TicketFailure(message: "\(name): \(Self.describe(error))"))
+            }
+            ticket.complete(outcome)
+            thread.post { [weak self] in self?.ticketCompleted(ticket.id) }
+        }
+        ticket.attach(work)
+        stack.push(ticket.id)
+        return 1
+    }
+
+    /// `wait(ticket)`: blocks the Lua thread until the ticket's call is done, then pushes
+    /// `true, results…` or `false, message`. For where Lua cannot yield: the call still
+    /// works, holding back the loop until it is done, and as waiting it does not count
+    /// towards the time limit (the deadline moves on by the time waited). An interrupt
+    /// (Ctrl-C, SIGINT, SIGTERM) ends it: the call is cancelled and the calling code
+    /// stopped as the watchdog stops it.
+    func waitInPlace(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        guard let id = stack.integer(at: 1), let ticket = tickets.remove(id) else {
+            throw .raise("heph internal error: no waiting call with ticket \(stack.numberText(at: 1) ?? "?")")
+        }
+        let info = self.info
+        // Stopped already (a finalizer, which hooks cannot stop, looping over failed waits),
+        // or closing: no wait at all.
+        if let message = heph_stop_message(info).map({ String(cString: $0) }) ?? (closing ? "the Lua runtime is closing" : nil) {
+            ticket.cancel()
+            stack.push(false)
+            stack.push(message)
+            return 2
+        }
+        // Real time, not the run's clock: the watchdog's deadline, which this moves on, is real.
+        let started = ContinuousClock.now
+        let outcome = ticket.waitForOutcome {
+            guard info.pointee.interrupt != 0 else { return false }
+            info.pointee.interrupt = 0
+            return true
+        }
+        let waited = (ContinuousClock.now - started) / .seconds(1)
+        if info.pointee.deadline > 0 { info.pointee.deadline += waited }
+        waitedInPlace += waited
+        guard let outcome else {
+            heph_stop_now(stack.state, "interrupted")
+            // The wrapper's next instruction suspends or raises; this is what a pcall
+            // around it would see if it could.
+            stack.push(false)
+            stack.push("interrupted")
+            return 2
+        }
+        return push(outcome, onto: stack)
+    }
+
+    /// An error in words: a ``DockerError``'s message, never a type dump.
+    public static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as DockerError: error.explained
+        case is CancellationError: "cancelled"
+        default: "\(error)"
+        }
+    }
+}
+

@@ -1,0 +1,97 @@
+import CHephLua
+import CLua
+import Foundation
+
+/// A shutdown in progress: its `on_shutdown` handlers run, then the run ends with `outcome`.
+struct ShutdownState {
+    var outcome: LuaRunOutcome
+    /// Handlers not yet finished.
+    var running: Int
+}
+
+extension LuaRuntime {
+    /// How long `on_shutdown` handlers may take, together, before the run ends anyway.
+    static let shutdownGrace: Duration = .seconds(60)
+
+    /// Asks the run to shut down with `exitCode` (a signal: 130 for SIGINT, 143 for
+    /// SIGTERM): runaway Lua is interrupted, the `on_shutdown` handlers run, the run ends
+    /// as `.exited(exitCode)`. Safe from any thread; the first request wins.
+    public func requestShutdown(exitCode: Int32) {
+        guard ask(.exited(exitCode)) else { return }
+        heph_request_interrupt(info)
+        thread.post { [weak self] in self?.beginShutdown(.exited(exitCode)) }
+    }
+
+    /// Records how the run is to end; false when that was asked already (the first ask wins).
+    private func ask(_ outcome: LuaRunOutcome) -> Bool {
+        pendingShutdown.withLock { pending in
+            guard pending == nil else { return false }
+            pending = outcome
+            return true
+        }
+    }
+
+    /// Whether a shutdown was asked for or is under way.
+    var shutdownRequested: Bool {
+        shutdown != nil || pendingShutdown.withLock { $0 } != nil
+    }
+
+    /// `heph.on_shutdown(fn)`: `fn()` runs when the run ends (heph.exit, a signal, an
+    /// error in the main chunk, or its natural end), before the process does.
+    func registerShutdownHandler(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        try stack.checkFunction(1)
+        lua_pushvalue(stack.state, 1)
+        shutdownHandlers.append(stack.makeReference())
+        return 0
+    }
+
+    /// The start of `heph.exit([code])`: checks the code and asks for the shutdown (the
+    /// prelude's wrapper then ends the calling code).
+    func requestExit(_ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let code: Int32
+        switch stack.type(at: 1) {
+        case LUA_TNONE, LUA_TNIL:
+            code = 0
+        case LUA_TBOOLEAN:
+            code = lua_toboolean(stack.state, 1) != 0 ? 0 : 1
+        default:
+            guard let number = stack.integer(at: 1), (0...255).contains(number) else {
+                throw .argument(1, "exit code must be a whole number from 0 to 255 or a boolean, got \(stack.numberText(at: 1) ?? stack.typeName(at: 1))")
+            }
+            code = Int32(number)
+        }
+        // Begin it from the loop, not now: Lua is running (this is a script's call).
+        if ask(.exited(code)) { thread.post { [weak self] in self?.beginShutdown(.exited(code)) } }
+        return 0
+    }
+
+    /// Stops what produces new work, runs the `on_shutdown` handlers (each in a coroutine of
+    /// its own; they may wait), and ends the run once they are done: as asked (heph.exit, a
+    /// signal) if it was, else with `outcome`.
+    func beginShutdown(_ outcome: LuaRunOutcome) {
+        guard let run = currentRun, shutdown == nil else { return }
+        let outcome = pendingShutdown.withLock { $0 } ?? outcome
+        // An interrupt asked for along with this shutdown was for what ran before it; the
+        // handlers have their own time limits.
+        info.pointee.interrupt = 0
+        heph_guard_calm(info.pointee.guard)
+        stopWatcher()
+        stopAllPollers()
+        stopAllTimers()
+        let handlers = shutdownHandlers
+        shutdown = ShutdownState(outcome: outcome, running: handlers.count)
+        for handler in handlers { call(handler, kind: .shutdown) }
+        if !handlers.isEmpty {
+            let number = run.number
+            Task { [thread, clock = configuration.clock] in
+                try? await clock.sleep(for: Self.shutdownGrace)
+                thread.post { [weak self] in
+                    guard let self, let run = self.currentRun, run.number == number, let shutdown = self.shutdown else { return }
+                    self.report("on_shutdown handlers still running after \(Self.shutdownGrace); ending anyway")
+                    self.completeRun(shutdown.outcome)
+                }
+            }
+        }
+        checkRunFinished()
+    }
+}

@@ -1,0 +1,240 @@
+import CHephLua
+import CLua
+import Foundation
+import HephDocker
+import Synchronization
+
+/// One Lua 5.4 state with the `heph` module, owned by one thread.
+///
+/// Everything that touches the state runs on that thread (``LuaThread``); engine calls run
+/// on tasks and hand their results back as `Sendable` values. The main chunk and every
+/// callback run as coroutines the runtime resumes, so a waiting call suspends only the
+/// coroutine that made it. Call ``close()`` when done.
+public final class LuaRuntime: @unchecked Sendable {
+    // @unchecked: every stored `var` below is touched only on `thread`.
+
+    /// What a runtime is built from.
+    public struct Configuration: Sendable {
+        /// The orchestrator behind the module's functions, made on first use. The runtime
+        /// does not close it.
+        public var backend: BackendSession
+        /// The clock every wait, timer and deadline of the run reads; `heph.now()` too.
+        public var clock: any HephClock
+        /// Where `print` writes, as bytes (a Lua string is bytes: it may hold any); standard
+        /// output by default.
+        public var output: @Sendable ([UInt8]) -> Void
+        /// Where errors of callbacks are reported; standard error by default.
+        public var diagnostics: @Sendable (String) -> Void
+        /// `?.lua` templates searched by `require` after the script's directory (`$HEPH_PATH`).
+        public var searchPath: [String]
+        /// `arg[-1]`: how heph was started.
+        public var executablePath: String
+        /// Where progress of long calls (`heph.up`) goes, a line at a time; nil shows none.
+        /// `heph run` shows it on standard error when that is a terminal.
+        public var progress: (@Sendable (String) -> Void)?
+        /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
+        public var userPluginDirectory: String?
+        /// Bytes the Lua state may hold while Lua code runs (`heph run --memory-limit`);
+        /// past it, Lua code gets "not enough memory". Nil: no limit. By default
+        /// ``LuaRuntime/defaultMemoryLimitMiB``: a watcher left running for weeks must not
+        /// let one runaway table take the host's memory (and the engine's) with it.
+        public var memoryLimit: Int?
+        /// For scripts one did not write (`heph run --sandbox`): no process, file or debug
+        /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
+        /// directories the policy allows. Nil: everything is allowed.
+        public var sandbox: MountPolicy?
+
+        /// Makes a configuration.
+        public init(
+            backend: BackendSession,
+            clock: any HephClock = SystemClock(),
+            output: @escaping @Sendable ([UInt8]) -> Void = LuaRuntime.standardOutput,
+            diagnostics: @escaping @Sendable (String) -> Void = LuaRuntime.standardError,
+            searchPath: [String] = [],
+            executablePath: String = "heph",
+            progress: (@Sendable (String) -> Void)? = nil,
+            userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
+            sandbox: MountPolicy? = nil,
+            memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
+        ) {
+            self.backend = backend
+            self.clock = clock
+            self.output = output
+            self.diagnostics = diagnostics
+            self.searchPath = searchPath
+            self.executablePath = executablePath
+            self.progress = progress
+            self.userPluginDirectory = userPluginDirectory
+            self.sandbox = sandbox
+            self.memoryLimit = memoryLimit
+        }
+    }
+
+    /// MiB a script's Lua may hold unless told otherwise (`--memory-limit`).
+    public static let defaultMemoryLimitMiB = 1024
+
+    /// The limit in bytes for `--memory-limit MIB`: the default when not given, none for 0.
+    public static func memoryLimit(mebibytes: Int?) -> Int? {
+        let mebibytes = mebibytes ?? defaultMemoryLimitMiB
+        return mebibytes > 0 ? mebibytes << 20 : nil
+    }
+
+    /// Writes to standard output and flushes, as Lua's own `print` does.
+    public static let standardOutput: @Sendable ([UInt8]) -> Void = { bytes in
+        bytes.withUnsafeBufferPointer { buffer in buffer.withMemoryRebound(to: CChar.self) { heph_write_stdout($0.baseAddress, $0.count) } }
+    }
+
+    /// Writes to standard error.
+    public static let standardError: @Sendable (String) -> Void = { text in
+        var text = text
+        text.withUTF8 { bytes in bytes.withMemoryRebound(to: CChar.self) { heph_write_stderr($0.baseAddress, $0.count) } }
+    }
+
+    let configuration: Configuration
+    let thread: LuaThread
+
+    /// The main state; nil once closed (or when setting it up failed).
+    var state: OpaquePointer?
+    /// The C-side data beside the state (watchdog deadline, interrupt flag, call count).
+    let info: UnsafeMutablePointer<heph_state_info>
+    /// Registry references the runtime keeps: the module, the managed set, the handle
+    /// metatables, the pattern matcher, the exit signal.
+    var module = ModuleReferences()
+    /// Why setting the state up failed, if it did (a bug in the prelude).
+    var setupFailure: String?
+
+    /// Waiting calls in progress, by ticket id.
+    var tickets = Registry<Ticket>()
+    /// How many coroutines are running right now (resumed and not yet yielded or ended).
+    var resuming = 0
+    /// Seconds the coroutine being resumed spent in waits in place (not computation).
+    var waitedInPlace: Double = 0
+    /// Whether a REPL statement is computing right now (read from other threads, so Ctrl-C
+    /// interrupts only that).
+    let evaluationComputing = Mutex(false)
+    /// Coroutines suspended in a waiting call, by the ticket they wait for.
+    var suspended: [Int: ManagedCoroutine] = [:]
+    /// Health pollers started by scripts, by id.
+    var pollers = Registry<LuaPoller>()
+    /// Hooks registered with `heph.on`, by id.
+    var hooks = Registry<LuaHook>()
+    /// Follows the engine while any hook is registered.
+    var watcher: ContainerWatcher?
+    /// The watcher's last reported failure, so one that persists is reported once.
+    var lastWatchFailure: String?
+    /// Every service `heph.up` brought up in this run, for `heph.dependents`.
+    var services: [String: Topology.Service] = [:]
+    /// The script being run, when it is a file: `heph.use` looks next to it first.
+    var scriptPath: String?
+    /// Stops, removals and teardowns in progress or just done, by ticket.
+    var expectations = ExpectationBook()
+    /// Timers started with `heph.every` and `heph.after`, by id.
+    var timers = Registry<LuaTimer>()
+    /// `heph.on_shutdown` handlers, in the order registered.
+    var shutdownHandlers: [Int32] = []
+    /// The shutdown under way, if any.
+    var shutdown: ShutdownState?
+    /// How the run is to end, set the moment a shutdown is asked for (`heph.exit`, a
+    /// signal), from any thread: the job that begins it may not have run yet, and whatever
+    /// ends the run meanwhile (the main chunk returning, interrupted) must not override it.
+    let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
+    /// The run in progress.
+    var currentRun: RunState?
+    /// The state is being closed (its finalizers run): waits in place are refused.
+    var closing = false
+    var runsStarted = 0
+
+    /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        thread = LuaThread(name: "heph-lua")
+        guard let info = heph_info_new(configuration.memoryLimit ?? 0) else {
+            fatalError("heph: out of memory making a Lua runtime")
+        }
+        self.info = info
+        thread.guardEntries(info.pointee.guard, limit: Self.defaultHookTimeout)
+        LuaRuntime.installDispatcher
+        thread.post { self.setUp() }
+    }
+
+    /// Runs `script` until it ends: its main chunk returned and nothing keeps it going (no
+    /// hook, timer or poller, no callback in progress), or it called `heph.exit`, or
+    /// ``requestShutdown(exitCode:)`` was called, or it failed. The `on_shutdown` handlers
+    /// run before it ends, in every case. One script at a time.
+    public func run(_ script: LuaScript) async -> LuaRunOutcome {
+        await withCheckedContinuation { continuation in
+            let posted = thread.post { self.begin(script, completion: continuation) }
+            if !posted { continuation.resume(returning: .failed(LuaFailure(kind: .runtime, message: "the Lua runtime is closed"))) }
+        }
+    }
+
+    /// How many calls went through the C trampoline with their stack checked (each call
+    /// that returned normally; an unbalanced stack is raised as an error instead).
+    public func checkedBridgeCalls() async -> UInt64 {
+        await thread.perform { self.info.pointee.bridge_calls } ?? 0
+    }
+
+    /// How many values sit on the main state's stack between jobs: always 0 unless the
+    /// bridge leaks (a diagnostic the tests assert on).
+    public func mainStackDepth() async -> Int32 {
+        await thread.perform { self.state.map { lua_gettop($0) } ?? 0 } ?? 0
+    }
+
+    /// Ends a run in progress at once (it fails, without its `on_shutdown` handlers), lets
+    /// go of everything it registered, closes the state and ends the thread. Closing twice
+    /// is fine; a run asked for afterwards fails at once.
+    public func close() async {
+        await thread.perform {
+            self.completeRun(.failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
+            self.closing = true
+            // lua_close runs every pending finalizer: under the memory limit, with no wait
+            // in place (nothing would end it), and the watch thread over the job.
+            if let state = self.state {
+                _ = heph_enter_lua(state)
+                lua_close(state)
+            }
+            self.state = nil
+        }
+        thread.stop()
+    }
+
+    deinit {
+        // The Lua thread reports to the info's watch thread to its last job.
+        nonisolated(unsafe) let info = self.info
+        thread.whenEnded { heph_info_free(info) }
+    }
+}
+
+/// The registry references behind the module.
+struct ModuleReferences {
+    /// The `heph` table.
+    var heph: Int32 = LUA_NOREF
+    /// The weak set of coroutines the runtime manages.
+    var managed: Int32 = LUA_NOREF
+    /// The metatable of each kind of handle, by `HandleKind.rawValue`.
+    var handleMetatables: [Int32] = []
+    /// `matches(name, pattern)`: whether a hook's pattern target matches a name.
+    var matches: Int32 = LUA_NOREF
+    /// What `heph.exit` raises where it cannot yield.
+    var exitSignal: Int32 = LUA_NOREF
+    /// `format(...)`: values as the REPL prints them.
+    var format: Int32 = LUA_NOREF
+}
+
+/// The run in progress: how it is doing, and who waits for its outcome.
+struct RunState {
+    var completion: CheckedContinuation<LuaRunOutcome, Never>
+    /// Which run this is (for timers that outlive it).
+    var number: Int
+    var mainFinished = false
+    /// A session (the REPL's): it lasts until asked to end, registered things or not.
+    var session: Session?
+}
+
+/// What a session keeps beside its run.
+struct Session {
+    /// Called once the script's main chunk has returned: the prompt may open.
+    var ready: (@Sendable () -> Void)?
+    /// The evaluation in progress, and who waits for it.
+    var evaluation: CheckedContinuation<Evaluation, Never>?
+}

@@ -1,0 +1,116 @@
+import HephDocker
+@testable import HephLua
+import HephTestSupport
+import Testing
+
+/// The runtime's parts that need no engine: the registries, the expectation book, the
+/// module's table, and whole runtimes on a manual clock (the virtual time `heph test` and
+/// reload build on).
+@Suite struct RuntimePartsTests {
+    @Test func aRegistryHandsOutIdsOnceAndListsOldestFirst() {
+        var registry = Registry<String>()
+        let first = registry.add { "a\($0)" }
+        let second = registry.add { "b\($0)" }
+        #expect((first, second) == (1, 2))
+        #expect(registry.values == ["a1", "b2"])
+        #expect(registry.remove(first) == "a1")
+        #expect(registry.remove(first) == nil)
+        #expect(registry.add { "c\($0)" } == 3, "a removed id is not handed out again")
+        #expect(registry.ids == [2, 3])
+        #expect(registry.removeAll() == ["b2", "c3"])
+        #expect(registry.isEmpty)
+    }
+
+    private func transition(_ kind: ContainerTransition.Kind, _ name: String = "heph-web") -> ContainerTransition {
+        ContainerTransition(kind: kind, id: String(repeating: "a", count: 64), name: name, previous: .running, at: 0, source: .events)
+    }
+
+    @Test func anExpectationMatchesEachKindOnceAndLapsesAfterItsGrace() {
+        let start = ContinuousClock.now
+        var book = ExpectationBook()
+        book.expect("web", ticket: 1, caller: "stop_container", now: start)
+        #expect(book.claim(transition(.status(.running)), now: start) == nil, "a start is never expected")
+        #expect(book.claim(transition(.exited(code: 0, oomKilled: false), "heph-db"), now: start) == nil, "another container")
+        #expect(book.claim(transition(.exited(code: 0, oomKilled: false)), now: start) == "stop_container")
+        #expect(book.claim(transition(.exited(code: 0, oomKilled: false)), now: start) == nil, "claimed once only")
+        #expect(book.claim(transition(.status(.stopped)), now: start) == "stop_container")
+        book.close(ticket: 1, now: start)
+        #expect(book.count == 1)
+        #expect(book.claim(transition(.removed), now: start + Expectation.grace - .milliseconds(1)) == "stop_container", "within the grace")
+        book.expect(nil, ticket: 2, caller: "teardown_all", now: start + Expectation.grace)
+        #expect(book.count == 1, "the lapsed one was pruned")
+        #expect(book.claim(transition(.removed, "heph-anything"), now: start + Expectation.grace) == "teardown_all")
+        book.withdraw(ticket: 2)
+        #expect(book.count == 0)
+    }
+
+    @Test func theModuleTableHasOneEntryPerNameAndTheTrampolineFindsEach() {
+        let names = HephModule.functions.map(\.luaName)
+        #expect(Set(names).count == names.count, "\(names)")
+        for (index, function) in HephModule.functions.enumerated() {
+            #expect(HephFunction.withID(Int32(index + 1))?.luaName == function.luaName)
+        }
+        #expect(HephFunction.withID(0) == nil)
+        #expect(HephFunction.withID(Int32(names.count + 1)) == nil)
+    }
+
+    /// A runtime over a dry run on `clock`, printing into `output`.
+    private func runtime(_ clock: ManualClock, _ output: Recorder<String>) -> LuaRuntime {
+        LuaRuntime(configuration: LuaRuntime.Configuration(
+            backend: BackendSession(DryRunOrchestrator(clock: clock)), clock: clock,
+            output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { _ in }, userPluginDirectory: nil))
+    }
+
+    /// Waits (in real time) until `count` tasks sleep on `clock`.
+    private func sleepers(_ count: Int, on clock: ManualClock) async -> Bool {
+        await Fixtures.eventually(timeout: .seconds(10)) { clock.sleeperCount >= count }
+    }
+
+    @Test func aRuntimeWaitsOnTheClockItIsGiven() async {
+        let clock = ManualClock(epochSeconds: 1_000)
+        let output = Recorder<String>()
+        let lua = runtime(clock, output)
+        let run = Task {
+            await lua.run(LuaScript(.code("""
+                print(heph.now())
+                heph.after(60, function() print("timer at", heph.now()) end)
+                heph.sleep(30)
+                print("slept until", heph.now())
+                """, name: "clock.lua")))
+        }
+        #expect(await sleepers(2, on: clock))
+        clock.advance(by: .seconds(30))
+        #expect(await Fixtures.eventually(timeout: .seconds(10)) { output.all.joined().contains("slept until\t1030.0") })
+        #expect(!output.all.joined().contains("timer at"), "the timer is not due before the clock reaches it")
+        #expect(await sleepers(1, on: clock))
+        clock.advance(by: .seconds(30))
+        #expect(await run.value == .finished)
+        #expect(output.all.joined() == "1000.0\nslept until\t1030.0\ntimer at\t1060.0\n")
+        await lua.close()
+    }
+
+    @Test func twoRuntimesLiveSideBySideAndOneAfterTheOther() async {
+        let clocks = (ManualClock(), ManualClock())
+        let outputs = (Recorder<String>(), Recorder<String>())
+        let first = runtime(clocks.0, outputs.0)
+        let second = runtime(clocks.1, outputs.1)
+        let script = LuaScript(.code("x = (x or 0) + 1\nheph.after(5, function() print('fired', x) end)", name: "side.lua"))
+        let runs = (Task { await first.run(script) }, Task { await second.run(script) })
+        #expect(await sleepers(1, on: clocks.0))
+        #expect(await sleepers(1, on: clocks.1))
+        clocks.1.advance(by: .seconds(5))
+        #expect(await runs.1.value == .finished)
+        #expect(outputs.1.all == ["fired\t1\n"])
+        #expect(outputs.0.all.isEmpty, "the other runtime's clock did not move")
+        clocks.0.advance(by: .seconds(5))
+        #expect(await runs.0.value == .finished)
+        #expect(outputs.0.all == ["fired\t1\n"], "each runtime has its own state")
+        await first.close()
+        await second.close()
+
+        let third = runtime(clocks.0, outputs.0)
+        #expect(await third.run(LuaScript(.code("print('again')", name: "again.lua"))) == .finished)
+        #expect(outputs.0.all.last == "again\n")
+        await third.close()
+    }
+}
