@@ -50,7 +50,7 @@ while calls < total do
   call(after.stop, after)
   call(heph.now)
   call(heph.dependents, name)
-  call(heph.sleep, 0)                                                  -- suspends and resumes
+  call(heph.sleep, 0)                                                  -- sleeping is the behaviour under test: suspends and resumes
   call(heph.create_container, { image = "heph/busybox:latest", name = name, ports = { bad = captured } })  -- raises
   call(heph.health_check, { nested = { captured } })                   -- raises
   if round % 10 == 0 then

@@ -122,8 +122,10 @@ local function step()
   end
 end
 heph.after(0, step)
-repeat heph.sleep(0.05) until started == calls
-heph.sleep(0.5)  -- the last waits (wait_healthy polls every 0.2 s) settle
+repeat heph.sleep(0.05) until started == calls  -- the poll's interval: waits for every call to start
+-- The last waits settle (each returned or was stopped), or a few seconds pass.
+local settled = heph.now() + 10
+while next(unfinished) ~= nil and heph.now() < settled do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
 -- A call still unfinished now neither returned nor was stopped: heph lost it.
 local pending = 0
 for _ in pairs(unfinished) do pending = pending + 1 end

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import pexpect
 
@@ -93,15 +92,16 @@ def hook_while_waiting():
 
 def interrupt_sleep():
     child = start()
-    child.sendline("heph.sleep(60)")
-    child.expect_exact("heph.sleep(60)\r\n")
-    time.sleep(0.3)  # running now
+    # sleeping is the behaviour under test: Ctrl-C ends a long heph.sleep at the prompt.
+    child.sendline("print('sleeping') heph.sleep(60)")
+    child.expect_exact("print('sleeping') heph.sleep(60)\r\n")
+    child.expect_exact("sleeping\r\n")  # the statement runs now
     child.sendintr()
     child.expect_exact("interrupted", timeout=3)
     child.expect_exact("> ", timeout=3)
-    child.sendline("while true do end")
-    child.expect_exact("while true do end\r\n")
-    time.sleep(0.3)
+    child.sendline("print('spinning') while true do end")
+    child.expect_exact("print('spinning') while true do end\r\n")
+    child.expect_exact("spinning\r\n")  # the loop runs now
     child.sendintr()
     child.expect_exact("interrupted", timeout=3)
     child.expect_exact("> ", timeout=3)
@@ -132,13 +132,13 @@ def completion():
             raise AssertionError(f"{expected} is not offered: {child.before!r}")
     child.sendcontrol("u")
     child.send("heph.rest\t")   # one match: completed in place (heph.rest alone would be nil)
-    time.sleep(0.3)
+    child.expect_exact("art_container")  # the completion, drawn
     child.send("\r")
     child.expect_exact("function:")
     child.expect_exact("> ")
     ask(child, "settings = { alpha = 41, beta = 2 }", "")
     child.send("settings.al\t")  # the fields of a table built at the prompt
-    time.sleep(0.3)
+    child.expect_exact("pha")  # the completion, drawn
     child.send(" + 1\r")
     child.expect_exact("42\r\n")
     child.expect_exact("> ")

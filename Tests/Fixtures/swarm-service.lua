@@ -4,7 +4,9 @@
 -- each current task's slot and node; hooks print each task that starts and its node.
 local name, body, replicas, placed = arg[1], arg[2], tonumber(arg[3] or "1"), arg[4] == "placed"
 
+local started = {}  -- "slot node" of every task the hook saw start
 heph.on("running", "heph-" .. name, function(ev)
+  started[("%s %s"):format(ev.slot, ev.node)] = true
   print(("started %s on %s"):format(ev.task, ev.node))
 end)
 
@@ -24,12 +26,22 @@ local result = heph.up{
 }
 local service = result[name]
 print(("service %s %s %d/%d"):format(service.id, service.status, service.replicas.running, service.replicas.desired))
-local tasks = {}
+local tasks, current = {}, {}
 for _, task in ipairs(heph.inspect_container(name).tasks) do
-  if task.current then tasks[#tasks + 1] = ("task %d %s %s"):format(task.slot, task.node, task.status) end
+  if task.current then
+    tasks[#tasks + 1] = ("task %d %s %s"):format(task.slot, task.node, task.status)
+    current[#current + 1] = ("%s %s"):format(task.slot, task.node)
+  end
 end
 table.sort(tasks)
 for _, line in ipairs(tasks) do print(line) end
--- Let the hooks catch up with what heph.up saw.
-heph.sleep(1.5)
+-- Ends once the hooks caught up with what heph.up saw: each current task's start.
+local function caught_up()
+  for _, key in ipairs(current) do
+    if not started[key] then return false end
+  end
+  return true
+end
+local deadline = heph.now() + 10
+while not caught_up() and heph.now() < deadline do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
 heph.exit(0)

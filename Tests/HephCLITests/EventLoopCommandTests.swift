@@ -5,59 +5,11 @@ import Testing
 
 /// `heph run` of scripts that keep running: signals, `--down`, and the examples that watch.
 @Suite(.usesEngine) struct EventLoopCommandTests {
-    /// `heph run` in the background, its output in files, a signal sent when the test says.
-    final class Run: @unchecked Sendable {
-        let process = Process()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("run"))
-
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            for name in ["out", "err"] { _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil) }
-            process.executableURL = URL(fileURLWithPath: HephBinary.path)
-            process.arguments = ["run"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("out"))
-            process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("err"))
-            try process.run()
-        }
-
-        var stdout: String { (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "" }
-        var stderr: String { (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "" }
-
-        /// Waits for a line of `stream` containing `text`, looking only past its first
-        /// `offset` characters.
-        func waitFor(_ text: String, in stream: KeyPath<Run, String> = \.stdout, after offset: Int = 0, timeout: Duration = .seconds(20)) async -> Bool {
-            await waitForLine(in: stream, after: offset, timeout: timeout) { $0.contains(text) }
-        }
-
-        func waitForLine(
-            in stream: KeyPath<Run, String> = \.stdout, after offset: Int = 0, timeout: Duration = .seconds(20), _ condition: @escaping (Substring) -> Bool
-        ) async -> Bool {
-            await Fixtures.eventually(timeout: timeout) { self[keyPath: stream].dropFirst(offset).split(separator: "\n").contains(where: condition) }
-        }
-
-        func signal(_ number: Int32) { kill(process.processIdentifier, number) }
-
-        /// The exit status, once the process ended (within `timeout`); nil if it did not.
-        func status(timeout: Duration = .seconds(20)) async -> Int32? {
-            guard await Fixtures.eventually(timeout: timeout, { !self.process.isRunning }) else {
-                process.terminate()
-                return nil
-            }
-            return process.terminationStatus
-        }
-
-        deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            try? FileManager.default.removeItem(at: directory)
-        }
-    }
-
     /// A script that watches until stopped, with a shutdown handler that waits a little.
     static func watchingScript(_ name: String) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).lua")
         try Data("""
-            heph.on_shutdown(function() heph.sleep(0.2); print("shutdown handler ran") end)
+            heph.on_shutdown(function() heph.sleep(0.2); print("shutdown handler ran") end)  -- sleeping is the behaviour under test: a handler that takes a while is waited for
             heph.on("change", function() end)
             heph.create_container{ image = "heph/busybox:latest", name = "\(name)", cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } }
             print("watching")
@@ -72,7 +24,7 @@ import Testing
             Docker.forceRemove(["heph-\(name)"])
             try? FileManager.default.removeItem(at: script)
         }
-        let run = try Run([script.path])
+        let run = try HephProcess.run([script.path])
         #expect(await run.waitFor("watching"))
         run.signal(SIGTERM)
         #expect(await run.status() == 143)
@@ -84,12 +36,17 @@ import Testing
 
     @Test func aSecondSigintEndsItAtOnce() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("twice")).lua")
-        try Data("heph.on_shutdown(function() heph.sleep(60) end)\nheph.every(1, function() end)\nprint('ready')".utf8).write(to: file)
+        try Data("""
+            heph.on_shutdown(function() print('stopping'); heph.sleep(60) end)  -- sleeping is the behaviour under test: a handler that would take a minute, which the second SIGINT does not wait for
+            heph.every(1, function() end)
+            print('ready')
+            """.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let run = try Run([file.path])
+        let run = try HephProcess.run([file.path])
         #expect(await run.waitFor("ready"))
         run.signal(SIGINT)
-        try await Task.sleep(for: .milliseconds(300))
+        // The second SIGINT comes once the shutdown handler is under way.
+        _ = await run.waitFor("stopping")
         run.signal(SIGINT)
         #expect(await run.status(timeout: .seconds(5)) == 130)
         #expect(run.stderr == "heph: stopping now, without waiting for the shutdown handlers\n")
@@ -106,7 +63,7 @@ import Testing
             try await orchestrator.startContainer(name)
         }
         let example = URL(fileURLWithPath: HephBinary.repositoryRoot).appendingPathComponent("examples/autoheal.lua").path
-        let run = try Run([example, "^heph%-\(name.replacingOccurrences(of: "-", with: "%-"))$"])
+        let run = try HephProcess.run([example, "^heph%-\(name.replacingOccurrences(of: "-", with: "%-"))$"])
         #expect(await run.waitFor("healing containers matching"))
         #expect(await Fixtures.eventually(timeout: .seconds(15)) {
             (try? await Docker.output("inspect", "-f", "{{.State.Health.Status}}", "heph-\(name)")) == "healthy"
@@ -127,7 +84,7 @@ import Testing
         let name = TestNames.unique("watch")
         defer { Docker.forceRemove(["heph-\(name)"]) }
         let example = URL(fileURLWithPath: HephBinary.repositoryRoot).appendingPathComponent("examples/watch.lua").path
-        let run = try Run([example])
+        let run = try HephProcess.run([example])
         #expect(await run.waitFor("watching every managed container"))
         try await Fixtures.withOrchestrator { orchestrator in
             _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: ["sh", "-c", "sleep 0.5; exit 4"]))
@@ -156,7 +113,7 @@ import Testing
             Docker.forceRemove(["heph-\(name)"])
             try? FileManager.default.removeItem(at: script)
         }
-        let run = try EventLoopCommandTests.Run(["--down", script.path])
+        let run = try HephProcess.run(["--down", script.path])
         #expect(await run.waitFor("watching"))
         run.signal(SIGINT)
         #expect(await run.status() == 130)

@@ -5,8 +5,6 @@ import Testing
 /// Scripts that misbehave on purpose, run as a user runs them: each ends in a clear error
 /// or keeps the loop going, and never takes the host down.
 @Suite struct HostileScriptTests {
-    typealias Run = EventLoopCommandTests.Run
-
     static func script(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("hostile")).lua").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -52,7 +50,7 @@ import Testing
             while true do end
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try Run([path])
+        let run = try HephProcess.run([path])
         #expect(await run.waitFor("spinning"))
         run.signal(SIGINT)
         #expect(await run.status(timeout: .seconds(5)) == 130)
@@ -67,7 +65,7 @@ import Testing
             while true do pcall(function() while true do end end) end
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try HephProcess(["run", path])
+        let run = try HephProcess.run([path])
         #expect(await run.waitFor("spinning"))
         let sent = ContinuousClock.now
         run.signal(signal)
@@ -90,7 +88,7 @@ import Testing
             heph.after(0.5, function() print("the loop goes on"); heph.exit(0) end)
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try HephProcess(["run", path])
+        let result = try HephProcess.run([path])
         #expect(await result.status(timeout: .seconds(20)) == 0, "\(result.stderr)")
         #expect(result.stdout == "inner closed\nouter closed\ttrue\nthe loop goes on\n")
         #expect(result.stderr.contains("ran Lua code for more than 0.2 s without waiting (heph.config.hook_timeout)\nstack traceback:"))
@@ -107,7 +105,7 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let started = ContinuousClock.now
-        let result = try HephProcess(["run", path])
+        let result = try HephProcess.run([path])
         #expect(await result.status(timeout: .seconds(20)) == 0, "\(result.stderr)")
         #expect(result.stdout == "second closed\nthe loop goes on\n")
         #expect(result.stderr.contains(":4: boom"))
@@ -124,7 +122,7 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let started = ContinuousClock.now
-        let result = try HephProcess(["run", path])
+        let result = try HephProcess.run([path])
         #expect(await result.status(timeout: .seconds(20)) == 124)
         #expect(result.stderr == "heph: a timer's function ran past its time limit and did not stop; Lua cannot interrupt it there (inside a finalizer, __gc, or a long C call such as string.find or string.rep), so heph ends now (exit 124)\n")
         // hook_timeout + 1 s of the Lua thread's computation (measured by scripts/soak
@@ -203,7 +201,7 @@ import Testing
             heph.after(10, function() heph.exit(0) end)
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try HephProcess(["run", path])
+        let result = try HephProcess.run([path])
         #expect(await result.status(timeout: .seconds(20)) == 124)
         #expect(result.stderr.contains("heph: matching the hook pattern \"a*a*"), "\(result.stderr)")
         #expect(result.stderr.contains("ran past its time limit and did not stop"))
@@ -215,23 +213,27 @@ import Testing
     func ctrlCOnHephUpAtThePromptCancelsTheWorkItself(form: String) async throws {
         let (first, second) = (TestNames.unique("cancel-a"), TestNames.unique("cancel-b"))
         defer { Docker.forceRemove(["heph-\(first)", "heph-\(second)"]) }
-        // The second service waits for the first to be healthy (after 3 s); Ctrl-C at 1 s.
+        // The second service waits for the first to be healthy (after 3 s); Ctrl-C once the
+        // first runs, while heph.up waits for it.
         let up = """
             heph.up({ services = { ["\(first)"] = { image = "heph/busybox:latest", cmd = { "sh", "-c", "sleep 3; touch /tmp/ok; exec sleep 300" }, healthcheck = { test = "test -f /tmp/ok", interval = 0.5 } }, ["\(second)"] = { image = "heph/busybox:latest", cmd = { "sleep", "300" }, depends_on = { "\(first)" } } } })
             """
-        // The prompt stays open (heph.sleep) well past when the second would have come.
+        // sleeping is the behaviour under test: the prompt stays open (heph.sleep(8)) well
+        // past when the second would have come, had heph.up gone on behind its back.
         let repl = try HephProcess(["repl"], input: "print('ready')\n\(form.replacingOccurrences(of: "%s", with: up))\nprint('after')\nheph.sleep(8)\n")
         #expect(await repl.waitFor("ready"))
-        try await Task.sleep(for: .seconds(1))
+        _ = await Fixtures.eventually(timeout: .seconds(20)) {
+            (try? await Docker.output("inspect", "-f", "{{.State.Running}}", "heph-\(first)")) == "true"
+        }
         repl.signal(SIGINT)
         #expect(await repl.waitFor("after", timeout: .seconds(5)))
         #expect(repl.stderr.contains("interrupted"), "\(repl.stderr)")
-        // Had heph.up gone on behind the prompt's back, the second would exist by now.
-        try await Task.sleep(for: .seconds(5))
+        // Had heph.up gone on behind the prompt's back, the second would exist once the
+        // session is over.
+        #expect(await repl.status(timeout: .seconds(15)) == 0)
         let names = try await Docker.output("ps", "-a", "--format", "{{.Names}}")
         #expect(names.contains("heph-\(first)"))
         #expect(!names.contains("heph-\(second)"))
-        #expect(await repl.status(timeout: .seconds(15)) == 0)
     }
 
     /// What a container writes, as bytes: through `heph.exec` (its output streams as it is;
@@ -249,7 +251,7 @@ import Testing
             heph.remove_container(name)
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try HephProcess(["run", path, name])
+        let run = try HephProcess.run([path, name])
         #expect(await run.status(timeout: .seconds(30)) == 0, "\(run.stderr)")
         #expect(run.stdoutBytes == [0xFF, 0xFE, 0x63, 0x61, 0x66, 0xE9, 0x0A])
     }
@@ -261,7 +263,7 @@ import Testing
             heph.config.hook_timeout = 0.2
             heph.after(0, function()
               local t = { 2, 1 }
-              table.sort(t, function(a, b) heph.sleep(0.5) return a < b end)
+              table.sort(t, function(a, b) heph.sleep(0.5) return a < b end)  -- sleeping is the behaviour under test: a wait where Lua cannot yield
               print("sorted after waiting", t[1], t[2])
             end)
             heph.after(0.1, function() print("held back until then") end)
@@ -269,17 +271,15 @@ import Testing
         // An interrupt ends it, and cancels the call.
         let waiting = try Self.script("""
             heph.on_shutdown(function() print("handler ran") end)
-            print("waiting")
-            load(function() heph.sleep(60) end)
+            load(function() print("waiting"); heph.sleep(60) end)  -- sleeping is the behaviour under test: a wait inside a load reader, which SIGINT ends
             print("never")
             """)
         defer { for path in [sorted, waiting] { try? FileManager.default.removeItem(atPath: path) } }
-        let result = try HephProcess(["run", sorted])
+        let result = try HephProcess.run([sorted])
         #expect(await result.status(timeout: .seconds(20)) == 0, "\(result.stderr)")
         #expect(result.stdout == "sorted after waiting\t1\t2\nheld back until then\n")
-        let run = try HephProcess(["run", waiting])
+        let run = try HephProcess.run([waiting])
         #expect(await run.waitFor("waiting"))
-        try await Task.sleep(for: .milliseconds(200))
         let sent = ContinuousClock.now
         run.signal(SIGINT)
         #expect(await run.status(timeout: .seconds(10)) == 130)

@@ -59,24 +59,14 @@ import Testing
     }
 
     @Test func hephExitFromATimerEndsTheREPLWhileAPipeStaysOpen() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: HephBinary.path)
-        process.arguments = ["repl"]
-        let input = Pipe()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("repl-out")).path
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        process.standardInput = input
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        try process.run()
-        input.fileHandleForWriting.write(Data("heph.after(0.2, function() print('bye'); heph.exit(4) end)\n".utf8))
+        let process = try HephProcess(["repl"], input: "heph.after(0.2, function() print('bye'); heph.exit(4) end)\n", keepingInputOpen: true)
+        defer { process.closeInput() }
         // The pipe stays open: the REPL must not wait for more input once the session ended.
-        let ended = await Fixtures.eventually(timeout: .seconds(5)) { !process.isRunning }
-        if !ended { process.terminate() }
+        let status = await process.status(timeout: .seconds(5))
+        let ended = status != nil
         #expect(ended)
-        #expect(process.terminationStatus == 4)
-        #expect(try String(contentsOfFile: output, encoding: .utf8).hasSuffix("bye\n"))
-        try? input.fileHandleForWriting.close()
+        #expect(status == 4)
+        #expect(process.stdout.hasSuffix("bye\n"))
     }
 
     @Test func aScriptRunsFirstAndItsGlobalsStay() async throws {

@@ -6,13 +6,11 @@ import Testing
 /// The topology examples and `heph plugins`, run as a user runs them (alone on the engine:
 /// the examples use fixed names, and recovery is timed).
 @Suite(.ownsEngine) struct TopologyCommandTests {
-    typealias Run = EventLoopCommandTests.Run
-
     @Test func stackComesUpThenRecoversAKilledTierAndItsDependents() async throws {
         let names = ["heph-stack-db", "heph-stack-api", "heph-stack-web"]
         defer { Docker.forceRemove(names) }
         let port = Fixtures.freePort()
-        let run = try Run(["--progress", HephBinary.repositoryRoot + "/examples/stack.lua", String(port)])
+        let run = try HephProcess.run(["--progress", HephBinary.repositoryRoot + "/examples/stack.lua", String(port)])
         #expect(await run.waitFor("the stack is up", timeout: .seconds(60)))
         #expect(run.stderr.contains("heph.up: stack-web ready"))
         #expect(await Fixtures.httpBody(port: port) == "web\n")
@@ -106,7 +104,7 @@ import Testing
             Docker.forceRemove((1...count).map { String(format: "heph-%@-%02d", prefix, $0) })
             try? FileManager.default.removeItem(atPath: script)
         }
-        let run = try Run([script, prefix, String(count)])
+        let run = try HephProcess.run([script, prefix, String(count)])
         #expect(await Fixtures.eventually(timeout: .seconds(30)) { ((try? await Self.containers(prefix)) ?? []).count >= 1 })
         run.signal(signal)
         let status = await run.status(timeout: .seconds(10))

@@ -58,9 +58,11 @@ import Testing
             #expect(first["heph-\(names[0])"] == .created)
             #expect(first["heph-\(names[1])"] == .running)
             #expect(first.keys.allSatisfy { $0.hasPrefix("heph-") })
+            // sleeping is the behaviour under test: a callback already under way when stop()
+            // returned may still land, and then five intervals pass without one.
             try await Task.sleep(for: .milliseconds(300))
             let countAfterStop = snapshots.all.count
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // sleeping is the behaviour under test
             #expect(snapshots.all.count == countAfterStop)
         }
     }

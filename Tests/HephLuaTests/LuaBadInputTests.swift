@@ -95,6 +95,7 @@ import Testing
         (#"heph.start_health_polling(1, "f")"#, argument("start_health_polling", "function expected, got string", number: 2)),
         ("heph.start_health_polling(0.001, print)", argument("start_health_polling", "an interval must be at least 0.01 s, got 0.001")),
         ("heph.every(1e-9, print)", argument("every", "an interval must be at least 0.001 s, got 1e-09")),
+        // heph.sleep's argument checks are what is under test: these calls raise, nothing sleeps.
         ("heph.sleep(-1)", argument("sleep", "seconds must be a number from 0 to 86400, got -1")),
         ("heph.sleep()", argument("sleep", "number expected, got no value")),
     ]

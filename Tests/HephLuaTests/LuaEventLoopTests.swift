@@ -34,7 +34,7 @@ import Testing
             local ticker
             ticker = heph.every(0.05, function()
               ticker:stop()        -- nothing is registered any more…
-              heph.sleep(0.2)      -- …but this callback is still at work
+              heph.sleep(0.2)      -- sleeping is the behaviour under test: …but this callback is still at work
               print("finished its work")
             end)
             """)
@@ -45,11 +45,11 @@ import Testing
     @Test func waitingInOneCallbackDoesNotHoldBackAnother() async {
         let result = await LuaHarness.run("""
             local order = {}
-            heph.after(0, function() order[#order + 1] = "a starts"; heph.sleep(0.3); order[#order + 1] = "a ends" end)
+            heph.after(0, function() order[#order + 1] = "a starts"; heph.sleep(0.3); order[#order + 1] = "a ends" end)  -- sleeping is the behaviour under test: a waits, b runs meanwhile
             heph.after(0.1, function() order[#order + 1] = "b" end)
             -- Wait for both (not a fixed time: a busy machine may fire the timers late).
             local deadline = heph.now() + 10
-            while #order < 3 and heph.now() < deadline do heph.sleep(0.05) end
+            while #order < 3 and heph.now() < deadline do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(table.concat(order, ", "))
             """)
         #expect(result.lines == ["a starts, b, a ends"])
@@ -57,7 +57,7 @@ import Testing
 
     @Test func exitRunsTheShutdownHandlersAndEndsWithTheCode() async {
         let result = await LuaHarness.run("""
-            heph.on_shutdown(function() print("first handler"); heph.sleep(0.05); print("first handler done") end)
+            heph.on_shutdown(function() print("first handler"); heph.sleep(0.05); print("first handler done") end)  -- sleeping is the behaviour under test: a handler that waits
             heph.on_shutdown(function() print("second handler") end)
             heph.every(1, function() end)   -- would keep the run going forever
             heph.after(0.05, function() heph.exit(7); print("not reached") end)

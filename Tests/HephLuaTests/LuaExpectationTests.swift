@@ -16,7 +16,8 @@ import Testing
             local hook = heph.on("exit", name, function(ev) seen = ev.expected end)
             print(pcall(heph.stop_container, 12345))
             heph.kill_container(name)
-            while seen == nil do heph.sleep(0.05) end
+            local done = heph.now() + 10
+            while seen == nil and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print("the crash was expected:", seen)
             hook:off()
             heph.remove_container(name)
@@ -30,10 +31,10 @@ import Testing
         let session = LuaSession("""
             for i = 1, 50 do pcall(heph.stop_container, "heph-no-such-container-" .. i) end
             print("stopped 50")
-            heph.sleep(5.5)
+            heph.sleep(5.5)  -- sleeping is the behaviour under test: the expectations' 5 s grace passes
             pcall(heph.stop_container, "heph-no-such-container-last")
             print("stopped one more")
-            heph.sleep(60)
+            heph.every(3600, function() end)  -- the run goes on until the test ends it
             """)
         #expect(await session.waitForLine { $0 == "stopped 50" })
         #expect(await session.expectationCount() == 50)

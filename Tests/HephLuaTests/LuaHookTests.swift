@@ -71,7 +71,7 @@ import Testing
             heph.stop_container(name)
             heph.remove_container(name)
             local done = heph.now() + 10
-            while #seen < 5 and heph.now() < done do heph.sleep(0.05) end
+            while #seen < 5 and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(table.concat(seen, " "))
             heph.exit(0)
             """, arguments: [name])
@@ -125,14 +125,16 @@ import Testing
         let name = TestNames.unique("faulty")
         defer { Docker.forceRemove(["heph-\(name)"]) }
         let result = await LuaHarness.run("""
-            local name = ...
+            local name, running = ..., false
             heph.config.hook_timeout = 0.3
             heph.on("created", name, function() error("created hook fails") end)
-            heph.on("running", name, function() while true do end end)
+            heph.on("running", name, function() running = true; while true do end end)
             heph.on("stopped", name, function(ev) print("stopped hook ran", ev.previous); heph.exit(0) end)
             heph.create_container{ image = "heph/busybox:latest", name = name, cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } }
             heph.start_container(name)
-            heph.sleep(1)
+            -- Stopped once the running hook ran: its loop holds Lua until the time limit ends it.
+            local done = heph.now() + 10
+            while not running and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             heph.stop_container(name)
             """, arguments: [name])
         #expect(result.outcome == .exited(0))
@@ -156,7 +158,7 @@ import Testing
             heph.create_container{ image = "heph/busybox:latest", name = a }
             heph.create_container{ image = "heph/busybox:latest", name = b }
             local done = heph.now() + 10
-            while #seen < 4 and heph.now() < done do heph.sleep(0.05) end
+            while #seen < 4 and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             table.sort(seen)
             print(table.concat(seen, " "))
             heph.exit(0)

@@ -76,7 +76,7 @@ import Testing
             heph.start_container("heph-" .. name)   -- running already: fine
             for _ = 1, 60 do
               if heph.health_check(name) == "healthy" then break end
-              heph.sleep(0.25)
+              heph.sleep(0.25)  -- the poll's interval: waits for the condition, to a deadline (60 looks)
             end
             print("health", heph.health_check(id))
             local info = heph.inspect_container(name)
@@ -181,7 +181,7 @@ import Testing
             heph.list_containers()
             heph.stop_container(name, 0)
             heph.remove_container(name)
-            heph.sleep(0)
+            heph.sleep(0)  -- sleeping is the behaviour under test: a waiting call that suspends and resumes, counted
             local p = heph.start_health_polling(60, function() end)
             p:stop()
             """, arguments: [name])

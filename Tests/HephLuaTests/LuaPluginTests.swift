@@ -162,6 +162,8 @@ import Testing
         #expect(await session.waitForLine { $0 == "up" })
         try await Docker.output("restart", "-t", "1", "heph-\(a)")
         #expect(await session.waitForLine(timeout: .seconds(30)) { $0 == "restarted heph-\(c)" })
+        // sleeping is the behaviour under test: "once", two seconds in which a second cascade
+        // or restart would show.
         try await Task.sleep(for: .seconds(2))
         _ = await session.finish(timeout: .seconds(1))
         let restarts = session.lines.filter { $0.hasPrefix("restarted") || $0.hasPrefix("cascade") }
@@ -244,7 +246,8 @@ import Testing
             print(chaos.strike())
             print(heph.health_check(name))
             chaos.stop()
-            heph.sleep(1.5)
+            local thawed = heph.now() + 1.5
+            while heph.health_check(name) ~= "running" and heph.now() < thawed do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(heph.health_check(name))
             """, arguments: [name])
         #expect(result.lines == ["heph-\(name)\tpause", "error", "running"])

@@ -47,7 +47,7 @@ import Testing
             print(#heph.list_containers())
             heph.down()
             local done = heph.now() + 5
-            while #removed < 2 and heph.now() < done do heph.sleep(0.05) end
+            while #removed < 2 and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(#heph.list_containers(), table.concat(removed, ","))
             heph.exit(0)
             """, arguments: [db, web])

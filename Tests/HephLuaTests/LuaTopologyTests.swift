@@ -34,7 +34,7 @@ import Testing
             local changed = heph.up(topology("2"))
             print(changed[db].id == first[db].id, changed[web].id ~= first[web].id)
             local done = heph.now() + 5
-            while #exits < 1 and heph.now() < done do heph.sleep(0.05) end
+            while #exits < 1 and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(table.concat(exits, ","))
             print(table.concat(heph.dependents(db), ","), #heph.dependents(web))
             heph.exit(0)
@@ -80,7 +80,7 @@ import Testing
             for _ = 1, 50 do
               out, err = heph.logs(name)
               if err ~= "" then break end
-              heph.sleep(0.1)
+              heph.sleep(0.1)  -- the poll's interval: waits for the condition, to a deadline (50 looks)
             end
             print(out == "hello\\n", err == "oops\\n")
             print(select("#", heph.logs(name, { tail = 0 })), (heph.logs(name, { tail = 0 })) == "")
@@ -118,7 +118,7 @@ import Testing
             heph.restart_container(name)
             print(heph.inspect_container(name).id == id, heph.health_check(name))
             local done = heph.now() + 5
-            while #seen < 3 and heph.now() < done do heph.sleep(0.05) end
+            while #seen < 3 and heph.now() < done do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(table.concat(seen, ", "))
             heph.exit(0)
             """, arguments: [name])

@@ -1,28 +1,24 @@
 import Foundation
 
 /// A program running beside a test (a proxy, a server), ended by ``stop()`` or on deinit.
-public final class BackgroundProcess: @unchecked Sendable {
-    // @unchecked: `process` is set once in init and only read afterwards.
-    private let process = Process()
-
+/// Started through ``Daemon`` (so with ``Spawn``, never Foundation's `Process`), as the
+/// leader of a process group of its own.
+public final class BackgroundProcess: Sendable {
+    private let process: Daemon
     private let ownGroup: Bool
 
     /// Starts `executable` with `arguments`; its output is discarded. With `ownGroup`,
     /// ``stop()`` ends its whole process group: children it forked (socat's per-connection
-    /// ones) included. (Foundation starts every child as the leader of a group of its own.)
+    /// ones) included.
     public init(_ executable: String, _ arguments: [String], ownGroup: Bool = false) throws {
         self.ownGroup = ownGroup
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try Daemon(executable, arguments, log: "/dev/null")
     }
 
     /// Ends the program (SIGKILL: helpers such as socat block SIGTERM) and waits for it.
     public func stop() {
         guard process.isRunning else { return }
-        kill(ownGroup ? -process.processIdentifier : process.processIdentifier, SIGKILL)
+        kill(ownGroup ? -process.pid : process.pid, SIGKILL)
         process.waitUntilExit()
     }
 

@@ -1,11 +1,11 @@
 import Foundation
 
-/// A server a test starts (dockerd, sshd), with `posix_spawn` rather than Foundation's
-/// `Process`. Servers fork children that outlive them (dockerd's containerd shims, sshd's
-/// sessions), and under Foundation's `Process` the test then hung: the server's exit, and
-/// even later children's, were never seen (zombies, and `waitUntilExit` spinning). Here
-/// the child gets only stdin (`/dev/null`), stdout and stderr (both to `log`), and is reaped
-/// with `waitpid`.
+/// A server a test starts (dockerd, sshd, and what ``BackgroundProcess`` runs), with
+/// ``Spawn`` (`posix_spawn`) rather than Foundation's `Process`. Servers fork children that
+/// outlive them (dockerd's containerd shims, sshd's sessions), and under Foundation's
+/// `Process` the test then hung: the server's exit, and even later children's, were never
+/// seen (zombies, and `waitUntilExit` spinning). Here the child gets only stdin
+/// (`/dev/null`), stdout and stderr (both to `log`), and is reaped with `waitpid`.
 final class Daemon: @unchecked Sendable {
     // @unchecked: `exited` is guarded by `lock`.
     let pid: pid_t

@@ -30,6 +30,7 @@ public enum Fixtures {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
+            // The poll's interval: what is waited for is `condition`, up to the deadline.
             try? await Task.sleep(for: .milliseconds(100))
         }
         return try await condition()

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Starts programs with `posix_spawn`, for ``Command`` and ``Daemon``, rather than with
-/// Foundation's `Process`.
+/// Starts programs with `posix_spawn` rather than with Foundation's `Process`: the one way
+/// the test support starts a program (``Command``, ``Daemon``, ``BackgroundProcess``,
+/// ``HephProcess``). Tests never use `Process`.
 ///
 /// Two reasons. Servers fork children that outlive them (dockerd's containerd shims,
 /// sshd's sessions), and under `Process` their exits were never seen. And `Process.run()`
@@ -13,6 +14,10 @@ enum Spawn {
     /// Where the child's standard streams go: paths, opened in the child.
     struct Streams {
         var input = "/dev/null"
+        /// A descriptor of this process's (the read end of a ``makePipe()``) to give the
+        /// child as its standard input instead of `input`. The caller closes its own copy
+        /// once the child started.
+        var inputDescriptor: CInt? = nil
         var output: String
         /// Nil: the same file as `output`.
         var error: String?
@@ -28,7 +33,11 @@ enum Spawn {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, streams.input, O_RDONLY, 0)
+        if let descriptor = streams.inputDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, descriptor, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, streams.input, O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, streams.output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if let error = streams.error {
             posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_APPEND, 0o644)
@@ -73,6 +82,21 @@ enum Spawn {
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
+
+    /// A pipe whose ends are close-on-exec from the start (glibc's `pipe2`), so no program
+    /// another test starts meanwhile inherits them. The caller closes both ends.
+    static func makePipe() throws -> (read: CInt, write: CInt) {
+        var ends: [CInt] = [-1, -1]
+        guard pipeClosingOnExec(&ends, O_CLOEXEC) == 0 else {
+            throw CommandError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        return (ends[0], ends[1])
+    }
+
+    /// glibc's `pipe2`, which Swift's Glibc module does not import.
+    private static let pipeClosingOnExec: @convention(c) (UnsafeMutablePointer<CInt>, CInt) -> CInt = {
+        unsafeBitCast(symbol("pipe2"), to: (@convention(c) (UnsafeMutablePointer<CInt>, CInt) -> CInt).self)
+    }()
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc
     /// module does not import: every descriptor from the given one up is closed in the child.
