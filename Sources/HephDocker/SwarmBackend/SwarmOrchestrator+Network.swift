@@ -63,13 +63,15 @@ extension SwarmOrchestrator {
     /// Removes `network`, retrying for a few seconds while the containers of removed tasks
     /// still detach from it.
     private func removeSoon(_ network: EngineNetwork) async throws {
-        let deadline = clock.now + .seconds(15)
-        while true {
+        let removed = try await clock.poll(every: .milliseconds(200), until: clock.now + .seconds(15)) { () -> Bool? in
             do {
-                return try await manager.remove(network: network)
-            } catch let error as DockerError where error.code == .conflict && clock.now < deadline {
-                try await clock.sleep(for: .milliseconds(200))
+                try await manager.remove(network: network)
+                return true
+            } catch let error as DockerError where error.code == .conflict {
+                return nil
             }
         }
+        // The last try: its error says what still holds the network.
+        if removed == nil { try await manager.remove(network: network) }
     }
 }

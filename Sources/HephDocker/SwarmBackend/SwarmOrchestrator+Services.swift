@@ -156,21 +156,23 @@ extension SwarmOrchestrator {
     /// to wait for.
     func waitForUpdate(of serviceID: String, within limit: Duration) async throws {
         let began = clock.now
-        while true {
+        var name = serviceID
+        let done = try await clock.poll(every: .milliseconds(100), until: began + limit) { () -> Bool? in
             let service = try await managedService(serviceID)
+            name = service.name
             switch service.UpdateStatus?.State {
             case "completed":
-                return
+                return true
             case nil where clock.now - began > .seconds(2):
-                return
+                return true
             case "paused", "rollback_started", "rollback_paused", "rollback_completed":
                 throw DockerError(.engine, "the update of \(service.name) stopped (\(service.UpdateStatus?.State ?? "")): \(service.UpdateStatus?.Message ?? "no reason given")")
             default:
-                guard clock.now - began < limit else {
-                    throw DockerError(.engine, "the update of \(service.name) did not complete within \(limit.components.seconds) s")
-                }
-                try await clock.sleep(for: .milliseconds(100))
+                return nil
             }
+        }
+        if done == nil {
+            throw DockerError(.engine, "the update of \(name) did not complete within \(limit.components.seconds) s")
         }
     }
 }

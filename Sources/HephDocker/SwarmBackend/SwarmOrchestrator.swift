@@ -73,7 +73,7 @@ public final class SwarmOrchestrator: Orchestrator {
     /// Every managed service, with its task counts, sorted by name.
     func managedServices() async throws -> [EngineService] {
         _ = try await managerNodeID()
-        let response = try await client.request(.GET, "/services", query: [("status", "true"), ("filters", DockerOrchestrator.managedFilter())])
+        let response = try await client.request(.GET, "/services", query: [("filters", DockerOrchestrator.managedFilter())])
         guard response.succeeded else { throw response.failure("cannot list services") }
         return try response.decode([EngineService].self).filter(\.isManaged).sorted { $0.name < $1.name }
     }
@@ -87,7 +87,7 @@ public final class SwarmOrchestrator: Orchestrator {
         let fullName = ContainerName.full(reference)
         if ContainerName.isWellFormed(reference) { _ = try await managerNodeID() }
         let keys = [fullName] + (reference == fullName ? [] : [reference])
-        guard let service: EngineService = try await manager.inspectManaged("service", reference, keys: keys, path: { "/services/\($0)" }, query: [("status", "true")], isManaged: \.isManaged, name: \.name) else {
+        guard let service: EngineService = try await manager.inspectManaged("service", reference, keys: keys, path: { "/services/\($0)" }, isManaged: \.isManaged, name: \.name) else {
             throw DockerError(.notFound, "no such service: \(fullName)")
         }
         return service

@@ -117,6 +117,7 @@ extension EngineClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)
         }
+        // Real time, not the run's clock: how long the engine took, for the debug log.
         let started = ContinuousClock.now
         do {
             let response = try await http.execute(request, timeout: TimeAmount(timeout))

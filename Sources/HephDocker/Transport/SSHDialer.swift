@@ -91,6 +91,8 @@ final class SSHDialer: Sendable {
 /// (the event stream, requests), so the words are not tied to one; they count while recent,
 /// so a failure long past does not explain a new one.
 private final class LastComplaint: Sendable {
+    // Real time, not the run's clock: how fresh ssh's words are is a matter of the real
+    // process and the real network.
     private let last = Mutex<(lines: [String], at: ContinuousClock.Instant)?>(nil)
     private static let freshness: Duration = .seconds(10)
 

@@ -19,11 +19,6 @@ struct EngineService: Decodable, Sendable {
         var Index: UInt64
     }
 
-    struct ServiceStatusFields: Decodable, Sendable {
-        var RunningTasks: Int
-        var DesiredTasks: Int
-    }
-
     struct UpdateStatusFields: Decodable, Sendable {
         /// `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`, `rollback_completed`.
         var State: String?
@@ -65,9 +60,7 @@ struct EngineService: Decodable, Sendable {
 
     var ID: String
     var Version: VersionFields
-    var CreatedAt: String?
     var Spec: SpecFields
-    var ServiceStatus: ServiceStatusFields?
     var UpdateStatus: UpdateStatusFields?
 
     var name: String { Spec.Name }
@@ -106,7 +99,6 @@ struct EngineTask: Decodable, Sendable {
     var NodeID: String?
     var Status: StatusFields
     var DesiredState: String
-    var CreatedAt: String?
 
     /// Whether Swarm still wants this task (not one it is shutting down or keeps as history).
     var isCurrent: Bool { !["shutdown", "remove", "orphaned"].contains(DesiredState) }

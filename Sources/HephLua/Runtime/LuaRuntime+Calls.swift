@@ -71,7 +71,7 @@ extension LuaRuntime {
         let info = self.info
         // Stopped already (a finalizer, which hooks cannot stop, looping over failed waits),
         // or closing: no wait at all.
-        if let message = heph_stop_message(info).map({ String(cString: $0) }) ?? (closing ? "the Lua runtime is closing" : nil) {
+        if let message = heph_stop_message(info).map({ String(cString: $0) }) ?? (lifecycle.closing ? "the Lua runtime is closing" : nil) {
             ticket.cancel()
             stack.push(false)
             stack.push(message)

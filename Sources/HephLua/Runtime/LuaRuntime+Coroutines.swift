@@ -47,7 +47,7 @@ extension LuaRuntime {
             completion.resume(returning: .failed(LuaFailure(kind: .runtime, message: setupFailure ?? "the Lua runtime is closed")))
             return
         }
-        guard currentRun == nil else {
+        guard lifecycle.current == nil else {
             completion.resume(returning: .failed(LuaFailure(kind: .runtime, message: "a script is already running in this runtime")))
             return
         }
@@ -77,9 +77,9 @@ extension LuaRuntime {
         }
         let coroutine = LuaStack(main.state)
         for argument in script.arguments { coroutine.push(argument) }
-        runsStarted += 1
+        lifecycle.runsStarted += 1
         pendingShutdown.withLock { $0 = nil }
-        currentRun = RunState(completion: completion, number: runsStarted, session: session)
+        lifecycle.current = RunState(completion: completion, number: lifecycle.runsStarted, session: session)
         resume(main, arguments: Int32(script.arguments.count))
     }
 
@@ -235,9 +235,9 @@ extension LuaRuntime {
             if let failure {
                 beginShutdown(.failed(LuaFailure(kind: .runtime, message: failure)))
             } else {
-                currentRun?.mainFinished = true
-                currentRun?.session?.ready?()
-                currentRun?.session?.ready = nil
+                lifecycle.current?.mainFinished = true
+                lifecycle.current?.session?.ready?()
+                lifecycle.current?.session?.ready = nil
             }
         case .pollerCallback(let id):
             pollers[id]?.busy = false
@@ -248,7 +248,7 @@ extension LuaRuntime {
             timers[id]?.busy = false
             if let failure { report("a timer's function failed: \(failure)") }
         case .shutdown:
-            shutdown?.running -= 1
+            lifecycle.shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
         case .evaluation:
             // Ctrl-C is no error of the statement's: no traceback for it.
@@ -259,8 +259,8 @@ extension LuaRuntime {
     /// Ends the run once its main chunk returned and nothing else keeps it going (after
     /// the shutdown handlers), or once a shutdown's handlers are done.
     func checkRunFinished() {
-        guard let run = currentRun else { return }
-        if let shutdown {
+        guard let run = lifecycle.current else { return }
+        if let shutdown = lifecycle.shutdown {
             if shutdown.running <= 0 { completeRun(shutdown.outcome) }
             return
         }
@@ -273,18 +273,18 @@ extension LuaRuntime {
     /// Ends the run now with `outcome`: everything the script registered is let go, and the
     /// waiter gets the outcome.
     func completeRun(_ outcome: LuaRunOutcome) {
-        guard let run = currentRun, let state else { return }
-        currentRun = nil
+        guard let run = lifecycle.current, let state else { return }
+        lifecycle.current = nil
         run.session?.evaluation?.resume(returning: .ended(outcome))
-        shutdown = nil
+        lifecycle.shutdown = nil
         pendingShutdown.withLock { $0 = nil }
         let stack = LuaStack(state)
         stopWatcher()
         stopAllPollers()
         stopAllTimers()
         for hook in hooks.removeAll() { stack.releaseReference(hook.function) }
-        for handler in shutdownHandlers { stack.releaseReference(handler) }
-        shutdownHandlers.removeAll()
+        for handler in lifecycle.shutdownHandlers { stack.releaseReference(handler) }
+        lifecycle.shutdownHandlers.removeAll()
         // Coroutines still waiting (the main chunk in a sleep when a signal came) are
         // dropped: their calls are cancelled, their pending __close handlers run.
         for (ticket, coroutine) in suspended.sorted(by: { $0.key < $1.key }) {

@@ -133,7 +133,7 @@ extension LuaRuntime {
 
     /// Calls every hook that matches `transition`, in the order they were registered.
     private func deliver(_ transition: ContainerTransition) {
-        guard currentRun != nil, shutdown == nil, !hooks.isEmpty else { return }
+        guard lifecycle.current != nil, lifecycle.shutdown == nil, !hooks.isEmpty else { return }
         let events: [HookEvent]
         let status: String
         var fields: [String: LuaValue] = [:]

@@ -67,7 +67,7 @@ extension LuaRuntime {
 
     /// Calls the poller's function with `{ [full name] = status }` in a new coroutine.
     private func deliver(_ statuses: [String: ContainerStatus], to id: Int) {
-        guard shutdown == nil, var poller = pollers[id] else { return }
+        guard lifecycle.shutdown == nil, var poller = pollers[id] else { return }
         if poller.failedThisTick {
             poller.failedThisTick = false
         } else {

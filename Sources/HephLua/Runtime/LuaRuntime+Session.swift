@@ -34,7 +34,7 @@ extension LuaRuntime {
     }
 
     private func beginEvaluation(_ source: String, completion: CheckedContinuation<Evaluation, Never>) {
-        guard let state, let run = currentRun, run.session != nil, shutdown == nil else {
+        guard let state, let run = lifecycle.current, run.session != nil, lifecycle.shutdown == nil else {
             completion.resume(returning: .failed("no session is running"))
             return
         }
@@ -56,7 +56,7 @@ extension LuaRuntime {
             completion.resume(returning: .failed("cannot create a coroutine"))
             return
         }
-        currentRun?.session?.evaluation = completion
+        lifecycle.current?.session?.evaluation = completion
         resume(coroutine, arguments: 0)
     }
 
@@ -67,8 +67,8 @@ extension LuaRuntime {
 
     /// Hands the evaluation's outcome to whoever waits for it.
     func completeEvaluation(_ evaluation: Evaluation) {
-        currentRun?.session?.evaluation?.resume(returning: evaluation)
-        currentRun?.session?.evaluation = nil
+        lifecycle.current?.session?.evaluation?.resume(returning: evaluation)
+        lifecycle.current?.session?.evaluation = nil
     }
 
     /// An evaluation suspended in a waiting call is resumed with an "interrupted" error.

@@ -33,7 +33,7 @@ extension LuaRuntime {
 
     /// Whether a shutdown was asked for or is under way.
     var shutdownRequested: Bool {
-        shutdown != nil || pendingShutdown.withLock { $0 } != nil
+        lifecycle.shutdown != nil || pendingShutdown.withLock { $0 } != nil
     }
 
     /// `heph.on_shutdown(fn)`: `fn()` runs when the run ends (heph.exit, a signal, an
@@ -41,7 +41,7 @@ extension LuaRuntime {
     func registerShutdownHandler(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         try stack.checkFunction(1)
         lua_pushvalue(stack.state, 1)
-        shutdownHandlers.append(stack.makeReference())
+        lifecycle.shutdownHandlers.append(stack.makeReference())
         return 0
     }
 
@@ -69,7 +69,7 @@ extension LuaRuntime {
     /// its own; they may wait), and ends the run once they are done: as asked (heph.exit, a
     /// signal) if it was, else with `outcome`.
     func beginShutdown(_ outcome: LuaRunOutcome) {
-        guard let run = currentRun, shutdown == nil else { return }
+        guard let run = lifecycle.current, lifecycle.shutdown == nil else { return }
         let outcome = pendingShutdown.withLock { $0 } ?? outcome
         // An interrupt asked for along with this shutdown was for what ran before it; the
         // handlers have their own time limits.
@@ -78,15 +78,15 @@ extension LuaRuntime {
         stopWatcher()
         stopAllPollers()
         stopAllTimers()
-        let handlers = shutdownHandlers
-        shutdown = ShutdownState(outcome: outcome, running: handlers.count)
+        let handlers = lifecycle.shutdownHandlers
+        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count)
         for handler in handlers { call(handler, kind: .shutdown) }
         if !handlers.isEmpty {
             let number = run.number
             Task { [thread, clock = configuration.clock] in
                 try? await clock.sleep(for: Self.shutdownGrace)
                 thread.post { [weak self] in
-                    guard let self, let run = self.currentRun, run.number == number, let shutdown = self.shutdown else { return }
+                    guard let self, let run = self.lifecycle.current, run.number == number, let shutdown = self.lifecycle.shutdown else { return }
                     self.report("on_shutdown handlers still running after \(Self.shutdownGrace); ending anyway")
                     self.completeRun(shutdown.outcome)
                 }

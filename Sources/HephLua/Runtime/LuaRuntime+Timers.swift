@@ -54,7 +54,7 @@ extension LuaRuntime {
     }
 
     private func fire(_ id: Int) {
-        guard shutdown == nil, var timer = timers[id], !timer.busy, let state else { return }
+        guard lifecycle.shutdown == nil, var timer = timers[id], !timer.busy, let state else { return }
         if timer.repeats {
             timer.busy = true
             timers[id] = timer

@@ -130,19 +130,12 @@ public final class LuaRuntime: @unchecked Sendable {
     var expectations = ExpectationBook()
     /// Timers started with `heph.every` and `heph.after`, by id.
     var timers = Registry<LuaTimer>()
-    /// `heph.on_shutdown` handlers, in the order registered.
-    var shutdownHandlers: [Int32] = []
-    /// The shutdown under way, if any.
-    var shutdown: ShutdownState?
     /// How the run is to end, set the moment a shutdown is asked for (`heph.exit`, a
     /// signal), from any thread: the job that begins it may not have run yet, and whatever
     /// ends the run meanwhile (the main chunk returning, interrupted) must not override it.
     let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
-    /// The run in progress.
-    var currentRun: RunState?
-    /// The state is being closed (its finalizers run): waits in place are refused.
-    var closing = false
-    var runsStarted = 0
+    /// The run in progress, its shutdown, and the state's closing.
+    var lifecycle = RunLifecycle()
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {
@@ -186,7 +179,7 @@ public final class LuaRuntime: @unchecked Sendable {
     public func close() async {
         await thread.perform {
             self.completeRun(.failed(LuaFailure(kind: .runtime, message: "the Lua runtime was closed")))
-            self.closing = true
+            self.lifecycle.closing = true
             // lua_close runs every pending finalizer: under the memory limit, with no wait
             // in place (nothing would end it), and the watch thread over the job.
             if let state = self.state {
@@ -219,16 +212,6 @@ struct ModuleReferences {
     var exitSignal: Int32 = LUA_NOREF
     /// `format(...)`: values as the REPL prints them.
     var format: Int32 = LUA_NOREF
-}
-
-/// The run in progress: how it is doing, and who waits for its outcome.
-struct RunState {
-    var completion: CheckedContinuation<LuaRunOutcome, Never>
-    /// Which run this is (for timers that outlive it).
-    var number: Int
-    var mainFinished = false
-    /// A session (the REPL's): it lasts until asked to end, registered things or not.
-    var session: Session?
 }
 
 /// What a session keeps beside its run.

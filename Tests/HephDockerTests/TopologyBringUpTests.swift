@@ -6,7 +6,7 @@ import Testing
 
 /// `up` against the real engine: order, parallelism, idempotency, failures. The order and
 /// parallelism are read from start times, so these tests have the engine to themselves.
-@Suite(.ownsEngine) struct TopologyDeploymentTests {
+@Suite(.ownsEngine) struct TopologyBringUpTests {
     /// A service that becomes healthy `delay` seconds after it starts (its healthcheck
     /// looks for a file its command writes then).
     static func service(_ name: String, readyAfter delay: Double = 0, env: [String: String] = [:], dependsOn: [String] = []) -> Topology.Service {
