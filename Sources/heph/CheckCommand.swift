@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HephDocker
 import HephLua
-import Synchronization
 
 /// `heph check script.lua [args…]`: runs a script against a dry run, never the engine.
 struct CheckCommand: AsyncParsableCommand {
@@ -44,16 +43,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         // The dry run is made on the first engine call, by the rules of the backend chosen by then.
-        let dryRun = Mutex<DryRunOrchestrator?>(nil)
-        let backend = BackendSession(backend: swarm ? .swarm : .engine) { backend in
-            let made = DryRunOrchestrator(backend: backend)
-            dryRun.withLock { $0 = made }
-            return made
-        }
-        let searchPath = PluginCatalog.hephPath
+        let record = DryRunRecord()
         let clock = SystemClock()
+        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: RunContext(clock: clock, environment: [:], dryRun: record))
+        let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
-            backend: backend, clock: clock, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
+            backend: backend, commandName: "check", searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
             memoryLimit: memory.bytes))
         let started = clock.now
         // Ctrl-C stops a script that never returns (the main chunk has no time limit).
@@ -66,14 +61,14 @@ struct CheckCommand: AsyncParsableCommand {
         let elapsed = (clock.now - started) / .seconds(1)
         let code = outcome.exitCodeReportingFailure()
         guard code == 0 else { throw ExitCode(code) }
-        print(Self.summary(dryRun.withLock { $0 }, script: script, seconds: elapsed), terminator: "")
+        print(Self.summary(record, script: script, seconds: elapsed), terminator: "")
     }
 
     /// What the script would create, as `heph ps` lays out a table.
-    static func summary(_ dryRun: DryRunOrchestrator?, script: String, seconds: Double) -> String {
+    static func summary(_ record: DryRunRecord, script: String, seconds: Double) -> String {
         var text = "heph check: \(script == "-" ? "the script" : script) ran through in \(formatted((seconds * 100).rounded() / 100)) s without touching the engine\n"
-        let containers = dryRun?.createdContainers ?? []
-        let networks = dryRun?.createdNetworks ?? []
+        let containers = record.containers
+        let networks = record.networks
         if containers.isEmpty && networks.isEmpty { return text + "it creates nothing\n" }
         text += "\nit would create \(networks.count) network\(networks.count == 1 ? "" : "s"): \(networks.joined(separator: ", "))\n"
         text += "and \(containers.count) container\(containers.count == 1 ? "" : "s"):\n\n"

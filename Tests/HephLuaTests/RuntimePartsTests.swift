@@ -9,13 +9,13 @@ import Testing
 @Suite struct RuntimePartsTests {
     @Test func aRegistryHandsOutIdsOnceAndListsOldestFirst() {
         var registry = Registry<String>()
-        let first = registry.add { "a\($0)" }
-        let second = registry.add { "b\($0)" }
+        let first = registry.add { "a\($0)" }.id
+        let second = registry.add { "b\($0)" }.id
         #expect((first, second) == (1, 2))
         #expect(registry.values == ["a1", "b2"])
         #expect(registry.remove(first) == "a1")
         #expect(registry.remove(first) == nil)
-        #expect(registry.add { "c\($0)" } == 3, "a removed id is not handed out again")
+        #expect(registry.add { "c\($0)" } == (3, "c3"), "a removed id is not handed out again")
         #expect(registry.ids == [2, 3])
         #expect(registry.removeAll() == ["b2", "c3"])
         #expect(registry.isEmpty)
@@ -44,20 +44,37 @@ import Testing
         #expect(book.count == 0)
     }
 
+    /// The engine layer's messages with their remedies, as heph's users read them (the
+    /// messages as HephDocker writes them, the texts as heph printed them before remedies).
+    @Test(arguments: [
+        (DockerError(.invalidConfig, "config.replicas: 2 tasks need the swarm backend; this engine runs one container per service", remedy: .useBackend(.swarm)), "run",
+         "config.replicas: 2 tasks need the swarm backend (heph run --swarm, or heph.config.backend = \"swarm\"); this engine runs one container per service"),
+        (DockerError(.conflict, "the engine backend is in use already (the first engine call chose it)", remedy: .chooseBackendFirst(wanted: .swarm)), "check",
+         "the engine backend is in use already (the first engine call chose it); choose the backend before any engine call (heph.config.backend = \"swarm\" at the top of the script, or heph check --swarm)"),
+        (DockerError(.conflict, "heph-network on this engine is a bridge network, made by heph; services need an overlay", remedy: .tearDownEngineBackendFirst), "run",
+         "heph-network on this engine is a bridge network, made by heph without --swarm; services need an overlay: run `heph down` (without --swarm) first"),
+        (DockerError(.conflict, "the engine at unix:///x is a swarm worker; heph needs a manager: promote this node with `docker node promote`", remedy: .pointAtManager), "run",
+         "the engine at unix:///x is a swarm worker; heph needs a manager: point DOCKER_HOST (or --host, --context) at one, or promote this node with `docker node promote`"),
+        (DockerError(.conflict, "a service named heph-web exists already; remove it or give this one another name", remedy: .removeFirst("heph-web")), "run",
+         "a service named heph-web exists already; remove it (heph.remove_container(\"heph-web\")) or give this one another name"),
+        (DockerError(.engine, "2 of 2 services are not ready:\n  a: heph-a was paused from outside before it was ready; `docker unpause heph-a`\n  b: not started", remedy: .bringUpAgain(container: "heph-a")), "run",
+         "2 of 2 services are not ready:\n  a: heph-a was paused from outside before it was ready; `docker unpause heph-a`, or run heph.up again (it unpauses)\n  b: not started"),
+    ])
+    func anEngineErrorsRemedyIsWordedWhereItsMessageNeedsIt(error: DockerError, command: String, worded: String) {
+        #expect(error.explained(command: command) == worded)
+    }
+
     @Test func theModuleTableHasOneEntryPerNameAndTheTrampolineFindsEach() {
         let names = HephModule.functions.map(\.luaName)
         #expect(Set(names).count == names.count, "\(names)")
-        for (index, function) in HephModule.functions.enumerated() {
-            #expect(HephFunction.withID(Int32(index + 1))?.luaName == function.luaName)
-        }
-        #expect(HephFunction.withID(0) == nil)
-        #expect(HephFunction.withID(Int32(names.count + 1)) == nil)
+        #expect(HephModule.bodies.count == names.count, "the trampoline's ids are the places in the table")
+        #expect(names.contains("now") && names.contains("up") && names.contains("timer_stop"))
     }
 
     /// A runtime over a dry run on `clock`, printing into `output`.
     private func runtime(_ clock: ManualClock, _ output: Recorder<String>) -> LuaRuntime {
         LuaRuntime(configuration: LuaRuntime.Configuration(
-            backend: BackendSession(DryRunOrchestrator(clock: clock)), clock: clock,
+            backend: BackendSession(DryRunOrchestrator(clock: clock)),
             output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { _ in }, userPluginDirectory: nil))
     }
 

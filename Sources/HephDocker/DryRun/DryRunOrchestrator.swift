@@ -17,8 +17,6 @@ public final class DryRunOrchestrator: Orchestrator {
 
     private struct State {
         var containers: [String: Container] = [:]
-        var created: [Container] = []
-        var networks: [String] = []
         var nextID = 1
     }
 
@@ -26,18 +24,17 @@ public final class DryRunOrchestrator: Orchestrator {
     /// The backend whose rules configs are checked by.
     public let backend: Backend
     public let clock: any HephClock
+    /// Where what the run creates is written down.
+    public let record: DryRunRecord
 
     /// Makes an empty dry run that checks configs as `backend` would (`heph check --swarm`:
-    /// the swarm; a ``BackendSession`` lets the script choose with `heph.config.backend`).
-    public init(backend: Backend = .engine, clock: any HephClock = SystemClock()) {
+    /// the swarm) and writes what it creates into `record`. ``Backend/makeOrchestrator(_:)``
+    /// makes one when the run context asks for a dry run.
+    public init(backend: Backend = .engine, clock: any HephClock = SystemClock(), record: DryRunRecord = DryRunRecord()) {
         self.backend = backend
         self.clock = clock
+        self.record = record
     }
-
-    /// Every container created during the run, in order (removed ones included).
-    public var createdContainers: [Container] { state.withLock { $0.created } }
-    /// Every network created during the run, in order.
-    public var createdNetworks: [String] { state.withLock { $0.networks } }
 
     public func ping() async throws {}
     public func close() async throws {}
@@ -60,13 +57,13 @@ public final class DryRunOrchestrator: Orchestrator {
             guard state.containers[fullName] == nil else {
                 throw DockerError(.conflict, "a container named \(fullName) already exists; remove it first or choose another name")
             }
-            if !state.networks.contains(network) { state.networks.append(network) }
+            record.created(network: network)
             // Ids that differ in their first 12 digits, as real ones do.
             let id = String(format: "%012x", state.nextID) + String(repeating: "0", count: 52)
             state.nextID += 1
             let container = Container(id: id, config: config, status: .created)
             state.containers[fullName] = container
-            state.created.append(container)
+            record.created(container)
             return id
         }
     }
@@ -103,7 +100,7 @@ public final class DryRunOrchestrator: Orchestrator {
     @discardableResult
     public func createNetwork() async throws -> String {
         state.withLock { state in
-            if !state.networks.contains(networkName) { state.networks.append(networkName) }
+            record.created(network: networkName)
         }
         return String(repeating: "0", count: 64)
     }
@@ -171,9 +168,9 @@ public final class DryRunOrchestrator: Orchestrator {
         return id
     }
 
-    /// The engine's restart policy: anything but `no` (or none) starts it again.
+    /// As on one engine (its restart policy), whichever backend's rules apply.
     public func restartsAfterExit(_ config: ContainerConfig) -> Bool {
-        config.restart.map { $0 != "no" } ?? false
+        config.engineRestartsAfterExit
     }
 
     public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
@@ -200,5 +197,28 @@ public final class DryRunOrchestrator: Orchestrator {
     private static func info(_ container: Container) -> ContainerInfo {
         ContainerInfo(id: container.id, name: ContainerName.full(container.config.name), image: container.config.image,
                       status: container.status, ports: container.config.ports)
+    }
+}
+
+/// What a dry run created, in order: `heph check`'s summary.
+public final class DryRunRecord: Sendable {
+    private let state = Mutex<(containers: [DryRunOrchestrator.Container], networks: [String])>(([], []))
+
+    /// An empty record.
+    public init() {}
+
+    /// Every container created during the run, in order (removed ones included).
+    public var containers: [DryRunOrchestrator.Container] { state.withLock { $0.containers } }
+    /// Every network created during the run, in order.
+    public var networks: [String] { state.withLock { $0.networks } }
+
+    func created(_ container: DryRunOrchestrator.Container) {
+        state.withLock { $0.containers.append(container) }
+    }
+
+    func created(network: String) {
+        state.withLock { state in
+            if !state.networks.contains(network) { state.networks.append(network) }
+        }
     }
 }

@@ -24,17 +24,20 @@ extension DockerOrchestrator {
     }
 
     /// The managed ``networkName``'s id, made with `driver` (`attachable`, for an overlay)
-    /// when missing. `check` vets the network found (the swarm backend refuses a bridge).
-    func findOrCreateNetwork(driver: String, attachable: Bool? = nil, check: (EngineNetwork) throws -> Void = { _ in }) async throws -> String {
-        if let existing = try await managedNetwork() {
-            try check(existing)
-            return existing.Id
-        }
-        let body = EngineNetworkCreate(Name: networkName, Driver: driver, CheckDuplicate: true, Labels: [managedLabel: "true"], Attachable: attachable)
-        let response = try await client.request(.POST, "/networks/create", json: body)
-        // A conflict is a create that raced ours: the look below finds the winner.
-        guard response.succeeded || response.status == .conflict else {
-            throw response.failure("cannot create network \(networkName)")
+    /// when missing, trying `attempts` times (an overlay can take a moment to be listed).
+    /// `check` vets the network found (the swarm backend refuses a bridge).
+    func findOrCreateNetwork(driver: String, attachable: Bool? = nil, attempts: Int = 1, check: (EngineNetwork) throws -> Void = { _ in }) async throws -> String {
+        for _ in 1...max(attempts, 1) {
+            if let existing = try await managedNetwork() {
+                try check(existing)
+                return existing.Id
+            }
+            let body = EngineNetworkCreate(Name: networkName, Driver: driver, CheckDuplicate: true, Labels: [managedLabel: "true"], Attachable: attachable)
+            let response = try await client.request(.POST, "/networks/create", json: body)
+            // A conflict is a create that raced ours: the look below finds the winner.
+            guard response.succeeded || response.status == .conflict else {
+                throw response.failure("cannot create network \(networkName)")
+            }
         }
         // Look again rather than trust our own id: another process may have raced us past
         // CheckDuplicate, and the look settles which network every process keeps.
@@ -121,17 +124,20 @@ extension DockerOrchestrator {
         matching: (EngineNetwork) -> Bool = { _ in true },
         _ failures: inout TeardownFailures,
         remove: (EngineNetwork) async throws -> Void
-    ) async -> [String] {
-        var removed: [String] = []
+    ) async throws -> [String] {
+        let networks: [EngineNetwork]
         do {
-            for network in try await managedNetworks() where matching(network) {
-                await failures.attempt("network \(network.Name)") {
-                    try await remove(network)
-                    removed.append(network.Name)
-                }
+            networks = try await managedNetworks()
+        } catch let error as DockerError {
+            failures.record("networks", error.message)
+            return []
+        }
+        var removed: [String] = []
+        for network in networks where matching(network) {
+            try await failures.attempt("network \(network.Name)") {
+                try await remove(network)
+                removed.append(network.Name)
             }
-        } catch {
-            failures.record("networks", DockerError(error).message)
         }
         return removed
     }

@@ -22,9 +22,16 @@ extension DockerOrchestrator {
         return id
     }
 
-    /// The engine's restart policy: anything but `no` (or none) starts it again.
     public func restartsAfterExit(_ config: ContainerConfig) -> Bool {
-        config.restart.map { $0 != "no" } ?? false
+        config.engineRestartsAfterExit
+    }
+}
+
+extension ContainerConfig {
+    /// Whether one engine starts this container again after it stops: its restart policy
+    /// is anything but `no` (or none).
+    var engineRestartsAfterExit: Bool {
+        restart.map { $0 != "no" } ?? false
     }
 }
 

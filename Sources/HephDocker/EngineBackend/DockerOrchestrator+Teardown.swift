@@ -28,12 +28,12 @@ extension DockerOrchestrator {
         }
         report.containers.sort()
         forgetNetwork()
-        report.networks = await removeManagedNetworks(&failures) { try await remove(network: $0) }
+        report.networks = try await removeManagedNetworks(&failures) { try await remove(network: $0) }
         if removingVolumes {
             do {
                 report.volumes = try await removeManagedVolumes(failures: &failures)
-            } catch {
-                failures.record("volumes", DockerError(error).message)
+            } catch let error as DockerError {
+                failures.record("volumes", error.message)
             }
         }
         try failures.check()

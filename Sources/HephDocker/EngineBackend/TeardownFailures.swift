@@ -8,12 +8,13 @@ struct TeardownFailures {
         failures.append("\(what): \(why)")
     }
 
-    /// Runs `body`, recording its failure under `what`.
-    mutating func attempt(_ what: String, _ body: () async throws -> Void) async {
+    /// Runs `body`, recording a ``DockerError`` it throws under `what`; anything else
+    /// (`CancellationError`) ends the teardown.
+    mutating func attempt(_ what: String, _ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch {
-            record(what, DockerError(error).message)
+        } catch let error as DockerError {
+            record(what, error.message)
         }
     }
 

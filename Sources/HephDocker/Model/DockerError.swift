@@ -45,6 +45,8 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
         case pointAtManager
         /// The task is out of reach on another node: a rolling restart reaches it.
         case restartRolling
+        /// Bringing the topology up again fixes it: that unpauses `container` (a full name).
+        case bringUpAgain(container: String)
     }
 
     /// What kind of failure this is.

@@ -16,21 +16,25 @@ public final class BackendSession: Sendable {
 
     private let state: Mutex<(backend: Backend, phase: Phase)>
     private let make: @Sendable (Backend) throws -> any Orchestrator
+    /// The run's clock: the one every orchestrator the session makes waits by, and the
+    /// runtime's.
+    public let clock: any HephClock
 
-    /// A session whose first use calls `make` with the backend chosen by then.
-    public init(backend: Backend, make: @escaping @Sendable (Backend) throws -> any Orchestrator) {
-        state = Mutex((backend, .waiting))
+    private init(backend: Backend, phase: Phase, clock: any HephClock, make: @escaping @Sendable (Backend) throws -> any Orchestrator) {
+        state = Mutex((backend, phase))
+        self.clock = clock
         self.make = make
     }
 
-    /// A session over the engine `context` names, driving `backend` on it.
+    /// A session whose first use makes `backend` (or the one chosen by then) as `context`
+    /// says: over the engine it names, or a dry run.
     public convenience init(backend: Backend = .engine, context: RunContext) {
-        self.init(backend: backend) { try $0.makeOrchestrator(context) }
+        self.init(backend: backend, phase: .waiting, clock: context.clock) { try $0.makeOrchestrator(context) }
     }
 
-    /// A session over an orchestrator made already (whose backend can no longer change).
+    /// A session over an orchestrator made already: its backend can no longer change.
     public convenience init(_ orchestrator: any Orchestrator, backend: Backend = .engine) {
-        self.init(backend: backend) { _ in orchestrator }
+        self.init(backend: backend, phase: .made(orchestrator), clock: orchestrator.clock) { _ in orchestrator }
     }
 
     /// The backend chosen: the one in use, or the one the first use will make.
@@ -73,14 +77,6 @@ public final class BackendSession: Sendable {
                     throw error
                 }
             }
-        }
-    }
-
-    /// The orchestrator if one was made, without making one.
-    public var madeOrchestrator: (any Orchestrator)? {
-        state.withLock { state in
-            if case .made(let orchestrator) = state.phase { return orchestrator }
-            return nil
         }
     }
 

@@ -7,9 +7,9 @@ extension SwarmOrchestrator {
     @discardableResult
     public func createNetwork() async throws -> String {
         _ = try await managerNodeID()
-        return try await manager.findOrCreateNetwork(driver: "overlay", attachable: true) { existing in
+        return try await manager.findOrCreateNetwork(driver: "overlay", attachable: true, attempts: 2) { existing in
             guard existing.Scope == "swarm" else {
-                throw DockerError(.conflict, "\(networkName) on this engine is a \(existing.Driver ?? "local") network, made by the engine backend; services need an overlay", remedy: .tearDownEngineBackendFirst)
+                throw DockerError(.conflict, "\(networkName) on this engine is a \(existing.Driver ?? "local") network, made by heph; services need an overlay", remedy: .tearDownEngineBackendFirst)
             }
         }
     }
@@ -49,13 +49,15 @@ extension SwarmOrchestrator {
                 failures.record(service.name, response.engineMessage)
             }
         }
-        await failures.attempt("networks") {
+        do {
             // The overlay is in use until Swarm has removed the services' tasks.
             _ = try await clock.poll(every: .milliseconds(100), until: clock.now + .seconds(60)) {
                 try await tasks(of: Set(services.map(\.ID))).isEmpty ? true : nil
             }
+            report.networks = try await manager.removeManagedNetworks(matching: { $0.Scope == "swarm" }, &failures) { try await removeSoon($0) }
+        } catch let error as DockerError {
+            failures.record("networks", error.message)
         }
-        report.networks = await manager.removeManagedNetworks(matching: { $0.Scope == "swarm" }, &failures) { try await removeSoon($0) }
         try failures.check()
         return report
     }

@@ -27,13 +27,17 @@ public struct ServiceProgress: Sendable, Hashable {
     public var elapsed: Double
     /// Why a service failed.
     public var detail: String?
+    /// The fix of the failure, when it lies in how heph is told what to do (see
+    /// ``DockerError/Remedy``): the layer that shows ``line`` words it.
+    public var remedy: DockerError.Remedy?
 
     /// Makes a progress step.
-    public init(service: String, step: Step, elapsed: Double, detail: String? = nil) {
+    public init(service: String, step: Step, elapsed: Double, detail: String? = nil, remedy: DockerError.Remedy? = nil) {
         self.service = service
         self.step = step
         self.elapsed = elapsed
         self.detail = detail
+        self.remedy = remedy
     }
 
     /// `db ready (1.4 s)`.

@@ -145,7 +145,7 @@ struct TopologyBringUp: Sendable {
             }
             return try await waitUntilReady(name, config: config, changed: changed)
         } catch let error as DockerError {
-            report(name, .failed, detail: error.message)
+            report(name, .failed, detail: error.message, remedy: error.remedy)
             return .notReady(status: "failed", error: error)
         } catch {
             return .notReady(status: "failed", error: DockerError(.engine, "\(error)"))
@@ -175,9 +175,9 @@ struct TopologyBringUp: Sendable {
             }
             // Paused from outside, it will not get ready by itself; heph.up run again unpauses it.
             if info.status == .error, (try? await orchestrator.inspectContainer(fullName))?.details?.engineState == "paused" {
-                let why = "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`, or bring the topology up again (that unpauses it)"
-                report(name, .failed, detail: why)
-                return .notReady(status: "paused", error: DockerError(.engine, why))
+                let why = DockerError(.engine, "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`", remedy: .bringUpAgain(container: fullName))
+                report(name, .failed, detail: why.message, remedy: why.remedy)
+                return .notReady(status: "paused", error: why)
             }
             if orchestrator.clock.now >= deadline {
                 return .notReady(status: await statusDescription(fullName, fallback: info.status), error: nil)
@@ -214,8 +214,8 @@ struct TopologyBringUp: Sendable {
         return text
     }
 
-    private func report(_ name: String, _ step: ServiceProgress.Step, detail: String? = nil) {
-        progress(ServiceProgress(service: name, step: step, elapsed: (orchestrator.clock.now - began) / .seconds(1), detail: detail))
+    private func report(_ name: String, _ step: ServiceProgress.Step, detail: String? = nil, remedy: DockerError.Remedy? = nil) {
+        progress(ServiceProgress(service: name, step: step, elapsed: (orchestrator.clock.now - began) / .seconds(1), detail: detail, remedy: remedy))
     }
 
     /// One error for every service not ready, in dependency order.
@@ -226,6 +226,7 @@ struct TopologyBringUp: Sendable {
         }
         let code = problems.compactMap(\.error).first?.code ?? .notReady
         let headline = "\(problems.count) of \(total) services \(problems.count == 1 ? "is" : "are") not ready:"
-        return DockerError(code, ([headline] + lines).joined(separator: "\n"))
+        // The first remedy named is worded where its service's line has it.
+        return DockerError(code, ([headline] + lines).joined(separator: "\n"), remedy: problems.compactMap { $0.error?.remedy }.first)
     }
 }

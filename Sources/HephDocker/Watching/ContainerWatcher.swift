@@ -30,18 +30,8 @@ public final class ContainerWatcher: Sendable {
     /// waits for that.
     private let readiness = Mutex<(settled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    /// A watcher; nothing happens until ``start()``. `onTransition` is called in order,
-    /// from one task at a time, and should return quickly (hand the work on).
-    public convenience init(
-        orchestrator: DockerOrchestrator,
-        pollInterval: Duration = defaultHealthCheckInterval,
-        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
-        onNotice: @escaping @Sendable (Notice) -> Void = { _ in }
-    ) {
-        self.init(feed: ContainerFeed(orchestrator: orchestrator, pollInterval: pollInterval), onTransition: onTransition, onNotice: onNotice)
-    }
-
-    /// A watcher over `feed`.
+    /// A watcher over `feed`; nothing happens until ``start()``. `onTransition` is called
+    /// in order, from one task at a time, and should return quickly (hand the work on).
     init(
         feed: any WatchFeed,
         onTransition: @escaping @Sendable (ContainerTransition) -> Void,
@@ -116,7 +106,7 @@ public final class ContainerWatcher: Sendable {
                 try await reconcile(emit: false)
                 break
             } catch {
-                onNotice(.pollFailed(Self.dockerError(error)))
+                onNotice(.pollFailed(DockerError(error)))
                 settle()
                 try? await clock.sleep(for: pollInterval)
             }
@@ -154,7 +144,7 @@ public final class ContainerWatcher: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                if !lost { onNotice(.streamLost(Self.dockerError(error))) }
+                if !lost { onNotice(.streamLost(DockerError(error))) }
                 lost = true
                 settle()
             }
@@ -178,23 +168,9 @@ public final class ContainerWatcher: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                onNotice(.pollFailed(Self.dockerError(error)))
+                onNotice(.pollFailed(DockerError(error)))
             }
         }
     }
 
-    private static func dockerError(_ error: any Error) -> DockerError {
-        DockerError(error)
-    }
-}
-
-extension DockerOrchestrator {
-    /// A watcher over this engine's managed containers (not started).
-    public func makeWatcher(
-        pollInterval: Duration,
-        onTransition: @escaping @Sendable (ContainerTransition) -> Void,
-        onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
-    ) -> ContainerWatcher? {
-        ContainerWatcher(orchestrator: self, pollInterval: pollInterval, onTransition: onTransition, onNotice: onNotice)
-    }
 }

@@ -27,35 +27,3 @@ enum WatchFeedEvent: Sendable {
     /// Something changed that only a look can tell (a Swarm task): look soon.
     case lookSoon
 }
-
-/// The engine backend's feed: the managed containers, and their events.
-struct ContainerFeed: WatchFeed {
-    let orchestrator: DockerOrchestrator
-    let pollInterval: Duration
-
-    var logger: Logger { orchestrator.logger }
-    var clock: any HephClock { orchestrator.clock }
-    var asksForLooks: Bool { false }
-
-    /// Lists every managed container, and inspects only those the list shows exited while
-    /// the watcher thought otherwise, for their exit codes.
-    func observe(known: (String) -> ContainerStatus?) async throws -> (observations: [TransitionTracker.Observation], calls: Int) {
-        let containers = try await orchestrator.listContainers()
-        var calls = 1
-        var observations: [TransitionTracker.Observation] = []
-        for container in containers {
-            var observation = TransitionTracker.Observation(id: container.id, name: container.name, status: container.status, exit: nil)
-            if container.status == .stopped, let knownStatus = known(container.id), knownStatus != .stopped,
-               let details = try? await orchestrator.inspectContainer(container.id).details {
-                calls += 1
-                observation.exit = (code: details.exitCode, oomKilled: details.oomKilled)
-            }
-            observations.append(observation)
-        }
-        return (observations, calls)
-    }
-
-    func follow(onConnected: () async -> Void, _ onEvent: (WatchFeedEvent) -> Void) async throws {
-        try await orchestrator.streamEvents(onConnected: onConnected) { onEvent(.container($0)) }
-    }
-}

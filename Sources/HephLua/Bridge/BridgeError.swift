@@ -68,6 +68,6 @@ extension LuaStack {
     /// The optional graceful-stop timeout of `stop_container` and `restart_container`:
     /// ``HephDocker/stopTimeout`` when absent.
     func checkStopTimeout(_ arg: Int32) throws(BridgeError) -> Duration {
-        heph_isnoneornil(state, arg) != 0 ? HephDocker.stopTimeout : .seconds(try checkSeconds(arg, allowZero: true))
+        isNoneOrNil(arg) ? HephDocker.stopTimeout : .seconds(try checkSeconds(arg, allowZero: true))
     }
 }

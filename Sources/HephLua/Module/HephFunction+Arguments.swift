@@ -70,7 +70,7 @@ extension HephFunction {
 
     /// `{ tail = n }` of `heph.logs`: nil for everything.
     static func logOptions(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> Int? {
-        guard heph_isnoneornil(stack.state, arg) == 0 else { return nil }
+        guard !stack.isNoneOrNil(arg) else { return nil }
         try stack.checkTable(arg)
         let reader = LuaTableReader(stack: stack, table: stack.absolute(arg), path: "options")
         do throws(FieldError) {
@@ -107,7 +107,7 @@ extension HephFunction {
 
     /// `{ NAME = value }` added to the environment of `heph.shell`.
     static func environment(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> [String: String] {
-        guard heph_isnoneornil(stack.state, arg) == 0 else { return [:] }
+        guard !stack.isNoneOrNil(arg) else { return [:] }
         try stack.checkTable(arg)
         let reader = LuaTableReader(stack: stack, table: stack.absolute(arg), path: "env")
         do throws(FieldError) {

@@ -4,6 +4,8 @@ struct HephFunction: Sendable {
     /// How a waiting call runs: arguments checked on the Lua thread, then an ``Operation``
     /// on a task; the prelude wraps it so the calling coroutine waits for its ticket.
     struct Waiting: Sendable {
+        /// `heph.NAME`, what its errors say.
+        var qualifiedName: String
         /// Whether it reaches the engine (and so fixes the backend a script chose).
         var usesEngine = true
         /// Whether a sandboxed script may call it.
@@ -56,7 +58,7 @@ struct HephFunction: Sendable {
     static func waiting(_ name: String, usesEngine: Bool = true, allowedInSandbox: Bool = true, expects: Expects = .nothing,
                         _ start: @escaping @Sendable (LuaStack) throws(BridgeError) -> Operation) -> HephFunction {
         HephFunction(luaName: name, kind: .waiting, qualifiedName: "heph.\(name)", visibleLevel: 1,
-                     body: .waiting(Waiting(usesEngine: usesEngine, allowedInSandbox: allowedInSandbox, expects: expects, start: start)))
+                     body: .waiting(Waiting(qualifiedName: "heph.\(name)", usesEngine: usesEngine, allowedInSandbox: allowedInSandbox, expects: expects, start: start)))
     }
 
     /// `heph.NAME`, called directly.
@@ -69,11 +71,5 @@ struct HephFunction: Sendable {
     static func primitive(_ name: String, qualifiedName: String? = nil, visibleLevel: Int32 = 0,
                           _ body: @escaping @Sendable (LuaRuntime, LuaStack) throws(BridgeError) -> Int32) -> HephFunction {
         HephFunction(luaName: name, kind: .primitive, qualifiedName: qualifiedName ?? "heph.\(name)", visibleLevel: visibleLevel, body: .immediate(body))
-    }
-
-    /// The function the trampoline's `id` names (its place in the table, from 1).
-    static func withID(_ id: Int32) -> HephFunction? {
-        let index = Int(id) - 1
-        return HephModule.functions.indices.contains(index) ? HephModule.functions[index] : nil
     }
 }

@@ -18,7 +18,7 @@ extension LuaRuntime {
         do {
             try configuration.backend.select(backend)
         } catch {
-            throw .raise("heph.config.backend: \(Self.describe(error))")
+            throw .raise("heph.config.backend: \((error as? DockerError)?.explained(command: configuration.commandName) ?? Self.describe(error))")
         }
     }
 }

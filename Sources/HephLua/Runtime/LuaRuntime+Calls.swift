@@ -5,10 +5,12 @@ import HephDocker
 
 extension LuaRuntime {
     /// Runs one Swift function for the trampoline; returns how many results it pushed.
-    func call(_ function: HephFunction, _ stack: LuaStack) throws(BridgeError) -> Int32 {
-        switch function.body {
-        case .waiting(let waiting): try startOperation(function.qualifiedName, waiting, stack)
-        case .immediate(let body): try body(self, stack)
+    func call(id: Int32, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let index = Int(id) - 1
+        guard index >= 0, index < functions.count else { throw .raise("heph internal error: no function \(id)") }
+        switch functions[index] {
+        case .waiting(let waiting): return try startOperation(waiting.qualifiedName, waiting, stack)
+        case .immediate(let body): return try body(self, stack)
         }
     }
 
@@ -20,8 +22,7 @@ extension LuaRuntime {
         }
         if waiting.usesEngine { try applyBackendChoice() }
         let operation = try waiting.start(stack)
-        let id = tickets.add { Ticket(id: $0) }
-        guard let ticket = tickets[id] else { throw .raise("heph internal error: ticket \(id) vanished") }
+        let ticket = tickets.add { Ticket(id: $0) }.value
         let caller = String(name.dropFirst("heph.".count))
         switch waiting.expects {
         // The container as the call checked it (a number names a container too: nil here

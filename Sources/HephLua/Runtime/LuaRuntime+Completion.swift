@@ -15,6 +15,7 @@ extension LuaRuntime {
             answer.withLock { $0 = self?.candidates(for: word) ?? [] }
             done.signal()
         }
+        // Real time, not the run's clock: a person waits at the prompt.
         guard posted, done.wait(timeout: .now() + 1) == .success else { return [] }
         return answer.withLock { $0 }
     }

@@ -51,7 +51,7 @@ extension LuaRuntime {
         try startWatcher()
         lua_pushvalue(stack.state, functionIndex)
         let function = stack.makeReference()
-        let id = hooks.add { _ in LuaHook(event: event, target: target, function: function) }
+        let id = hooks.add { _ in LuaHook(event: event, target: target, function: function) }.id
         try pushHandle(stack, kind: .hook, id: id)
         return 1
     }

@@ -42,7 +42,7 @@ extension LuaRuntime {
                 onError: { error in thread.post { [weak self] in self?.pollFailed(id, error) } },
                 callback: { statuses in thread.post { [weak self] in self?.deliver(statuses, to: id) } }
             ))
-        }
+        }.id
         try pushHandle(stack, kind: .poller, id: id)
         return 1
     }

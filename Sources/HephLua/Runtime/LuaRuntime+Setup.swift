@@ -11,13 +11,9 @@ extension LuaRuntime {
             return HEPH_RAISE
         }
         let stack = LuaStack(state)
-        guard let function = HephFunction.withID(id) else {
-            stack.push("heph internal error: no function \(id)")
-            return HEPH_RAISE
-        }
         // The runtime outlives its state, so the reference needs no retain per call.
         let outcome = Unmanaged<LuaRuntime>.fromOpaque(runtime)._withUnsafeGuaranteedRef { runtime in
-            Result<Int32, BridgeError> { () throws(BridgeError) -> Int32 in try runtime.call(function, stack) }
+            Result<Int32, BridgeError> { () throws(BridgeError) -> Int32 in try runtime.call(id: id, stack) }
         }
         switch outcome {
         case .success(let results):

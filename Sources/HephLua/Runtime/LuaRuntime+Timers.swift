@@ -28,7 +28,7 @@ extension LuaRuntime {
                     return repeats
                 }
             }, repeats: repeats)
-        }
+        }.id
         try pushHandle(stack, kind: .timer, id: id)
         return 1
     }

@@ -18,8 +18,9 @@ public final class LuaRuntime: @unchecked Sendable {
         /// The orchestrator behind the module's functions, made on first use. The runtime
         /// does not close it.
         public var backend: BackendSession
-        /// The clock every wait, timer and deadline of the run reads; `heph.now()` too.
-        public var clock: any HephClock
+        /// The command running the script (`run`, `check`, `repl`), for messages that name
+        /// its options.
+        public var commandName: String
         /// Where `print` writes, as bytes (a Lua string is bytes: it may hold any); standard
         /// output by default.
         public var output: @Sendable ([UInt8]) -> Void
@@ -47,7 +48,7 @@ public final class LuaRuntime: @unchecked Sendable {
         /// Makes a configuration.
         public init(
             backend: BackendSession,
-            clock: any HephClock = SystemClock(),
+            commandName: String = "run",
             output: @escaping @Sendable ([UInt8]) -> Void = LuaRuntime.standardOutput,
             diagnostics: @escaping @Sendable (String) -> Void = LuaRuntime.standardError,
             searchPath: [String] = [],
@@ -58,7 +59,7 @@ public final class LuaRuntime: @unchecked Sendable {
             memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
         ) {
             self.backend = backend
-            self.clock = clock
+            self.commandName = commandName
             self.output = output
             self.diagnostics = diagnostics
             self.searchPath = searchPath
@@ -68,6 +69,10 @@ public final class LuaRuntime: @unchecked Sendable {
             self.sandbox = sandbox
             self.memoryLimit = memoryLimit
         }
+
+        /// The clock every wait, timer and deadline of the run reads, `heph.now()` too: the
+        /// backend session's, so the runtime and its orchestrator share one.
+        public var clock: any HephClock { backend.clock }
     }
 
     /// MiB a script's Lua may hold unless told otherwise (`--memory-limit`).
@@ -92,6 +97,11 @@ public final class LuaRuntime: @unchecked Sendable {
 
     let configuration: Configuration
     let thread: LuaThread
+    /// ``HephModule/bodies``, held here: the dispatcher reads it on every call.
+    let functions = HephModule.bodies
+    /// Whether the run's clock is the real one, read without the existential on every
+    /// `heph.now()`.
+    private let realClock: Bool
 
     /// The main state; nil once closed (or when setting it up failed).
     var state: OpaquePointer?
@@ -140,6 +150,7 @@ public final class LuaRuntime: @unchecked Sendable {
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {
         self.configuration = configuration
+        realClock = configuration.clock is SystemClock
         thread = LuaThread(name: "heph-lua")
         guard let info = heph_info_new(configuration.memoryLimit ?? 0) else {
             fatalError("heph: out of memory making a Lua runtime")
@@ -159,6 +170,14 @@ public final class LuaRuntime: @unchecked Sendable {
             let posted = thread.post { self.begin(script, completion: continuation) }
             if !posted { continuation.resume(returning: .failed(LuaFailure(kind: .runtime, message: "the Lua runtime is closed"))) }
         }
+    }
+
+    /// Now on the run's clock, in seconds since the Unix epoch (`heph.now()`).
+    func epochSeconds() -> Double {
+        guard realClock else { return configuration.clock.epochSeconds }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// How many calls went through the C trampoline with their stack checked (each call

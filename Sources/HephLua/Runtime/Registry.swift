@@ -4,13 +4,14 @@ struct Registry<Value> {
     private var entries: [Int: Value] = [:]
     private var nextID = 1
 
-    /// Adds the value `make` builds from its new id; returns the id.
+    /// Adds the value `make` builds from its new id; returns both.
     @discardableResult
-    mutating func add(_ make: (Int) -> Value) -> Int {
+    mutating func add(_ make: (Int) -> Value) -> (id: Int, value: Value) {
         let id = nextID
         nextID += 1
-        entries[id] = make(id)
-        return id
+        let value = make(id)
+        entries[id] = value
+        return (id, value)
     }
 
     subscript(id: Int) -> Value? {

@@ -44,6 +44,7 @@ final class Ticket: Sendable {
     /// Blocks the calling thread until the outcome is there, or until `giveUp` says so
     /// (asked every few milliseconds): then nil, and the call is cancelled.
     func waitForOutcome(unless giveUp: () -> Bool) -> Outcome? {
+        // Real time, not the run's clock: how often an interrupt is looked for.
         while finished.wait(timeout: .now() + .milliseconds(5)) == .timedOut {
             if giveUp() {
                 cancel()

@@ -1,16 +1,13 @@
 import Logging
 
-/// Which orchestrator a program drives: `heph run --swarm`, or `heph.config.backend`.
-public enum Backend: String, Sendable, CaseIterable {
-    /// One Docker engine: a container per config (``DockerOrchestrator``).
-    case engine
-    /// A Docker Swarm through one of its managers: a service per config (``SwarmOrchestrator``).
-    case swarm
-
+extension Backend {
     /// The one place a backend is made: an orchestrator of this kind over the engine that
     /// `context` names. Does no I/O; throws only for a malformed `DOCKER_HOST` or missing
     /// TLS files.
     public func makeOrchestrator(_ context: RunContext) throws -> any Orchestrator {
+        if let record = context.dryRun {
+            return DryRunOrchestrator(backend: self, clock: context.clock, record: record)
+        }
         let engine = DockerOrchestrator(client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), logger: context.logger), clock: context.clock)
         return switch self {
         case .engine: engine
@@ -30,12 +27,17 @@ public struct RunContext: Sendable {
     public var endpointMode: String
     /// Where the engine layer logs.
     public var logger: Logger
+    /// Set for a dry run (`heph check`): the orchestrator made touches no engine and writes
+    /// what it creates here.
+    public var dryRun: DryRunRecord?
 
     /// Makes a context.
-    public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip", logger: Logger = Logger(label: "heph.docker")) {
+    public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip",
+                logger: Logger = Logger(label: "heph.docker"), dryRun: DryRunRecord? = nil) {
         self.clock = clock
         self.environment = environment
         self.endpointMode = endpointMode
         self.logger = logger
+        self.dryRun = dryRun
     }
 }
