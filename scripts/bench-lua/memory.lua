@@ -2,12 +2,7 @@
 -- The calls mix the three paths through the bridge: a plain result (heph.now), an argument
 -- error raised by the trampoline (heph.sleep(-1)), and a config table read field by field
 -- and rejected (heph.create_container). None reaches the engine.
-local function rss_kib()
-  for line in io.lines("/proc/self/status") do
-    local kib = line:match("^VmRSS:%s+(%d+)")
-    if kib then return tonumber(kib) end
-  end
-end
+local rss_kib = require("rss")
 
 local bad_config = { image = "heph/busybox:latest", name = "bench", ports = { [8080] = "http" } }
 local made = 0

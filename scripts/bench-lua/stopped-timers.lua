@@ -6,12 +6,7 @@
 --   heph run stopped-timers.lua [rounds] [count]
 local rounds, count = tonumber(arg[1]) or 8, tonumber(arg[2]) or 100000
 
-local function rss_kib()
-  for line in io.lines("/proc/self/status") do
-    local kib = line:match("^VmRSS:%s+(%d+)")
-    if kib then return tonumber(kib) end
-  end
-end
+local rss_kib = require("rss")
 
 local function nothing() end
 print("| round | timers started and stopped | RSS |")

@@ -4,7 +4,7 @@
 ///
 /// Instants are `ContinuousClock.Instant`s: a virtual clock counts from a real instant it
 /// took when made and moves only when told to.
-public protocol HephClock: Sendable {
+public protocol HephClock: AnyObject, Sendable {
     /// Now, on this clock's monotonic time line.
     var now: ContinuousClock.Instant { get }
     /// Now as seconds since the Unix epoch (`heph.now()`, event times).

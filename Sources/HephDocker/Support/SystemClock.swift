@@ -1,7 +1,7 @@
 import Foundation
 
 /// The real clock: what `heph run`, `heph repl` and `heph check` are given.
-public struct SystemClock: HephClock {
+public final class SystemClock: HephClock {
     /// The real clock.
     public init() {}
 

@@ -5,13 +5,19 @@ import HephDocker
 
 extension LuaRuntime {
     /// Runs one Swift function for the trampoline; returns how many results it pushed.
+    @inline(__always)
     func call(id: Int32, _ stack: LuaStack) throws(BridgeError) -> Int32 {
         let index = Int(id) - 1
-        guard index >= 0, index < functions.count else { throw .raise("heph internal error: no function \(id)") }
+        guard index >= 0, index < functions.count else { throw Self.noFunction(id) }
         switch functions[index] {
         case .waiting(let waiting): return try startOperation(waiting.qualifiedName, waiting, stack)
         case .immediate(let body): return try body(self, stack)
         }
+    }
+
+    @inline(never)
+    private static func noFunction(_ id: Int32) -> BridgeError {
+        .raise("heph internal error: no function \(id)")
     }
 
     /// Checks the arguments of a waiting call, starts its operation on a task, and pushes

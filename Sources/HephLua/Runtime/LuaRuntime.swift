@@ -173,11 +173,17 @@ public final class LuaRuntime: @unchecked Sendable {
     }
 
     /// Now on the run's clock, in seconds since the Unix epoch (`heph.now()`).
+    @inline(__always)
     func epochSeconds() -> Double {
-        guard realClock else { return configuration.clock.epochSeconds }
+        guard realClock else { return runClockEpochSeconds() }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    @inline(never)
+    private func runClockEpochSeconds() -> Double {
+        configuration.clock.epochSeconds
     }
 
     /// How many calls went through the C trampoline with their stack checked (each call
