@@ -50,13 +50,13 @@ void heph_set_dispatcher(heph_dispatcher dispatcher) {
 static int heph_trampoline(lua_State *L) {
     int id = (int)lua_tointeger(L, lua_upvalueindex(1));
     int base = lua_gettop(L);
-    heph_state_info *running = heph_get_info(L);
-    if (running != NULL) running->in_swift++;
-    int result = the_dispatcher(L, id);
-    if (running != NULL) running->in_swift--;
+    heph_state_info *info = heph_get_info(L);
+    if (info == NULL) return luaL_error(L, "heph internal error: a heph function called from a state heph did not make");
+    info->in_swift++;
+    int result = the_dispatcher(L, info, id);
+    info->in_swift--;
     if (result >= 0) {
-        heph_state_info *info = heph_get_info(L);
-        if (info != NULL) info->bridge_calls++;
+        info->bridge_calls++;
         if (lua_gettop(L) != base + result) {
             return luaL_error(L, "heph internal error: %s left the Lua stack unbalanced (%d values, expected %d)",
                               lua_tostring(L, lua_upvalueindex(2)), lua_gettop(L), base + result);

@@ -86,9 +86,10 @@ int heph_take_warning(heph_state_info *info, char *buffer, size_t size);
 #define HEPH_RAISE (-1)            /* raise the value on top of the stack as the error */
 #define HEPH_ARGERROR_BASE (-1000) /* HEPH_ARGERROR_BASE - n: argument n is wrong; message on top */
 
-/* Runs the Swift function `function_id` with L's stack as its arguments. Returns the
- * number of results it pushed (≥ 0), or one of the codes above. Never raises. */
-typedef int (*heph_dispatcher)(lua_State *L, int function_id);
+/* Runs the Swift function `function_id` with L's stack as its arguments (`info` is L's,
+ * read once by the trampoline). Returns the number of results it pushed (≥ 0), or one of
+ * the codes above. Never raises. */
+typedef int (*heph_dispatcher)(lua_State *L, heph_state_info *info, int function_id);
 
 /* Installs the one Swift dispatcher (once per process). */
 void heph_set_dispatcher(heph_dispatcher dispatcher);

@@ -6,8 +6,8 @@ extension LuaRuntime {
     /// The one C dispatcher, installed once per process: finds the runtime of the calling
     /// state and runs the Swift function, turning a `BridgeError` into a status the
     /// trampoline raises.
-    static let installDispatcher: Void = heph_set_dispatcher { state, id in
-        guard let state, let info = heph_get_info(state), let runtime = info.pointee.runtime else {
+    static let installDispatcher: Void = heph_set_dispatcher { state, info, id in
+        guard let state, let runtime = info?.pointee.runtime else {
             return HEPH_RAISE
         }
         let stack = LuaStack(state)
