@@ -70,7 +70,7 @@ public final class SwarmOrchestrator: Orchestrator {
         return id
     }
 
-    /// Every managed service, with its task counts, sorted by name.
+    /// Every managed service, sorted by name.
     func managedServices() async throws -> [EngineService] {
         _ = try await managerNodeID()
         let response = try await client.request(.GET, "/services", query: [("filters", DockerOrchestrator.managedFilter())])

@@ -51,7 +51,8 @@ public enum ProcessSpawn {
         _ = closeFrom(&actions, 3)
         if let directory {
             guard let changeDirectory else { throw SpawnError(message: "cannot start \(quoted(name ?? executable)) in \(directory): this glibc cannot (it needs 2.29)", code: ENOSYS) }
-            _ = changeDirectory(&actions, directory)
+            let result = changeDirectory(&actions, directory)
+            guard result == 0 else { throw failure("cannot start \(quoted(name ?? executable)) in \(directory)", result) }
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
