@@ -28,16 +28,29 @@ import Testing
     }
 
     @Test func expectationsLapseWithoutAnyHook() async throws {
+        // The script waits for this file before its grace passes, so the count is read
+        // before it, however late this test gets to run (no new expectation prunes the 50
+        // meanwhile).
+        let counted = FileManager.default.temporaryDirectory.appendingPathComponent("heph-counted-\(TestNames.unique("lapse"))").path
+        defer { try? FileManager.default.removeItem(atPath: counted) }
         let session = LuaSession("""
+            local counted = ...
             for i = 1, 50 do pcall(heph.stop_container, "heph-no-such-container-" .. i) end
             print("stopped 50")
+            local file = io.open(counted)
+            while not file do
+              heph.sleep(0.05)  -- the poll's interval: waits for the test to have counted
+              file = io.open(counted)
+            end
+            file:close()
             heph.sleep(5.5)  -- sleeping is the behaviour under test: the expectations' 5 s grace passes
             pcall(heph.stop_container, "heph-no-such-container-last")
             print("stopped one more")
             heph.every(3600, function() end)  -- the run goes on until the test ends it
-            """)
+            """, arguments: [counted])
         #expect(await session.waitForLine { $0 == "stopped 50" })
         #expect(await session.expectationCount() == 50)
+        #expect(FileManager.default.createFile(atPath: counted, contents: Data()))
         #expect(await session.waitForLine { $0 == "stopped one more" })
         #expect(await session.expectationCount() == 1)  // the 50 lapsed: nothing keeps them
         _ = await session.finish(timeout: .zero)
