@@ -79,15 +79,7 @@ struct GlobalOptions: ParsableArguments {
         setUpLogging()
         do {
             let orchestrator = try backend.makeOrchestrator(runContext)
-            let result: T
-            do {
-                result = try await body(orchestrator)
-            } catch {
-                try? await orchestrator.close()
-                throw error
-            }
-            try await orchestrator.close()
-            return result
+            return try await orchestrator.closing { try await body(orchestrator) }
         } catch let error as DockerError {
             throw CommandFailure(error)
         }

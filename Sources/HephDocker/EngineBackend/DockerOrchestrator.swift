@@ -43,16 +43,8 @@ public final class DockerOrchestrator: Orchestrator {
         logger: Logger = Logger(label: "heph.docker"),
         _ body: (DockerOrchestrator) async throws -> T
     ) async throws -> T {
-        let client = try EngineClient(endpoint: endpoint, logger: logger)
-        let result: T
-        do {
-            result = try await body(DockerOrchestrator(client: client))
-        } catch {
-            try? await client.close()
-            throw error
-        }
-        try await client.close()
-        return result
+        let orchestrator = DockerOrchestrator(client: try EngineClient(endpoint: endpoint, logger: logger))
+        return try await orchestrator.closing { try await body(orchestrator) }
     }
 
     /// The `filters` query value selecting managed resources (plus `extra` filters).

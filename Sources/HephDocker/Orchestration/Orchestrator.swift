@@ -104,6 +104,19 @@ extension Orchestrator {
         try await restartContainer(containerID, timeout: stopTimeout)
     }
 
+    /// Runs `body`, then closes this orchestrator, whether `body` returns or throws.
+    public func closing<T>(after body: () async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            try? await close()
+            throw error
+        }
+        try await close()
+        return result
+    }
+
     /// Tears down, keeping named volumes.
     @discardableResult
     public func teardownAll() async throws -> TeardownReport {

@@ -4,8 +4,10 @@ struct HephFunction: Sendable {
     /// How a waiting call runs: arguments checked on the Lua thread, then an ``Operation``
     /// on a task; the prelude wraps it so the calling coroutine waits for its ticket.
     struct Waiting: Sendable {
+        /// The name in `heph`: the `by` of the transitions it causes.
+        var luaName: String
         /// `heph.NAME`, what its errors say.
-        var qualifiedName: String
+        var qualifiedName: String { "heph.\(luaName)" }
         /// Whether it reaches the engine (and so fixes the backend a script chose).
         var usesEngine = true
         /// Whether a sandboxed script may call it.
@@ -59,7 +61,7 @@ struct HephFunction: Sendable {
     static func waiting(_ name: String, usesEngine: Bool = true, allowedInSandbox: Bool = true, expects: Expects = .nothing,
                         _ start: @escaping @Sendable (LuaStack) throws(BridgeError) -> Operation) -> HephFunction {
         HephFunction(luaName: name, kind: .waiting, qualifiedName: "heph.\(name)", visibleLevel: 1,
-                     body: .waiting(Waiting(qualifiedName: "heph.\(name)", usesEngine: usesEngine, allowedInSandbox: allowedInSandbox, expects: expects, start: start)))
+                     body: .waiting(Waiting(luaName: name, usesEngine: usesEngine, allowedInSandbox: allowedInSandbox, expects: expects, start: start)))
     }
 
     /// `heph.NAME`, called directly.

@@ -9,11 +9,11 @@ typealias Operation = @Sendable (OperationContext) async throws -> [LuaValue]
 struct OperationContext: Sendable {
     /// The run's orchestrator, made on first use.
     let backend: BackendSession
-    /// The run's clock.
-    let clock: any HephClock
 
     /// The orchestrator; throws what making it threw (a malformed `DOCKER_HOST`).
     func orchestrator() throws -> any Orchestrator { try backend.orchestrator() }
+    /// The run's clock.
+    var clock: any HephClock { backend.clock }
     /// Marks the coming stop or removal of a container (by name) as expected, before the
     /// operation asks for it.
     let expect: @Sendable (String) -> Void

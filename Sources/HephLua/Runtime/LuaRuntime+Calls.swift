@@ -10,7 +10,7 @@ extension LuaRuntime {
         let index = Int(id) - 1
         guard index >= 0, index < functions.count else { throw Self.noFunction(id) }
         switch functions[index] {
-        case .waiting(let waiting): return try startOperation(waiting.qualifiedName, waiting, stack)
+        case .waiting(let waiting): return try startOperation(waiting, stack)
         case .immediate(let body): return try body(self, stack)
         }
     }
@@ -22,14 +22,15 @@ extension LuaRuntime {
 
     /// Checks the arguments of a waiting call, starts its operation on a task, and pushes
     /// the ticket the prelude's wrapper waits for.
-    private func startOperation(_ name: String, _ waiting: HephFunction.Waiting, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+    private func startOperation(_ waiting: HephFunction.Waiting, _ stack: LuaStack) throws(BridgeError) -> Int32 {
+        let name = waiting.qualifiedName
         if !waiting.allowedInSandbox, configuration.sandbox != nil {
             throw .raise("\(name): not available in a sandbox (heph run --sandbox)")
         }
         if waiting.usesEngine { try applyBackendChoice() }
         let operation = try waiting.start(stack)
         let ticket = tickets.add { Ticket(id: $0) }.value
-        let caller = String(name.dropFirst("heph.".count))
+        let caller = waiting.luaName
         switch waiting.expects {
         // The container as the call checked it (a number names a container too: nil here
         // would mean every container).
@@ -41,7 +42,6 @@ extension LuaRuntime {
         let watcher = self.watcher
         let context = OperationContext(
             backend: configuration.backend,
-            clock: configuration.clock,
             expect: { container in thread.post { [weak self] in self?.expect(container, ticket: ticket.id, caller: caller) } },
             withdraw: { thread.post { [weak self] in self?.expectations.withdraw(ticket: ticket.id) } },
             progress: configuration.progress,
