@@ -24,6 +24,10 @@ struct GlobalOptions: ParsableArguments {
     /// The backend `--swarm` chooses.
     var backend: Backend { swarm ? .swarm : .engine }
 
+    /// heph's bound on its own bulk calls to the engine.
+    @Option(name: .long, help: ArgumentHelp("At most this many engine calls (creates, starts, stops, removes, inspects) in flight at once; the rest wait their turn. The event stream and the watcher's polls never wait behind them. 1 to \(EngineSlots.maximumCapacity); default \(EngineSlots.defaultCapacity). The same as heph.config.engine_concurrency.", valueName: "n"))
+    var engineConcurrency = EngineSlots.defaultCapacity
+
     /// The least severe message logged to stderr.
     @Option(name: .long, help: ArgumentHelp("Log messages at this level and above on stderr: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: Logger.Level = .warning
@@ -33,6 +37,9 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         guard SwarmServiceOptions.endpointModes.contains(endpointMode) else {
             throw ValidationError("--endpoint-mode must be vip or dnsrr, got \(quoted(endpointMode))")
+        }
+        guard EngineSlots.accepts(engineConcurrency) else {
+            throw ValidationError("--engine-concurrency must be a whole number from 1 to \(EngineSlots.maximumCapacity), got \(engineConcurrency)")
         }
         if context != nil, host != nil {
             throw ValidationError("--host and --context cannot be used together; choose one")
@@ -62,9 +69,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// What a command's orchestrator is made from: the real clock, the engine these options
-    /// name, `--endpoint-mode`.
+    /// name, `--endpoint-mode`, `--engine-concurrency`.
     var runContext: RunContext {
-        RunContext(environment: engineEnvironment, endpointMode: endpointMode)
+        RunContext(environment: engineEnvironment, endpointMode: endpointMode, engineSlots: EngineSlots(capacity: engineConcurrency))
     }
 
     /// The orchestrator of a script's run, made on first use on the backend `--swarm`
@@ -100,7 +107,12 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { error.explained }
 
     var exitCode: ExitCode {
-        error.code == .engineUnreachable ? ExitCode(69) : .failure
+        switch error.code {
+        case .engineUnreachable: ExitCode(69)
+        // EX_TEMPFAIL: the engine or heph's queue was slow; the same command may work later.
+        case .engineTimeout, .queueTimeout: ExitCode(75)
+        default: .failure
+        }
     }
 }
 

@@ -29,6 +29,19 @@ import Testing
         #expect(result.stderr.contains("Unexpected argument 'frobnicate'"))
     }
 
+    @Test func engineConcurrencyIsAGlobalOptionTheScriptSeesAndABadOneExits64() async throws {
+        let seen = try await HephBinary.run(["run", "--engine-concurrency", "5", "-"], input: "print(heph.config.engine_concurrency)")
+        #expect(seen.status == 0, "\(seen.stderr)")
+        #expect(seen.stdout == "5\n")
+        let byDefault = try await HephBinary.run(["run", "-"], input: "print(heph.config.engine_concurrency)")
+        #expect(byDefault.stdout == "\(EngineSlots.defaultCapacity)\n")
+        for (command, value) in [("run", "0"), ("ps", "257"), ("down", "-3")] {
+            let wrong = try await HephBinary.run(command == "run" ? [command, "--engine-concurrency=\(value)", "-"] : [command, "--engine-concurrency=\(value)"], input: "")
+            #expect(wrong.status == 64, "\(command) \(value): \(wrong.stderr)")
+            #expect(wrong.stderr.contains("--engine-concurrency must be a whole number from 1 to 256, got \(value)"), "\(wrong.stderr)")
+        }
+    }
+
     @Test func psListsManagedContainersOnly() async throws {
         let name = TestNames.unique("cli-ps")
         let foreign = "heph-\(TestNames.unique("cli-foreign"))"

@@ -32,10 +32,11 @@ struct LuaHarness {
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
         sandbox: MountPolicy? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        engineSlots: EngineSlots = EngineSlots()
     ) async -> Result {
         await run(LuaScript(.code(code, name: name), arguments: arguments), searchPath: searchPath, userPluginDirectory: userPluginDirectory,
-                  sandbox: sandbox, environment: environment)
+                  sandbox: sandbox, environment: environment, engineSlots: engineSlots)
     }
 
     /// Runs `script`.
@@ -44,11 +45,12 @@ struct LuaHarness {
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
         sandbox: MountPolicy? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        engineSlots: EngineSlots = EngineSlots()
     ) async -> Result {
         let output = Recorder<String>()
         let diagnostics = Recorder<String>()
-        let backend = BackendSession(context: RunContext(environment: environment))
+        let backend = BackendSession(context: RunContext(environment: environment, engineSlots: engineSlots))
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             backend: backend,
             output: { output.append(String(decoding: $0, as: UTF8.self)) },

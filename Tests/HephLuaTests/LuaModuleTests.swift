@@ -17,6 +17,25 @@ import Testing
         #expect(result.lines == ["heph-\theph-network\t10\t5\t\(hephVersion)", "5\tengine", "integer\tinteger"])
     }
 
+    @Test func engineConcurrencyIsReadAtEachEngineCallAndABadValueIsNamed() async {
+        let slots = EngineSlots(capacity: 9)
+        // No engine: each call fails to connect, after heph.config has been applied.
+        let result = await LuaHarness.run("""
+            print(heph.config.engine_concurrency)
+            heph.config.engine_concurrency = 3
+            print((pcall(heph.ping)))
+            for _, bad in ipairs({ 0, 257, 2.5, "4", true }) do
+              heph.config.engine_concurrency = bad
+              print(select(2, pcall(heph.ping)))
+            end
+            """, environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"], engineSlots: slots)
+        #expect(result.failure == nil)
+        let rule = "is not a number of engine calls at once; use a whole number from 1 to 256 (default \(EngineSlots.defaultCapacity))"
+        #expect(result.lines == ["9", "false"] + ["0", "257", "2.5", #""4""#, "a boolean"].map { "heph.config.engine_concurrency: \($0) \(rule)" })
+        // The good value took effect; the bad ones changed nothing.
+        #expect(slots.capacity == 3)
+    }
+
     @Test func requireReturnsTheGlobalModule() async {
         let result = await LuaHarness.run("""
             local h = require("heph")

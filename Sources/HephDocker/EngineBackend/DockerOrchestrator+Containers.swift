@@ -91,7 +91,7 @@ extension DockerOrchestrator {
                 logger.debug("graceful stop of \(name) failed, removing by force: \(error)")
             }
         }
-        let response = try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")], timeout: .seconds(60))
+        let response = try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")])
         if response.succeeded || response.status == .notFound { return }
         if response.status == .conflict, response.engineMessage.contains("already in progress") { return }
         throw response.failure("cannot remove \(name)")

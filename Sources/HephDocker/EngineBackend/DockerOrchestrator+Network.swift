@@ -118,12 +118,12 @@ extension DockerOrchestrator {
         return kept
     }
 
-    /// Removes every managed network `matching` with `remove`, recording each failure;
-    /// returns the names removed.
+    /// Removes every managed network `matching` with `remove` (which says whether the
+    /// network went), recording each failure; returns the names removed.
     func removeManagedNetworks(
         matching: (EngineNetwork) -> Bool = { _ in true },
         _ failures: inout TeardownFailures,
-        remove: (EngineNetwork) async throws -> Void
+        remove: (EngineNetwork) async throws -> Bool
     ) async throws -> [String] {
         let networks: [EngineNetwork]
         do {
@@ -135,8 +135,7 @@ extension DockerOrchestrator {
         var removed: [String] = []
         for network in networks where matching(network) {
             try await failures.attempt("network \(network.Name)") {
-                try await remove(network)
-                removed.append(network.Name)
+                if try await remove(network) { removed.append(network.Name) }
             }
         }
         return removed
@@ -150,12 +149,42 @@ extension DockerOrchestrator {
     }
 
     /// Removes one network; one that is already gone counts as removed.
+    ///
+    /// - Throws: ``DockerError/Code/conflict`` while containers are attached; an engine
+    ///   error naming moby/moby#43286 when none is and the engine still refuses.
     func remove(network: EngineNetwork) async throws {
+        if case .keptByStaleCount(let why) = try await delete(network) { throw DockerError(.engine, why) }
+    }
+
+    /// Removes `network` for a teardown: true when it went; false when the engine keeps it
+    /// for endpoints no container holds (logged as a warning: the containers are gone, and
+    /// the network, heph's own and empty, is used again by the next bring-up).
+    func removeForTeardown(_ network: EngineNetwork) async throws -> Bool {
+        switch try await delete(network) {
+        case .removed: return true
+        case .keptByStaleCount(let why):
+            logger.warning("\(why)")
+            return false
+        }
+    }
+
+    private enum NetworkDeletion {
+        case removed
+        /// Docker 20.10 can lose count of a network's endpoints when many containers on it
+        /// stop at once (moby/moby#43286): it then refuses to remove the network, with no
+        /// container attached, until dockerd restarts.
+        case keptByStaleCount(String)
+    }
+
+    private func delete(_ network: EngineNetwork) async throws -> NetworkDeletion {
         let response = try await client.request(.DELETE, "/networks/\(network.Id)")
-        if response.succeeded || response.status == .notFound { return }
+        if response.succeeded || response.status == .notFound { return .removed }
         if response.engineMessage.contains("active endpoints") {
             let attached = try? await client.request(.GET, "/networks/\(network.Id)").decode(EngineNetwork.self)
             let names = (attached?.Containers ?? [:]).values.map(\.Name).sorted()
+            if attached != nil, names.isEmpty {
+                return .keptByStaleCount("network \(network.Name) stays: no container is attached to it, yet the engine counts endpoints on it and refuses to remove it (a Docker engine defect, moby/moby#43286, seen when many containers on one network stop at once); it can be removed once dockerd restarts, and is used again meanwhile")
+            }
             throw DockerError(.conflict, "network \(network.Name) still has containers attached (\(names.isEmpty ? "unknown" : names.joined(separator: ", "))); remove them first")
         }
         throw response.failure("cannot remove network \(network.Name)")

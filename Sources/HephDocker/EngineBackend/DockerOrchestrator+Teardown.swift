@@ -28,7 +28,7 @@ extension DockerOrchestrator {
         }
         report.containers.sort()
         forgetNetwork()
-        report.networks = try await removeManagedNetworks(&failures) { try await remove(network: $0) }
+        report.networks = try await removeManagedNetworks(&failures) { try await removeForTeardown($0) }
         if removingVolumes {
             do {
                 report.volumes = try await removeManagedVolumes(failures: &failures)

@@ -19,6 +19,11 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
         case invalidConfig
         /// The engine could not be reached at all (socket missing, connection refused, TLS failure).
         case engineUnreachable
+        /// The engine took the call but did not answer in time: it is overloaded or stuck.
+        case engineTimeout
+        /// The call waited in heph's own queue (for an engine slot, or a connection) past its
+        /// limit: the engine never saw it.
+        case queueTimeout
         /// The image is not available locally and could not be pulled.
         case imagePull
         /// The engine answered with any other failure.
@@ -47,6 +52,11 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
         case restartRolling
         /// Bringing the topology up again fixes it: that unpauses `container` (a full name).
         case bringUpAgain(container: String)
+        /// The engine is slow to answer: fewer calls at once (`current` now) may help.
+        case lowerEngineConcurrency(current: Int)
+        /// heph's own queue is the wait: more calls at once (`current` now), if the engine
+        /// can take them.
+        case raiseEngineConcurrency(current: Int)
     }
 
     /// What kind of failure this is.

@@ -32,3 +32,8 @@ public func formatted(_ number: Double) -> String {
     if number.isFinite, number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
     return "\(number)"
 }
+
+/// A duration as messages write it: `60 s`, `0.5 s`.
+public func formatted(_ duration: Duration) -> String {
+    formatted(duration / .seconds(1)) + " s"
+}

@@ -8,7 +8,9 @@ extension Backend {
         if let record = context.dryRun {
             return DryRunOrchestrator(backend: self, clock: context.clock, record: record)
         }
-        let engine = DockerOrchestrator(client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), logger: context.logger), clock: context.clock)
+        let engine = DockerOrchestrator(
+            client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), slots: context.engineSlots, logger: context.logger),
+            clock: context.clock)
         return switch self {
         case .engine: engine
         case .swarm: SwarmOrchestrator(manager: engine, endpointMode: context.endpointMode)
@@ -30,14 +32,18 @@ public struct RunContext: Sendable {
     /// Set for a dry run (`heph check`): the orchestrator made touches no engine and writes
     /// what it creates here.
     public var dryRun: DryRunRecord?
+    /// The process's bound on bulk engine calls (`--engine-concurrency`,
+    /// `heph.config.engine_concurrency`).
+    public var engineSlots: EngineSlots
 
     /// Makes a context.
     public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip",
-                logger: Logger = Logger(label: "heph.docker"), dryRun: DryRunRecord? = nil) {
+                logger: Logger = Logger(label: "heph.docker"), dryRun: DryRunRecord? = nil, engineSlots: EngineSlots = EngineSlots()) {
         self.clock = clock
         self.environment = environment
         self.endpointMode = endpointMode
         self.logger = logger
         self.dryRun = dryRun
+        self.engineSlots = engineSlots
     }
 }

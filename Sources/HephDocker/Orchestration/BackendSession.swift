@@ -20,21 +20,25 @@ public final class BackendSession: Sendable {
     /// runtime's.
     public let clock: any HephClock
 
-    private init(backend: Backend, phase: Phase, clock: any HephClock, make: @escaping @Sendable (Backend) throws -> any Orchestrator) {
+    /// The bound on the run's bulk engine calls, which `heph.config.engine_concurrency` sets.
+    public let engineSlots: EngineSlots
+
+    private init(backend: Backend, phase: Phase, clock: any HephClock, engineSlots: EngineSlots, make: @escaping @Sendable (Backend) throws -> any Orchestrator) {
         state = Mutex((backend, phase))
         self.clock = clock
+        self.engineSlots = engineSlots
         self.make = make
     }
 
     /// A session whose first use makes `backend` (or the one chosen by then) as `context`
     /// says: over the engine it names, or a dry run.
     public convenience init(backend: Backend = .engine, context: RunContext) {
-        self.init(backend: backend, phase: .waiting, clock: context.clock) { try $0.makeOrchestrator(context) }
+        self.init(backend: backend, phase: .waiting, clock: context.clock, engineSlots: context.engineSlots) { try $0.makeOrchestrator(context) }
     }
 
     /// A session over an orchestrator made already: its backend can no longer change.
-    public convenience init(_ orchestrator: any Orchestrator, backend: Backend = .engine) {
-        self.init(backend: backend, phase: .made(orchestrator), clock: orchestrator.clock) { _ in orchestrator }
+    public convenience init(_ orchestrator: any Orchestrator, backend: Backend = .engine, engineSlots: EngineSlots = EngineSlots()) {
+        self.init(backend: backend, phase: .made(orchestrator), clock: orchestrator.clock, engineSlots: engineSlots) { _ in orchestrator }
     }
 
     /// The backend chosen: the one in use, or the one the first use will make.

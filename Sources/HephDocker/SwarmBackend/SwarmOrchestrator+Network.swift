@@ -54,7 +54,7 @@ extension SwarmOrchestrator {
             _ = try await clock.poll(every: .milliseconds(100), until: clock.now + .seconds(60)) {
                 try await tasks(of: Set(services.map(\.ID))).isEmpty ? true : nil
             }
-            report.networks = try await manager.removeManagedNetworks(matching: { $0.Scope == "swarm" }, &failures) { try await removeSoon($0) }
+            report.networks = try await manager.removeManagedNetworks(matching: { $0.Scope == "swarm" }, &failures) { try await removeSoon($0); return true }
         } catch let error as DockerError {
             failures.record("networks", error.message)
         }

@@ -60,48 +60,60 @@ extension EngineClient {
 
     /// Sends a request to the versioned API and collects the whole answer.
     ///
-    /// `timeout` bounds the wait for the answer's head; calls that block in the engine (a
-    /// stop waits for the container) must pass a longer one than the engine's own wait.
+    /// `timeout` bounds the wait for the answer's head (``answerTimeout`` when nil); calls
+    /// that block in the engine (a stop waits for the container) must pass a longer one than
+    /// the engine's own wait. A bulk call first waits for a slot (``EngineLane``).
     /// Throws only transport failures; an engine error is an answer for the caller to read.
     func request(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String)] = [],
         json body: (some Encodable & Sendable)? = Optional<EngineEmptyObject>.none,
-        timeout: Duration = .seconds(60)
+        timeout: Duration? = nil
     ) async throws -> EngineResponse {
         try await request(method, path, query: query, jsonData: body.map { try JSONEncoder().encode($0) }, timeout: timeout)
     }
 
     /// Sends `body`, JSON bytes as they are, to the versioned API and collects the answer:
     /// for a document heph changes in part and sends back (a Swarm service's spec).
-    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], jsonData body: Data?, timeout: Duration = .seconds(60)) async throws -> EngineResponse {
+    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], jsonData body: Data?, timeout: Duration? = nil) async throws -> EngineResponse {
         let version = try await apiVersion()
-        return try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout)
+        return try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout ?? answerTimeout)
     }
 
     /// Sends a request to the versioned API and returns as soon as the answer's head arrives,
-    /// leaving the body to stream (pull progress, the event stream, an exec's output).
+    /// leaving the body to stream (pull progress, the event stream, an exec's output). A
+    /// bulk stream holds its slot only until the head arrives: a followed log holds none.
     func streamingRequest(
         _ method: HTTPMethod,
         _ path: String,
         query: [(String, String)] = [],
         json body: (some Encodable & Sendable)? = Optional<EngineEmptyObject>.none,
-        timeout: Duration = .seconds(60)
+        timeout: Duration? = nil
     ) async throws -> HTTPClientResponse {
         let version = try await apiVersion()
         let encoded = try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) }
-        return try await send(method, path: "/v\(version)\(path)", query: query, body: encoded, timeout: timeout)
+        return try await inLane { try await send(method, path: "/v\(version)\(path)", query: query, body: encoded, timeout: timeout ?? answerTimeout) }
     }
 
     /// Sends a request to `path` as given (unversioned for `/_ping`) and collects the answer.
     func execute(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> EngineResponse {
-        let response = try await send(method, path: path, query: query, body: body, timeout: timeout)
-        do {
-            let collected = try await response.body.collect(upTo: Self.maximumBodyBytes)
-            return EngineResponse(status: response.status, headers: response.headers, body: collected)
-        } catch {
-            throw transportFailure(error, timeout: timeout)
+        try await inLane {
+            let response = try await send(method, path: path, query: query, body: body, timeout: timeout)
+            do {
+                let collected = try await response.body.collect(upTo: Self.maximumBodyBytes)
+                return EngineResponse(status: response.status, headers: response.headers, body: collected)
+            } catch {
+                throw transportFailure(error, timeout: timeout)
+            }
+        }
+    }
+
+    /// Runs one exchange as its task's lane says: control at once, bulk holding a slot.
+    private func inLane<T>(_ exchange: () async throws -> T) async throws -> T {
+        switch EngineLane.current {
+        case .control: try await exchange()
+        case .bulk: try await slots.withSlot(exchange)
         }
     }
 
@@ -120,6 +132,7 @@ extension EngineClient {
         // Real time, not the run's clock: how long the engine took, for the debug log.
         let started = ContinuousClock.now
         do {
+            let http = EngineLane.current == .control ? controlHTTP : bulkHTTP
             let response = try await http.execute(request, timeout: TimeAmount(timeout))
             logger.debug("\(method) \(path) → \(response.status.code) in \(ContinuousClock.now - started)")
             return response
@@ -157,13 +170,25 @@ extension EngineClient {
     }
 
     /// Turns what the HTTP layer threw into a ``DockerError`` in words (or lets a
-    /// cancellation through as one).
+    /// cancellation through as one). Three kinds of wait, three errors: the engine took the
+    /// call and did not answer (``DockerError/Code/engineTimeout``), heph's own pool had no
+    /// connection free (``DockerError/Code/queueTimeout``), the engine could not be reached
+    /// at all (``DockerError/Code/engineUnreachable``).
     func transportFailure(_ error: any Error, timeout: Duration) -> any Error {
         if error is DockerError || error is CancellationError { return error }
         if let clientError = error as? HTTPClientError {
             if clientError == .cancelled { return CancellationError() }
             if clientError == .deadlineExceeded || clientError == .readTimeout {
-                return DockerError(.engineUnreachable, "the Docker engine at \(endpoint) did not answer within \(timeout)", underlying: error)
+                return DockerError(
+                    .engineTimeout,
+                    "the Docker engine at \(endpoint) took the call but did not answer within \(formatted(timeout)): it is overloaded or stuck (see `docker info` and the engine's log)",
+                    remedy: .lowerEngineConcurrency(current: slots.capacity), underlying: error)
+            }
+            if clientError == .getConnectionFromPoolTimeout {
+                return DockerError(
+                    .queueTimeout,
+                    "no connection of heph's own to the engine came free in time: every one is held by a stream (a followed log, an event stream); end some of them",
+                    underlying: error)
             }
         }
         // Over ssh the relay's socket always answers, and the HTTP layer sees only a

@@ -7,6 +7,10 @@ import Synchronization
 /// The Engine API client: HTTP/1.1 to the engine named by `DOCKER_HOST`, with the API
 /// version negotiated once through `/_ping`.
 ///
+/// Two ways in, so observation never waits behind work (``EngineLane``): bulk calls take
+/// one of the process's ``slots`` and go over one connection pool; control calls take no
+/// slot and go over a small pool of their own.
+///
 /// Creating a client does no I/O, so it fails only on a malformed `DOCKER_HOST` or missing
 /// TLS files (for `ssh://` it opens a local socket, and ssh starts with the first request);
 /// an engine that is down shows on the first request. Call ``close()`` when done.
@@ -19,20 +23,34 @@ public final class EngineClient: Sendable {
 
     /// Where the engine is.
     public let endpoint: EngineEndpoint
-    let http: HTTPClient
+    /// The bound on bulk calls in flight; shared by every client of one process.
+    public let slots: EngineSlots
+    /// How long a call waits for the engine's answer unless it says otherwise.
+    public let answerTimeout: Duration
+    /// Bulk calls, and the streams a script asks for (followed logs, an exec's output).
+    let bulkHTTP: HTTPClient
+    /// Control calls: the event stream, polls, pings.
+    let controlHTTP: HTTPClient
     let logger: Logger
     /// For `ssh://`: the local socket relayed to the remote engine.
     let sshDialer: SSHDialer?
     private let negotiatedVersion = Mutex<EngineAPIVersion?>(nil)
     private let closed = Mutex(false)
 
-    /// A client for `endpoint`.
-    public init(endpoint: EngineEndpoint, logger: Logger = Logger(label: "heph.docker")) throws {
+    /// Connections the bulk pool opens beyond the slots, for streams a script follows
+    /// (they take a slot only until their answer's head arrives).
+    static let streamConnections = 64
+    /// Connections of the control pool: the event stream, and a poll or ping at a time.
+    static let controlConnections = 8
+
+    /// A client for `endpoint` whose bulk calls take `slots`.
+    public init(endpoint: EngineEndpoint, slots: EngineSlots = EngineSlots(), answerTimeout: Duration = .seconds(60),
+                logger: Logger = Logger(label: "heph.docker")) throws {
         self.endpoint = endpoint
+        self.slots = slots
+        self.answerTimeout = answerTimeout
         self.logger = logger
         var configuration = HTTPClient.Configuration()
-        // Long calls (a 10 s stop, a pull, the event stream) each hold a connection, so allow many.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         // Fail at once when the engine is down instead of retrying until the connect timeout:
         // the caller decides whether to try again.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -51,7 +69,12 @@ public final class EngineClient: Sendable {
         } else {
             sshDialer = nil
         }
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // The slots bound the bulk calls; the pool only needs room for them and for streams,
+        // so a call holding a slot never waits for a connection.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = EngineSlots.maximumCapacity + Self.streamConnections
+        bulkHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.controlConnections
+        controlHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// `GET /_ping`; also negotiates the API version.
@@ -67,7 +90,11 @@ public final class EngineClient: Sendable {
         }
         guard !alreadyClosed else { return }
         defer { sshDialer?.close() }
-        try await http.shutdown()
+        // Both pools are shut down, whichever fails.
+        var failure: (any Error)?
+        do { try await bulkHTTP.shutdown() } catch { failure = error }
+        try await controlHTTP.shutdown()
+        if let failure { throw failure }
     }
 
     /// The API version in use: min(engine's, ``maximumAPIVersion``), asked once.
@@ -77,7 +104,10 @@ public final class EngineClient: Sendable {
     }
 
     private func negotiate() async throws -> EngineAPIVersion {
-        let response = try await execute(.GET, path: "/_ping", query: [], body: nil, timeout: .seconds(30))
+        // A ping is control traffic: it neither waits for nor holds a slot.
+        let response = try await EngineLane.asControl {
+            try await execute(.GET, path: "/_ping", query: [], body: nil, timeout: min(.seconds(30), answerTimeout))
+        }
         guard response.status == .ok else {
             throw DockerError(.engine, "the engine at \(endpoint) answered /_ping with \(response.status.code): \(response.engineMessage)")
         }

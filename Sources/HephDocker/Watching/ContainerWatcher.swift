@@ -50,7 +50,8 @@ public final class ContainerWatcher: Sendable {
     public func start() {
         task.withLock { task in
             guard task == nil else { return }
-            task = Task { await self.watch() }
+            // Its stream and polls are control traffic: they never wait behind bulk work.
+            task = Task { await EngineLane.asControl { await self.watch() } }
         }
     }
 

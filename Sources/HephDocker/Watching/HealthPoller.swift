@@ -22,8 +22,11 @@ public final class HealthPoller: Sendable {
         onError: (@Sendable (DockerError) -> Void)?,
         callback: @escaping HealthStatusCallback
     ) -> HealthPoller {
+        // A poll is control traffic: it never waits behind bulk work.
         HealthPoller(task: Task {
-            await poll(clock: clock, interval: interval, snapshot: snapshot, onError: onError, callback: callback)
+            await EngineLane.asControl {
+                await poll(clock: clock, interval: interval, snapshot: snapshot, onError: onError, callback: callback)
+            }
         })
     }
 

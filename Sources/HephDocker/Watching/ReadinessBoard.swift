@@ -20,7 +20,9 @@ actor ReadinessBoard {
             waiters.append(continuation)
             if !polling {
                 polling = true
-                Task { await self.poll() }
+                // Its rounds are control traffic: a 200-service heph.up sees each service
+                // ready at once, not after the creates queued behind it.
+                Task { await EngineLane.asControl { await self.poll() } }
             }
         }
     }

@@ -51,6 +51,10 @@ extension DockerError.Remedy {
             [(nil, ", or use heph.restart_container (a rolling restart)")]
         case .bringUpAgain(let container):
             [("`docker unpause \(container)`", ", or run heph.up again (it unpauses)")]
+        case .lowerEngineConcurrency(let current):
+            [(nil, "; or send it fewer calls at once: heph.config.engine_concurrency (now \(current)), or heph \(command) --engine-concurrency N")]
+        case .raiseEngineConcurrency(let current):
+            [(nil, "; let more calls out at once if the engine can take them (heph.config.engine_concurrency, now \(current), or heph \(command) --engine-concurrency N), or do less at once")]
         }
     }
 }

@@ -2,10 +2,17 @@ import CLua
 import HephDocker
 
 extension LuaRuntime {
-    /// Applies `heph.config.backend` before anything that reaches the engine: the script
-    /// may choose the backend until its first engine call (``BackendSession/select(_:)``);
-    /// the dry run of `heph check` then checks configs by that backend's rules.
-    func applyBackendChoice() throws(BridgeError) {
+    /// Applies `heph.config` before anything that reaches the engine: the backend, and the
+    /// engine concurrency.
+    func applyEngineSettings() throws(BridgeError) {
+        try applyBackendChoice()
+        try applyEngineConcurrency()
+    }
+
+    /// `heph.config.backend`: the script may choose the backend until its first engine call
+    /// (``BackendSession/select(_:)``); the dry run of `heph check` then checks configs by
+    /// that backend's rules.
+    private func applyBackendChoice() throws(BridgeError) {
         // Unset: the backend stays as chosen (--swarm, or the default).
         let value: (text: String?, type: String)?? = configField("backend") { stack in
             stack.type(at: -1) == LUA_TNIL ? nil : (stack.type(at: -1) == LUA_TSTRING ? stack.string(at: -1) : nil, stack.typeName(at: -1))
@@ -20,5 +27,22 @@ extension LuaRuntime {
         } catch {
             throw .raise("heph.config.backend: \((error as? DockerError)?.explained(command: configuration.commandName) ?? Self.describe(error))")
         }
+    }
+
+    /// `heph.config.engine_concurrency`: how many bulk engine calls may be in flight. It
+    /// may change at any time; calls in flight finish, and the next ones see the new bound.
+    private func applyEngineConcurrency() throws(BridgeError) {
+        // Unset: the bound stays as --engine-concurrency (or the default) set it.
+        let value: (number: Int?, text: String)?? = configField("engine_concurrency") { stack in
+            guard stack.type(at: -1) != LUA_TNIL else { return nil }
+            let text = stack.numberText(at: -1) ?? (stack.type(at: -1) == LUA_TSTRING ? quoted(stack.string(at: -1) ?? "") : "a \(stack.typeName(at: -1))")
+            return (stack.integer(at: -1), text)
+        }
+        guard let value = value ?? nil else { return }
+        guard let number = value.number, EngineSlots.accepts(number) else {
+            throw .raise("heph.config.engine_concurrency: \(value.text) is not a number of engine calls at once; use a whole number from 1 to \(EngineSlots.maximumCapacity) (default \(EngineSlots.defaultCapacity))")
+        }
+        let slots = configuration.backend.engineSlots
+        if slots.capacity != number { slots.capacity = number }
     }
 }

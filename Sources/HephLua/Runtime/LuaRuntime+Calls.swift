@@ -27,7 +27,7 @@ extension LuaRuntime {
         if !waiting.allowedInSandbox, configuration.sandbox != nil {
             throw .raise("\(name): not available in a sandbox (heph run --sandbox)")
         }
-        if waiting.usesEngine { try applyBackendChoice() }
+        if waiting.usesEngine { try applyEngineSettings() }
         let operation = try waiting.start(stack)
         let ticket = tickets.add { Ticket(id: $0) }.value
         let caller = waiting.luaName

@@ -110,7 +110,7 @@ extension LuaRuntime {
     /// containers the script creates after registering it.
     private func startWatcher() throws(BridgeError) {
         guard watcher == nil else { return }
-        try applyBackendChoice()
+        try applyEngineSettings()
         let thread = self.thread
         do {
             guard let watcher = try configuration.backend.orchestrator().makeWatcher(

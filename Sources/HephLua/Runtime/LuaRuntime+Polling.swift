@@ -28,7 +28,7 @@ extension LuaRuntime {
     func startPolling(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         let seconds = try stack.checkInterval(1, minimum: Self.minimumPollInterval)
         try stack.checkFunction(2)
-        try applyBackendChoice()
+        try applyEngineSettings()
         lua_pushvalue(stack.state, 2)
         let function = stack.makeReference()
         let thread = self.thread

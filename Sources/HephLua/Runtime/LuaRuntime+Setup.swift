@@ -113,7 +113,11 @@ extension LuaRuntime {
         stack.push(.integer(Int(stopTimeout.components.seconds))); stack.setRawField(heph, "STOP_TIMEOUT")
         stack.push(.integer(Int(defaultHealthCheckInterval.components.seconds))); stack.setRawField(heph, "HEALTH_INTERVAL")
         stack.push(.string(hephVersion)); stack.setRawField(heph, "VERSION")
-        stack.push(.record(["hook_timeout": .integer(Int(Self.defaultHookTimeout)), "backend": .string(configuration.backend.backend.rawValue)]))
+        stack.push(.record([
+            "hook_timeout": .integer(Int(Self.defaultHookTimeout)),
+            "backend": .string(configuration.backend.backend.rawValue),
+            "engine_concurrency": .integer(configuration.backend.engineSlots.capacity),
+        ]))
         stack.setRawField(heph, "config")
     }
 
