@@ -29,6 +29,10 @@ import Testing
             try await orchestrator.startContainer(name)
             let stop = Task { try await orchestrator.stopContainer(name, timeout: .seconds(4)) }
             #expect(await Fixtures.eventually(timeout: .seconds(5)) { slots.load.inFlight == 1 })
+            // The stop's first call (a quick inspect) may be the one in flight: only its stop
+            // request still holds the slot half a second later.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(slots.load.inFlight == 1)
 
             // Control traffic takes no slot: it is answered while the stop holds the slot.
             let looked = ContinuousClock.now

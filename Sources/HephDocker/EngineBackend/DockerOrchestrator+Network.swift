@@ -177,7 +177,12 @@ extension DockerOrchestrator {
     }
 
     private func delete(_ network: EngineNetwork) async throws -> NetworkDeletion {
-        let response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        var response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        // Endpoints released a moment late are not the defect: try twice more, 200 ms apart.
+        for _ in 0..<2 where response.engineMessage.contains("active endpoints") {
+            try await clock.sleep(for: .milliseconds(200))
+            response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        }
         if response.succeeded || response.status == .notFound { return .removed }
         if response.engineMessage.contains("active endpoints") {
             let attached = try? await client.request(.GET, "/networks/\(network.Id)").decode(EngineNetwork.self)

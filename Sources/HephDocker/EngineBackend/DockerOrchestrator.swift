@@ -94,10 +94,18 @@ public final class DockerOrchestrator: Orchestrator {
 
     /// Every managed container as the list reports it (one engine call).
     func managedSummaries() async throws -> [EngineContainerSummary] {
-        let response = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", Self.managedFilter())])
+        try await managedSummariesDated().containers
+    }
+
+    /// The managed containers (only those of `ids` when given), and the engine's time as
+    /// its answer's `Date` header gives it (Unix seconds, to the second).
+    func managedSummariesDated(ids: Set<String>? = nil) async throws -> (containers: [EngineContainerSummary], engineDate: Double?) {
+        let filter = Self.managedFilter(ids.map { ["id": $0.sorted()] } ?? [:])
+        let response = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", filter)])
         guard response.succeeded else { throw response.failure("cannot list containers") }
         // The engine filtered by label already; checking again costs nothing and keeps the
         // promise even against an engine that ignored the filter.
-        return try response.decode([EngineContainerSummary].self).filter(\.isManaged)
+        let containers = try response.decode([EngineContainerSummary].self).filter(\.isManaged)
+        return (containers, response.engineDate)
     }
 }

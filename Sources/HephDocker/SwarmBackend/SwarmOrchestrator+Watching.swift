@@ -29,8 +29,9 @@ struct SwarmFeed: WatchFeed {
     var clock: any HephClock { swarm.clock }
     var asksForLooks: Bool { true }
 
-    /// Lists services and tasks (two calls, plus one per node met for the first time).
-    func observe(known: (String) -> ContainerStatus?) async throws -> (observations: [TransitionTracker.Observation], calls: Int) {
+    /// Lists services and tasks (two calls, plus one per node met for the first time),
+    /// every look a full one.
+    func observe(full: Bool, known: (String) -> ContainerStatus?) async throws -> FeedLook {
         let services = try await swarm.managedServices()
         let byID = Dictionary(uniqueKeysWithValues: services.map { ($0.ID, $0) })
         var observations: [TransitionTracker.Observation] = []
@@ -47,7 +48,7 @@ struct SwarmFeed: WatchFeed {
             observation.task = await swarm.placement(of: task)
             observations.append(observation)
         }
-        return (observations, 2)
+        return FeedLook(observations: observations, calls: 2)
     }
 
     /// Any event of a service or of a task's container asks for a look; the look tells

@@ -14,6 +14,22 @@ struct EngineResponse: Sendable {
     /// 2xx, or 304 (start of a running / stop of a stopped container: nothing to do).
     var succeeded: Bool { (200..<300).contains(status.code) || status == .notModified }
 
+    /// The engine's clock when it answered, from the `Date` header (Unix seconds, to the
+    /// second; the engine's time lies within the second after it).
+    var engineDate: Double? {
+        guard let text = headers.first(name: "Date") else { return nil }
+        return Self.httpDate.date(from: text)?.timeIntervalSince1970
+    }
+
+    /// `Mon, 30 Nov 2026 09:24:27 GMT` (RFC 9110's IMF-fixdate).
+    private static let httpDate: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter
+    }()
+
     /// The engine's `message`, or the body as text when it is not the usual JSON.
     var engineMessage: String {
         if let error = try? JSONDecoder().decode(EngineErrorBody.self, from: Data(buffer: body)) {
@@ -185,10 +201,12 @@ extension EngineClient {
                     remedy: .lowerEngineConcurrency(current: slots.capacity), underlying: error)
             }
             if clientError == .getConnectionFromPoolTimeout {
-                return DockerError(
-                    .queueTimeout,
-                    "no connection of heph's own to the engine came free in time: every one is held by a stream (a followed log, an event stream); end some of them",
-                    underlying: error)
+                // heph's own pool was full: the wait is heph's, whatever the engine does.
+                let message = switch EngineLane.current {
+                case .bulk: "no connection of heph's own to the engine came free in time: its \(EngineSlots.maximumCapacity + Self.streamConnections) are held by calls and by streams (followed logs, exec output); end some streams"
+                case .control: "none of heph's \(Self.controlConnections) control connections to the engine came free in time: event streams, polls and readiness checks hold them all; run fewer watchers and pollers in this process"
+                }
+                return DockerError(.queueTimeout, message, underlying: error)
             }
         }
         // Over ssh the relay's socket always answers, and the HTTP layer sees only a

@@ -40,8 +40,10 @@ public final class EngineClient: Sendable {
     /// Connections the bulk pool opens beyond the slots, for streams a script follows
     /// (they take a slot only until their answer's head arrives).
     static let streamConnections = 64
-    /// Connections of the control pool: the event stream, and a poll or ping at a time.
-    static let controlConnections = 8
+    /// Connections of the control pool: event streams, and the polls, readiness rounds and
+    /// pings of every watcher, poller and `heph.up` of the process at once.
+    /// (AsyncHTTPClient fails a request that waits longer than the connect timeout for one.)
+    static let controlConnections = 32
 
     /// A client for `endpoint` whose bulk calls take `slots`.
     public init(endpoint: EngineEndpoint, slots: EngineSlots = EngineSlots(), answerTimeout: Duration = .seconds(60),
@@ -69,8 +71,8 @@ public final class EngineClient: Sendable {
         } else {
             sshDialer = nil
         }
-        // The slots bound the bulk calls; the pool only needs room for them and for streams,
-        // so a call holding a slot never waits for a connection.
+        // The slots bound the bulk calls; the pool has room for all of them and 64 streams,
+        // so a call holding a slot waits for a connection only past 64 followed streams.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = EngineSlots.maximumCapacity + Self.streamConnections
         bulkHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.controlConnections

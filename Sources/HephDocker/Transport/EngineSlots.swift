@@ -24,17 +24,27 @@ public final class EngineSlots: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Void, any Error>
+        /// Ends the wait at ``waitLimit``; cancelled when the wait ends otherwise.
+        var timer: Task<Void, Never>?
+
+        func resume(throwing error: (any Error)? = nil) {
+            timer?.cancel()
+            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        }
     }
 
     private struct State {
         var capacity: Int
-        var inFlight = 0
+        /// When each call in flight got its slot, by waiter id: the oldest tells a wait
+        /// behind a slow engine from a long queue.
+        var holders: [UInt64: ContinuousClock.Instant] = [:]
+        var inFlight: Int { holders.count }
         /// In order of arrival; a waiter that gives up is taken out wherever it is.
         var waiting: [Waiter] = []
-        var nextID: UInt64 = 0
     }
 
     private let state: Mutex<State>
+    private let nextID = Atomic<UInt64>(0)
     /// How long a call waits for a slot before it gives up.
     public let waitLimit: Duration
 
@@ -53,7 +63,7 @@ public final class EngineSlots: Sendable {
                 state.capacity = Self.clamped(newValue)
                 return Self.admit(&state)
             }
-            for waiter in admitted { waiter.continuation.resume() }
+            for waiter in admitted { waiter.resume() }
         }
     }
 
@@ -72,50 +82,52 @@ public final class EngineSlots: Sendable {
     /// - Throws: ``DockerError/Code/queueTimeout`` when no slot came free within
     ///   ``waitLimit``; `CancellationError` when the task was cancelled while waiting.
     public func withSlot<T>(_ body: () async throws -> T) async throws -> T {
-        try await acquire()
-        defer { release() }
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        try await acquire(id)
+        defer { release(id) }
         return try await body()
     }
 
-    private func acquire() async throws {
-        let id: UInt64? = state.withLock { state in
-            if state.waiting.isEmpty, state.inFlight < state.capacity {
-                state.inFlight += 1
-                return nil
-            }
-            defer { state.nextID &+= 1 }
-            return state.nextID
-        }
-        guard let id else { return }
-        // The deadline runs on real time: it bounds a wait for the real engine.
-        let limit = waitLimit
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: limit)
-            guard let self else { return }
-            self.giveUp(id) { state -> any Error in self.queueTimeout(state) }
-        }
-        defer { timer.cancel() }
+    /// Takes a slot, or joins the queue and waits for one. Whether there is room and the
+    /// joining are decided under one lock, so no later call overtakes a waiting one.
+    private func acquire(_ id: UInt64) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Bool, any Error> = state.withLock { state in
+                let queued: Bool? = state.withLock { state in
                     // Cancelled before the waiter was in place: the handler found nothing to end.
-                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if Task.isCancelled { return nil }
                     if state.waiting.isEmpty, state.inFlight < state.capacity {
-                        state.inFlight += 1
-                        return .success(true)
+                        state.holders[id] = .now
+                        return false
                     }
                     state.waiting.append(Waiter(id: id, continuation: continuation))
-                    return .success(false)
+                    return true
                 }
-                switch outcome {
-                case .success(true): continuation.resume()
-                case .success(false): break
-                case .failure(let error): continuation.resume(throwing: error)
+                switch queued {
+                case nil: continuation.resume(throwing: CancellationError())
+                case false: continuation.resume()
+                case true: startTimer(for: id)
                 }
             }
         } onCancel: {
             giveUp(id) { _ -> any Error in CancellationError() }
         }
+    }
+
+    /// Arms the wait limit of waiter `id`, unless its wait has ended already.
+    private func startTimer(for id: UInt64) {
+        // The limit runs on real time: it bounds a wait for the real engine.
+        let limit = waitLimit
+        let timer = Task { [weak self] in
+            guard (try? await Task.sleep(for: limit)) != nil, let self else { return }
+            self.giveUp(id) { state -> any Error in self.queueTimeout(state) }
+        }
+        let armed = state.withLock { state in
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return false }
+            state.waiting[index].timer = timer
+            return true
+        }
+        if !armed { timer.cancel() }
     }
 
     /// Ends the wait of `id`, if it still waits, with the error `error` makes of the state
@@ -125,34 +137,37 @@ public final class EngineSlots: Sendable {
             guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
             return (state.waiting.remove(at: index), error(state))
         }
-        if let (waiter, error) = ended { waiter.continuation.resume(throwing: error) }
+        if let (waiter, error) = ended { waiter.resume(throwing: error) }
     }
 
-    private func release() {
+    private func release(_ id: UInt64) {
         let admitted = state.withLock { state in
-            state.inFlight -= 1
+            state.holders[id] = nil
             return Self.admit(&state)
         }
-        for waiter in admitted { waiter.continuation.resume() }
+        for waiter in admitted { waiter.resume() }
     }
 
     /// Takes the first waiters while there is room, counting them in flight.
     private static func admit(_ state: inout State) -> ArraySlice<Waiter> {
         let room = max(0, min(state.capacity - state.inFlight, state.waiting.count))
         guard room > 0 else { return [] }
-        state.inFlight += room
         let admitted = state.waiting.prefix(room)
         state.waiting.removeFirst(room)
+        let now = ContinuousClock.now
+        for waiter in admitted { state.holders[waiter.id] = now }
         return admitted
     }
 
     private func queueTimeout(_ state: State) -> DockerError {
-        let (capacity, load) = (state.capacity, (state.inFlight, state.waiting.count))
-        return DockerError(
-            .queueTimeout,
-            "this call waited \(formatted(waitLimit)) for a free engine slot (heph sends at most \(capacity) at a time; \(load.0) in flight, \(load.1) more waiting): more work was queued than that bound gets through in time",
-            remedy: .raiseEngineConcurrency(current: capacity)
-        )
+        let capacity = state.capacity
+        var message = "this call waited \(formatted(waitLimit)) for a free engine slot (heph sends at most \(capacity) at a time; \(state.inFlight) in flight, \(state.waiting.count) more waiting)"
+        // Whole seconds: the age says which wait it is, not how long to the millisecond.
+        if let oldest = state.holders.values.min() {
+            message += "; the oldest call in flight was sent \(formatted(.seconds(Int((ContinuousClock.now - oldest) / .seconds(1))))) ago"
+        }
+        message += ": more work was queued than that bound gets through in time"
+        return DockerError(.queueTimeout, message, remedy: .raiseEngineConcurrency(current: capacity))
     }
 
     private static func clamped(_ capacity: Int) -> Int {

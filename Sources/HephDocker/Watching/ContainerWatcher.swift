@@ -81,23 +81,27 @@ public final class ContainerWatcher: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// One reconciliation now: looks at everything watched (on an engine, lists every
-    /// managed container and inspects only those the list shows exited while the watcher
-    /// thought otherwise, for their exit codes) and reports what changed. Returns how many
-    /// engine calls it made.
+    /// One reconciliation now, and reports what changed; returns how many engine calls it
+    /// made. `full`: a look at everything watched (on an engine, a list of every managed
+    /// container); otherwise the feed may look only at what can have changed since its last
+    /// look (on an engine, the containers the engine's event log names). Either way a
+    /// container the look shows exited while the watcher thought otherwise is inspected for
+    /// its exit code.
     @discardableResult
-    public func reconcile(emit: Bool = true) async throws -> Int {
+    public func reconcile(emit: Bool = true, full: Bool = true) async throws -> Int {
         // Real time: how long the engine calls took, for the debug log.
         let began = ContinuousClock.now
         let poll = tracker.withLock { $0.startPoll() }
-        let (observations, calls) = try await feed.observe { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
+        let look = try await feed.observe(full: full) { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
         let now = clock.epochSeconds
-        tracker.withLock { tracker in
-            for transition in tracker.reconcile(observations, poll: poll, at: now, emit: emit) { onTransition(transition) }
+        let watched = tracker.withLock { tracker in
+            for transition in tracker.reconcile(look.observations, scope: look.scope, poll: poll, at: now, emit: emit) { onTransition(transition) }
+            return tracker.known.count
         }
         let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
-        feed.logger.debug("reconciled \(observations.count) containers with \(calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
-        return calls
+        let looked = look.scope == nil ? "all" : "\(look.observations.count) changed"
+        feed.logger.debug("reconciled \(watched) containers (\(looked)) with \(look.calls) engine calls in \(String(format: "%.2f", elapsed)) ms")
+        return look.calls
     }
 
     private func watch() async {
@@ -165,7 +169,7 @@ public final class ContainerWatcher: Sendable {
             }
             lookRequested.withLock { $0 = false }
             do {
-                try await reconcile()
+                try await reconcile(full: false)
             } catch is CancellationError {
                 return
             } catch {

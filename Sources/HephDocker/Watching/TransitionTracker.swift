@@ -117,7 +117,7 @@ struct TransitionTracker {
 
     /// Reconciles with what `poll` saw (every managed container). With `emit` false it only
     /// learns (the first look, before anyone listens).
-    mutating func reconcile(_ observations: [Observation], poll: Poll, at time: Double, emit: Bool = true) -> [ContainerTransition] {
+    mutating func reconcile(_ observations: [Observation], scope: Set<String>? = nil, poll: Poll, at time: Double, emit: Bool = true) -> [ContainerTransition] {
         guard poll.number > newestPollApplied else { return [] }  // a newer poll answered first
         newestPollApplied = poll.number
         let startedAt = poll.sequence
@@ -149,7 +149,8 @@ struct TransitionTracker {
             }
             known[observation.id] = entry
         }
-        for (id, entry) in known where !seen.contains(id) && entry.sequence <= startedAt {
+        // A look at part of the containers (`scope`) says nothing of the others.
+        for (id, entry) in known where !seen.contains(id) && entry.sequence <= startedAt && scope?.contains(id) ?? true {
             transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll, task: entry.task))
             known[id] = nil
         }

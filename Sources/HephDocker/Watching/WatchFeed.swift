@@ -11,13 +11,25 @@ protocol WatchFeed: Sendable {
     /// Whether the feed's events ask for looks (``WatchFeedEvent/lookSoon``), so the
     /// watcher must be ready to look between polls.
     var asksForLooks: Bool { get }
-    /// One look at everything watched. `known` gives the status the watcher knows of an id,
-    /// so a feed spends extra calls (an exit code) only on what changed. Returns what it
-    /// saw and how many engine calls it took.
-    func observe(known: (String) -> ContainerStatus?) async throws -> (observations: [TransitionTracker.Observation], calls: Int)
+    /// One look. `full`: at everything watched; otherwise the feed may look only at what
+    /// can have changed since its last look, and says which containers that covers
+    /// (``FeedLook/scope``). `known` gives the status the watcher knows of an id, so a feed
+    /// spends extra calls (an exit code) only on what changed.
+    func observe(full: Bool, known: (String) -> ContainerStatus?) async throws -> FeedLook
     /// Follows the engine's events until the engine ends the stream (returns) or it fails
     /// (throws). `onConnected` runs once the engine accepted the stream.
     func follow(onConnected: () async -> Void, _ onEvent: (WatchFeedEvent) -> Void) async throws
+}
+
+/// What one look of a feed saw.
+struct FeedLook {
+    /// The containers looked at, as they are.
+    var observations: [TransitionTracker.Observation]
+    /// Engine calls the look took.
+    var calls: Int
+    /// The ids the look covered, when it covered only some (a container of the scope that
+    /// is not among the observations is gone); nil for a look at everything.
+    var scope: Set<String>? = nil
 }
 
 /// What the event stream tells a watcher.

@@ -52,9 +52,9 @@ extension DockerError.Remedy {
         case .bringUpAgain(let container):
             [("`docker unpause \(container)`", ", or run heph.up again (it unpauses)")]
         case .lowerEngineConcurrency(let current):
-            [(nil, "; or send it fewer calls at once: heph.config.engine_concurrency (now \(current)), or heph \(command) --engine-concurrency N")]
+            [(nil, "; or send it fewer calls at once (--engine-concurrency N, or heph.config.engine_concurrency; now \(current))")]
         case .raiseEngineConcurrency(let current):
-            [(nil, "; let more calls out at once if the engine can take them (heph.config.engine_concurrency, now \(current), or heph \(command) --engine-concurrency N), or do less at once")]
+            [(nil, "; let more calls out at once if the engine can take them (--engine-concurrency N, or heph.config.engine_concurrency; now \(current)), or do less at once")]
         }
     }
 }

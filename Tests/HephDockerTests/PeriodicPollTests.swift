@@ -1,0 +1,70 @@
+import Foundation
+@testable import HephDocker
+import HephTestSupport
+import Testing
+
+/// The engine backend's periodic poll, on an engine of the test's own (so its event log
+/// holds only what the test does): between full looks it asks the engine's event log what
+/// changed and lists only that, and looks at everything when the log may have lost events.
+@Suite(.usesEngine) struct PeriodicPollTests {
+    /// Waits out ``EventWindow/margin``, so what just happened falls inside the next span.
+    static func pastTheMargin() async throws {
+        try await Task.sleep(for: .seconds(EventWindow.margin + 0.5))
+    }
+
+    @Test func aPollListsOnlyWhatTheEventLogNamesAndLooksAtEverythingWhenTheLogMayHaveLostSome() async throws {
+        try await PrivateEngine.with { engine in
+            try await DockerOrchestrator.withOrchestrator(endpoint: EngineEndpoint(environment: ["DOCKER_HOST": engine.host])) { orchestrator in
+                for name in ["quiet", "changed"] {
+                    _ = try await orchestrator.createContainer(ContainerConfig(image: Fixtures.image, name: name, cmd: Fixtures.idle))
+                    try await orchestrator.startContainer(name)
+                }
+                // A full look starts the next span a margin back: what happened that late is
+                // asked about again (harmlessly). Past it, the next span starts quiet.
+                try await Self.pastTheMargin()
+                let feed = ContainerFeed(orchestrator: orchestrator, pollInterval: .seconds(5))
+                let full = try await feed.observe(full: true) { _ in nil }
+                #expect(full.scope == nil)
+                #expect(full.observations.map(\.name).sorted() == ["heph-changed", "heph-quiet"])
+                #expect(full.calls == 1)
+
+                // Nothing happened: one call, and nothing listed.
+                try await Self.pastTheMargin()
+                let idle = try await feed.observe(full: false) { _ in .running }
+                #expect(idle.scope == [])
+                #expect(idle.observations.isEmpty)
+                #expect(idle.calls == 1)
+
+                // Stopped from outside: the log names it, and only it is listed (with its
+                // exit code, as the watcher thought it running).
+                try await engine.docker("stop", "-t", "1", "heph-changed")
+                let changedID = try await engine.docker("inspect", "-f", "{{.Id}}", "heph-changed").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                try await Self.pastTheMargin()
+                let look = try await feed.observe(full: false) { _ in .running }
+                #expect(look.scope == [changedID])
+                #expect(look.observations.map(\.name) == ["heph-changed"])
+                #expect(look.observations.first?.status == .stopped)
+                #expect(look.observations.first?.exit?.code == 0)
+                #expect(look.calls == 3)
+
+                // Removed from outside: in the scope and absent from the list, so gone.
+                try await engine.docker("rm", "-f", "heph-changed")
+                try await Self.pastTheMargin()
+                let removal = try await feed.observe(full: false) { _ in .stopped }
+                #expect(removal.scope == [changedID])
+                #expect(removal.observations.isEmpty)
+
+                // A foreign container made and removed many times: events enough that the
+                // engine's 256-event log may have lost some of heph's, so a full look.
+                for _ in 0..<(EventWindow.busy / 2) {
+                    try await engine.docker("create", "--name", "foreign", Fixtures.image, "true")
+                    try await engine.docker("rm", "foreign")
+                }
+                try await Self.pastTheMargin()
+                let busy = try await feed.observe(full: false) { _ in nil }
+                #expect(busy.scope == nil)
+                #expect(busy.observations.map(\.name) == ["heph-quiet"])
+            }
+        }
+    }
+}
