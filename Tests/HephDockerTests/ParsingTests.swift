@@ -92,4 +92,15 @@ import Testing
         #expect(mounts[0].ReadOnly && mounts[0].Source == "/srv" && mounts[0].Target == "/data")
         #expect(mounts[1].VolumeOptions?.Labels == ["io.heph.managed": "true"])
     }
+
+    @Test func theEnginesDateHeaderIsReadAsUnixSeconds() {
+        // Checked against Python's calendar.timegm, around a leap day and today.
+        #expect(EngineResponse.unixSeconds(httpDate: "Mon, 30 Nov 2026 09:24:27 GMT") == 1_796_030_667)
+        #expect(EngineResponse.unixSeconds(httpDate: "Sat, 29 Feb 2020 23:59:59 GMT") == 1_583_020_799)
+        #expect(EngineResponse.unixSeconds(httpDate: "Sun, 01 Mar 2020 00:00:00 GMT") == 1_583_020_800)
+        #expect(EngineResponse.unixSeconds(httpDate: "Thu, 01 Jan 1970 00:00:00 GMT") == 0)
+        for wrong in ["", "Mon, 30 Nov 2026 09:24:27 CET", "Mon, 30 Foo 2026 09:24:27 GMT", "Mon, 30 Nov 2026 09:24 GMT"] {
+            #expect(EngineResponse.unixSeconds(httpDate: wrong) == nil, "\(wrong)")
+        }
+    }
 }

@@ -32,26 +32,52 @@ extension DockerOrchestrator {
         }
     }
 
-    /// What the engine's own event log (its last 256 events of any kind) holds between
-    /// `since` and `until` (the engine's Unix seconds; `until` must be past, or the engine
-    /// waits for it): the ids of the managed containers it names, how many events of any
-    /// kind it holds in that span, and the engine's time from the answer.
-    func loggedEvents(since: Double, until: Double) async throws -> (managedContainers: Set<String>, total: Int, engineDate: Double?) {
-        let query = [("since", String(format: "%.9f", since)), ("until", String(format: "%.9f", until))]
+    /// What the engine's own event log (its last 256 events of any kind) holds from
+    /// `since` to `until` (both included; the engine's Unix nanoseconds; `until` must be
+    /// past, or the engine waits for it), oldest first, and the engine's time from the
+    /// answer.
+    func loggedEvents(since: Int64, until: Int64) async throws -> (events: [LoggedEvent], engineDate: Double?) {
+        let query = [("since", Self.engineSeconds(since)), ("until", Self.engineSeconds(until))]
         let response = try await client.request(.GET, "/events", query: query, timeout: .seconds(10))
         guard response.succeeded else { throw response.failure("cannot read the engine's event log") }
-        var managed = Set<String>()
-        var total = 0
         var lines = LineSplitter()
         var all = lines.append(response.body)
         if let last = lines.finish() { all.append(last) }
-        for line in all where line.readableBytes > 0 {
-            total += 1
-            guard let message = try? JSONDecoder().decode(EngineEventMessage.self, from: Data(buffer: line)),
-                  message.Type == "container", let actor = message.Actor,
-                  actor.Attributes?[managedLabel] == "true" else { continue }
-            managed.insert(actor.ID)
+        let events = all.compactMap { line -> LoggedEvent? in
+            guard let message = try? JSONDecoder().decode(EngineEventMessage.self, from: Data(buffer: line)) else { return nil }
+            return LoggedEvent(message)
         }
-        return (managed, total, response.engineDate)
+        return (events, response.engineDate)
+    }
+
+    /// `1796030667.000000123`: nanoseconds as the engine's `since`/`until` take them, exactly.
+    static func engineSeconds(_ nanoseconds: Int64) -> String {
+        let (seconds, rest) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let fraction = String(rest)
+        return "\(seconds).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)"
+    }
+}
+
+/// One event of the engine's log, as the periodic poll reads it.
+struct LoggedEvent: Equatable {
+    /// When the engine logged it (Unix nanoseconds).
+    var timeNano: Int64
+    /// What makes it this event among those of the same nanosecond.
+    var key: String
+    /// The managed container it concerns, if it concerns one.
+    var managedContainer: String?
+
+    init(timeNano: Int64, key: String, managedContainer: String? = nil) {
+        self.timeNano = timeNano
+        self.key = key
+        self.managedContainer = managedContainer
+    }
+
+    init?(_ message: EngineEventMessage) {
+        guard let time = message.timeNano ?? message.time.map({ $0 * 1_000_000_000 }) else { return nil }
+        let actor = message.Actor
+        timeNano = time
+        key = "\(message.Type ?? "") \(message.Action ?? "") \(actor?.ID ?? "")"
+        managedContainer = message.Type == "container" && actor?.Attributes?[managedLabel] == "true" ? actor?.ID : nil
     }
 }

@@ -31,9 +31,11 @@ extension DockerOrchestrator {
 ///
 /// A full look lists every managed container. A poll between full looks asks the engine's
 /// own event log what happened since the last look and lists only the containers it names,
-/// so an idle poll costs the same with 200 containers as with 10. The log keeps the
-/// engine's last 256 events: a span that holds ``EventWindow/busy`` or more may have lost
-/// some, and gets a full look instead, as does a span the engine cannot be asked about.
+/// so a quiet poll costs the same with 200 containers as with 10. The log keeps only the
+/// engine's last 256 events, so each span starts at the newest event of the one before
+/// (its anchor): the anchor coming back first proves the log lost nothing since. Without
+/// it (the log moved on, the engine restarted), or when the engine's clock jumped back, or
+/// the log cannot be read, the poll is a full look.
 struct ContainerFeed: WatchFeed {
     let orchestrator: DockerOrchestrator
     let pollInterval: Duration
@@ -44,37 +46,63 @@ struct ContainerFeed: WatchFeed {
     var asksForLooks: Bool { false }
 
     func observe(full: Bool, known: (String) -> ContainerStatus?) async throws -> FeedLook {
-        if !full, let since = window.since {
+        if !full, let position = window.position {
             do {
-                if let look = try await changes(since: since, known: known) { return look }
+                if let look = try await changes(from: position, known: known) { return look }
+                logger.debug("the engine's event log may have lost events since the last look; looking at everything")
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 logger.debug("the engine's event log could not be read (\(error)); looking at everything")
             }
         }
-        // Marked before the list: what happens while it is made is asked about next time.
-        let mark = window.engineNow() - EventWindow.margin
-        let (containers, engineDate) = try await orchestrator.managedSummariesDated()
-        window.heard(engineDate: engineDate)
-        window.since = mark
-        let (observations, inspects) = await observations(of: containers, known: known)
-        return FeedLook(observations: observations, calls: 1 + inspects)
+        return try await fullLook(known: known)
     }
 
-    /// A look at what the engine's event log names since `since`; nil when the span may
-    /// have lost events.
-    private func changes(since: Double, known: (String) -> ContainerStatus?) async throws -> FeedLook? {
-        let until = window.engineNow() - EventWindow.margin
-        guard until > since else { return FeedLook(observations: [], calls: 0, scope: []) }
-        let logged = try await orchestrator.loggedEvents(since: since, until: until)
-        window.heard(engineDate: logged.engineDate)
-        guard logged.total < EventWindow.busy else { return nil }
-        window.since = until
-        guard !logged.managedContainers.isEmpty else { return FeedLook(observations: [], calls: 1, scope: []) }
-        let (containers, _) = try await orchestrator.managedSummariesDated(ids: logged.managedContainers)
+    /// Lists every managed container, and anchors the next span.
+    private func fullLook(known: (String) -> ContainerStatus?) async throws -> FeedLook {
+        window.forget()
+        let before = window.engineNow()
+        let (containers, engineDate) = try await orchestrator.managedSummariesDated()
+        window.heard(engineDate: engineDate)
+        // The list shows the engine somewhere between `before` and its answer's `Date`: the
+        // next span starts a margin before the earlier, so nothing after the list is left out.
+        let mark = min(before, engineDate.map { Int64($0 * 1e9) } ?? before) - EventWindow.margin
+        // The newest event up to the mark anchors the next span (none on an engine that has
+        // logged nothing yet: that span is then trusted only when short).
+        let anchor = try? await orchestrator.loggedEvents(since: 0, until: mark).events.last
+        window.advance(since: mark, anchor: anchor)
         let (observations, inspects) = await observations(of: containers, known: known)
-        return FeedLook(observations: observations, calls: 2 + inspects, scope: logged.managedContainers)
+        return FeedLook(observations: observations, calls: 2 + inspects)
+    }
+
+    /// A look at the containers the engine's event log names since `position`; nil when
+    /// the log may have lost events, or the engine's clock went back.
+    private func changes(from position: EventWindow.Position, known: (String) -> ContainerStatus?) async throws -> FeedLook? {
+        let until = window.engineNow() - EventWindow.margin
+        guard until > position.since else {
+            // Less than a margin since the last look: nothing to ask yet.
+            return FeedLook(observations: [], calls: 0, scope: [])
+        }
+        let span = try await orchestrator.loggedEvents(since: position.anchor?.timeNano ?? position.since, until: until)
+        guard window.heard(engineDate: span.engineDate) else { return nil }
+        if let anchor = position.anchor {
+            guard span.events.prefix(while: { $0.timeNano == anchor.timeNano }).contains(anchor) else { return nil }
+        } else {
+            guard span.events.count < EventWindow.busy else { return nil }
+        }
+        let anchor = span.events.last ?? position.anchor
+        // The anchor itself was the last span's news.
+        let changed = Set(span.events.filter { $0 != position.anchor }.compactMap(\.managedContainer))
+        guard !changed.isEmpty else {
+            window.advance(since: until, anchor: anchor)
+            return FeedLook(observations: [], calls: 1, scope: [])
+        }
+        let (containers, _) = try await orchestrator.managedSummariesDated(ids: changed)
+        // Only now: a span whose list failed is asked about again.
+        window.advance(since: until, anchor: anchor)
+        let (observations, inspects) = await observations(of: containers, known: known)
+        return FeedLook(observations: observations, calls: 2 + inspects, scope: changed)
     }
 
     /// Each container as listed, and for one the list shows exited while the watcher
@@ -103,30 +131,59 @@ struct ContainerFeed: WatchFeed {
 /// Where the engine-backend feed's next look at the event log starts, on the engine's
 /// clock (a remote engine's clock may differ from this host's).
 final class EventWindow: Sendable {
-    /// How far behind the engine's present a span ends: the engine waits for an `until`
-    /// still to come, and its time is known only to the second.
-    static let margin = 1.5
-    /// Events in one span from which the log (256 events) may have lost some.
+    /// How far behind the engine's present a span ends (nanoseconds): the engine waits for
+    /// an `until` still to come, and its time is known only to the second.
+    static let margin: Int64 = 1_500_000_000
+    /// Events in a span without an anchor from which the log (256 events) may have lost some.
     static let busy = 100
 
-    private let state = Mutex<(since: Double?, offset: Double)>((nil, 0))
-
-    /// Where the next span starts; nil before the first full look.
-    var since: Double? {
-        get { state.withLock { $0.since } }
-        set { state.withLock { $0.since = newValue } }
+    /// Where the next span starts.
+    struct Position {
+        /// The end of the last span (Unix nanoseconds, the engine's clock).
+        var since: Int64
+        /// The newest event seen up to `since`, which the log must still hold.
+        var anchor: LoggedEvent?
     }
 
-    /// The engine's present, as this host's real clock and the last `Date` heard put it.
-    /// Real time: it is compared with the engine's timestamps.
-    func engineNow() -> Double {
-        Date().timeIntervalSince1970 + state.withLock { $0.offset }
+    private struct State {
+        var position: Position?
+        /// The engine's clock minus this host's, in nanoseconds.
+        var offset: Int64 = 0
+        /// The last `Date` heard, to see the engine's clock go back.
+        var lastDate: Double?
     }
 
-    /// Learns the engine's clock from an answer's `Date` (its second began at `engineDate`).
-    func heard(engineDate: Double?) {
-        guard let engineDate else { return }
-        let offset = engineDate + 0.5 - Date().timeIntervalSince1970
-        state.withLock { $0.offset = offset }
+    private let state = Mutex(State())
+
+    /// Where the next span starts; nil until a full look has set it.
+    var position: Position? { state.withLock { $0.position } }
+
+    /// Starts the next span at `since`, anchored by `anchor`.
+    func advance(since: Int64, anchor: LoggedEvent?) {
+        state.withLock { $0.position = Position(since: since, anchor: anchor) }
+    }
+
+    /// Forgets the position: the next poll is a full look.
+    func forget() {
+        state.withLock { $0.position = nil }
+    }
+
+    /// The engine's present (Unix nanoseconds) as this host's real clock and the last
+    /// `Date` heard put it. Real time: it is compared with the engine's timestamps.
+    func engineNow() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1e9) + state.withLock { $0.offset }
+    }
+
+    /// Learns the engine's clock from an answer's `Date` (its second began at
+    /// `engineDate`). Returns false when the engine's clock went back by more than a
+    /// second since the last answer: events may then be stamped before a span's start.
+    @discardableResult
+    func heard(engineDate: Double?) -> Bool {
+        guard let engineDate else { return true }
+        let offset = Int64((engineDate + 0.5 - Date().timeIntervalSince1970) * 1e9)
+        return state.withLock { state in
+            defer { state.offset = offset; state.lastDate = engineDate }
+            return engineDate >= (state.lastDate ?? engineDate) - 1
+        }
     }
 }

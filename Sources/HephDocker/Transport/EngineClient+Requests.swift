@@ -17,18 +17,30 @@ struct EngineResponse: Sendable {
     /// The engine's clock when it answered, from the `Date` header (Unix seconds, to the
     /// second; the engine's time lies within the second after it).
     var engineDate: Double? {
-        guard let text = headers.first(name: "Date") else { return nil }
-        return Self.httpDate.date(from: text)?.timeIntervalSince1970
+        headers.first(name: "Date").flatMap(Self.unixSeconds(httpDate:))
     }
 
-    /// `Mon, 30 Nov 2026 09:24:27 GMT` (RFC 9110's IMF-fixdate).
-    private static let httpDate: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter
-    }()
+    /// `Mon, 30 Nov 2026 09:24:27 GMT` (RFC 9110's IMF-fixdate, the form Go's servers
+    /// write) as Unix seconds; nil for anything else. By hand: a `DateFormatter` shared
+    /// between tasks is not safe to use at once.
+    static func unixSeconds(httpDate text: String) -> Double? {
+        let fields = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard fields.count == 6, fields[5] == "GMT", let day = Int(fields[1]), let year = Int(fields[3]),
+              let monthIndex = months.firstIndex(of: String(fields[2])) else { return nil }
+        let time = fields[4].split(separator: ":").compactMap { Int($0) }
+        guard time.count == 3 else { return nil }
+        // Days from 1970-01-01 to the date (the proleptic Gregorian calendar, as in
+        // Howard Hinnant's days_from_civil).
+        let month = monthIndex + 1
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Double(days * 86_400 + time[0] * 3_600 + time[1] * 60 + time[2])
+    }
 
     /// The engine's `message`, or the body as text when it is not the usual JSON.
     var engineMessage: String {

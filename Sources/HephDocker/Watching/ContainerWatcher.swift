@@ -23,6 +23,8 @@ public final class ContainerWatcher: Sendable {
     private let onTransition: @Sendable (ContainerTransition) -> Void
     private let onNotice: @Sendable (Notice) -> Void
     private let tracker = Mutex(TransitionTracker())
+    /// Looks run one at a time (``reconcile(emit:full:)``).
+    private let looks = SerialGate()
     /// An event asked for a look before the next poll is due.
     private let lookRequested = Mutex(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -89,6 +91,12 @@ public final class ContainerWatcher: Sendable {
     /// its exit code.
     @discardableResult
     public func reconcile(emit: Bool = true, full: Bool = true) async throws -> Int {
+        // One look at a time: a look at part of the containers that overtook a full one
+        // would otherwise have the full one's answer dropped as the older.
+        try await looks.run { try await look(emit: emit, full: full) }
+    }
+
+    private func look(emit: Bool, full: Bool) async throws -> Int {
         // Real time: how long the engine calls took, for the debug log.
         let began = ContinuousClock.now
         let poll = tracker.withLock { $0.startPoll() }
