@@ -16,8 +16,12 @@ import Testing
         }
         #expect(heap.count == 10, "\(result.stdout)")
         // Hooks, timers, pollers and callbacks each hold a registry reference while they
-        // live; one not released per round would grow the heap by kilobytes over the run.
-        #expect((heap.max() ?? .max) - (heap.min() ?? 0) <= 2, "\(heap)")
+        // live; one not released per round would grow the heap by kilobytes over every
+        // half of the run. (A table of the runtime may grow once early on, under load, when
+        // more calls are outstanding at once: a step, not a leak, so the second half is
+        // what must stay flat.)
+        #expect(heap.count == 10 && heap[9] - heap[4] <= 2, "\(heap)")
+        #expect((heap.max() ?? .max) - (heap.min() ?? 0) <= 8, "\(heap)")
         #expect(result.stdout.contains("calls=2000"))
         #expect(try await Docker.run("inspect", "heph-\(name)").status != 0)  // removed at the end
     }
