@@ -3,6 +3,9 @@
 
     bench-topology.py up METHOD COUNT      -> prints "METHOD <seconds>" (start to all healthy)
     bench-topology.py down METHOD COUNT    -> prints "METHOD <seconds>" (start to all gone)
+    bench-topology.py events-lag COUNT     -> "events-lag <p50 ms> <p95 ms>": how long after its own
+                                              timestamp the engine delivers each of the next COUNT
+                                              `die` events to a plain `docker events` client
     bench-topology.py timeline PREFIX T0 T1 -> where heph's bring-up time went, from the
                                               engine's own timestamps (T0, T1: Unix seconds
                                               when heph.up was called and returned)
@@ -172,7 +175,25 @@ def timeline(api, prefix, t0, t1):
     print(f"| **total** | **{t1 - t0:.3f}** |")
 
 
+def events_lag(count):
+    """The engine's own delivery delay of `die` events, as the docker CLI receives them."""
+    watcher = subprocess.Popen(["docker", "events", "--filter", "event=die", "--format", "{{.TimeNano}}"],
+                               stdout=subprocess.PIPE, text=True, bufsize=1)
+    print("listening", file=sys.stderr, flush=True)
+    lags = []
+    for line in watcher.stdout:
+        lags.append((time.time_ns() - int(line.strip())) / 1e6)
+        if len(lags) >= count:
+            break
+    watcher.kill()
+    lags.sort()
+    print(f"events-lag {lags[(len(lags) + 1) // 2 - 1]:.1f} {lags[max(0, -(-len(lags) * 95 // 100) - 1)]:.1f}")
+
+
 def main():
+    if sys.argv[1] == "events-lag":
+        events_lag(int(sys.argv[2]))
+        return
     api = docker.APIClient(base_url="unix:///var/run/docker.sock", timeout=300, max_pool_size=256)
     if sys.argv[1] == "timeline":
         timeline(api, sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))

@@ -157,6 +157,7 @@ function Poller:stop() end
 ---@class heph.Config
 ---@field hook_timeout number seconds of Lua computation a callback may use (default 5)
 ---@field backend "engine"|"swarm" choose before the first engine call (or heph run --swarm)
+---@field engine_concurrency integer engine calls in flight at once, 1 to 256 (default 16, or --engine-concurrency); read at each engine call
 
 ---@class heph
 ---@field CONTAINER_PREFIX string "heph-"

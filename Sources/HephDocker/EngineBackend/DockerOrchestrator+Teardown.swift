@@ -8,6 +8,7 @@ extension DockerOrchestrator {
     @discardableResult
     public func teardownAll(removingVolumes: Bool) async throws -> TeardownReport {
         let containers = try await managedSummaries()
+        defer { MemoryRelease.afterBurst() }
         var report = TeardownReport()
         var failures = TeardownFailures()
         await withTaskGroup(of: (String, DockerError?).self) { group in

@@ -70,7 +70,7 @@ struct ContainerFeed: WatchFeed {
         let mark = min(before, engineDate.map { Int64($0 * 1e9) } ?? before) - EventWindow.margin
         // The newest event up to the mark anchors the next span (none on an engine that has
         // logged nothing yet: that span is then trusted only when short).
-        let anchor = try? await orchestrator.loggedEvents(since: 0, until: mark).events.last
+        let anchor = try? await EventWindow.newest(of: orchestrator.loggedEvents(since: 0, until: mark).events)
         window.advance(since: mark, anchor: anchor)
         let (observations, inspects) = await observations(of: containers, known: known)
         return FeedLook(observations: observations, calls: 2 + inspects)
@@ -87,11 +87,11 @@ struct ContainerFeed: WatchFeed {
         let span = try await orchestrator.loggedEvents(since: position.anchor?.timeNano ?? position.since, until: until)
         guard window.heard(engineDate: span.engineDate) else { return nil }
         if let anchor = position.anchor {
-            guard span.events.prefix(while: { $0.timeNano == anchor.timeNano }).contains(anchor) else { return nil }
+            guard span.events.contains(anchor) else { return nil }
         } else {
             guard span.events.count < EventWindow.busy else { return nil }
         }
-        let anchor = span.events.last ?? position.anchor
+        let anchor = EventWindow.newest(of: span.events) ?? position.anchor
         // The anchor itself was the last span's news.
         let changed = Set(span.events.filter { $0 != position.anchor }.compactMap(\.managedContainer))
         guard !changed.isEmpty else {
@@ -154,6 +154,14 @@ final class EventWindow: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// The event with the latest timestamp (the last of those that share it). Not simply
+    /// the last in the log: the engine stamps an event before it takes the log's lock, so
+    /// two logged at once can be out of order, and the engine's answer to a span stops at
+    /// the first event older than its start.
+    static func newest(of events: [LoggedEvent]) -> LoggedEvent? {
+        events.enumerated().max { ($0.element.timeNano, $0.offset) < ($1.element.timeNano, $1.offset) }?.element
+    }
 
     /// Where the next span starts; nil until a full look has set it.
     var position: Position? { state.withLock { $0.position } }

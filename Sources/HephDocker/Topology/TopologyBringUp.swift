@@ -29,6 +29,7 @@ extension Orchestrator {
         }
         try await createNetwork()
         let bringUp = TopologyBringUp(orchestrator: self, topology: topology, progress: progress)
+        defer { MemoryRelease.afterBurst() }
         return try await bringUp.run(order)
     }
 }
