@@ -30,7 +30,11 @@ import Testing
                 #expect(full.observations.map(\.name).sorted() == ["heph-changed", "heph-quiet"])
                 #expect(full.calls == 2)  // the list, and the log for the next span's anchor
 
-                // Nothing happened: one call, and nothing listed.
+                // The first poll after a full look looks at its containers once more; then
+                // nothing happened: one call, and nothing listed.
+                try await Self.pastTheMargin()
+                let again = try await feed.observe(full: false) { _ in .running }
+                #expect(again.observations.map(\.name).sorted() == ["heph-changed", "heph-quiet"])
                 try await Self.pastTheMargin()
                 let idle = try await feed.observe(full: false) { _ in .running }
                 #expect(idle.scope == [])
@@ -48,6 +52,9 @@ import Testing
                 #expect(look.observations.first?.status == .stopped)
                 #expect(look.observations.first?.exit?.code == 0)
                 #expect(look.calls == 3)
+                // Looked at once more by the next poll, then quiet again.
+                try await Self.pastTheMargin()
+                #expect(try await feed.observe(full: false) { _ in .stopped }.observations.map(\.name) == ["heph-changed"])
 
                 // Removed from outside: in the scope and absent from the list, so gone.
                 try await engine.docker("rm", "-f", "heph-changed")
@@ -55,6 +62,7 @@ import Testing
                 let removal = try await feed.observe(full: false) { _ in .stopped }
                 #expect(removal.scope == [changedID])
                 #expect(removal.observations.isEmpty)
+                _ = try await feed.observe(full: false) { _ in nil }  // its recheck
 
                 // Foreign containers made and removed, 280 events: more than the engine's log
                 // keeps, so the anchor is gone from it, and the poll looks at everything.
@@ -65,7 +73,9 @@ import Testing
                 let evicted = try await feed.observe(full: false) { _ in nil }
                 #expect(evicted.scope == nil)
                 #expect(evicted.observations.map(\.name) == ["heph-quiet"])
-                // That full look anchored the next span again: quiet, one call.
+                // That full look anchored the next span again: after its recheck, quiet, one call.
+                try await Self.pastTheMargin()
+                _ = try await feed.observe(full: false) { _ in .running }
                 try await Self.pastTheMargin()
                 let after = try await feed.observe(full: false) { _ in .running }
                 #expect(after.scope == [])

@@ -71,7 +71,9 @@ struct ContainerFeed: WatchFeed {
         // The newest event up to the mark anchors the next span (none on an engine that has
         // logged nothing yet: that span is then trusted only when short).
         let anchor = try? await EventWindow.newest(of: orchestrator.loggedEvents(since: 0, until: mark).events)
-        window.advance(since: mark, anchor: anchor)
+        // The watcher leaves a container with a recent event to the stream for one look;
+        // the next look checks every container again, so none is left unchecked.
+        window.advance(since: mark, anchor: anchor, recheck: Set(containers.map(\.Id)))
         let (observations, inspects) = await observations(of: containers, known: known)
         return FeedLook(observations: observations, calls: 2 + inspects)
     }
@@ -92,17 +94,19 @@ struct ContainerFeed: WatchFeed {
             guard span.events.count < EventWindow.busy else { return nil }
         }
         let anchor = EventWindow.newest(of: span.events) ?? position.anchor
-        // The anchor itself was the last span's news.
+        // The anchor itself was the last span's news. The last look's containers are looked
+        // at once more: the watcher may have left one to the stream (a recent event).
         let changed = Set(span.events.filter { $0 != position.anchor }.compactMap(\.managedContainer))
-        guard !changed.isEmpty else {
-            window.advance(since: until, anchor: anchor)
+        let looked = changed.union(position.recheck)
+        guard !looked.isEmpty else {
+            window.advance(since: until, anchor: anchor, recheck: [])
             return FeedLook(observations: [], calls: 1, scope: [])
         }
-        let (containers, _) = try await orchestrator.managedSummariesDated(ids: changed)
+        let (containers, _) = try await orchestrator.managedSummariesDated(ids: looked)
         // Only now: a span whose list failed is asked about again.
-        window.advance(since: until, anchor: anchor)
+        window.advance(since: until, anchor: anchor, recheck: changed)
         let (observations, inspects) = await observations(of: containers, known: known)
-        return FeedLook(observations: observations, calls: 2 + inspects, scope: changed)
+        return FeedLook(observations: observations, calls: 2 + inspects, scope: looked)
     }
 
     /// Each container as listed, and for one the list shows exited while the watcher
@@ -143,6 +147,8 @@ final class EventWindow: Sendable {
         var since: Int64
         /// The newest event seen up to `since`, which the log must still hold.
         var anchor: LoggedEvent?
+        /// Containers the last look covered, looked at again by the next.
+        var recheck: Set<String> = []
     }
 
     private struct State {
@@ -166,9 +172,9 @@ final class EventWindow: Sendable {
     /// Where the next span starts; nil until a full look has set it.
     var position: Position? { state.withLock { $0.position } }
 
-    /// Starts the next span at `since`, anchored by `anchor`.
-    func advance(since: Int64, anchor: LoggedEvent?) {
-        state.withLock { $0.position = Position(since: since, anchor: anchor) }
+    /// Starts the next span at `since`, anchored by `anchor`, looking again at `recheck`.
+    func advance(since: Int64, anchor: LoggedEvent?, recheck: Set<String>) {
+        state.withLock { $0.position = Position(since: since, anchor: anchor, recheck: recheck) }
     }
 
     /// Forgets the position: the next poll is a full look.

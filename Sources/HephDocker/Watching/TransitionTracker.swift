@@ -51,6 +51,8 @@ struct TransitionTracker {
     private(set) var sequence: UInt64 = 0
     private var pollsStarted: UInt64 = 0
     private var newestPollApplied: UInt64 = 0
+    /// Where the last applied poll began in the event sequence (nil before the first).
+    private var lastPollStart: UInt64?
     /// Containers a `destroy` event removed, with its sequence number: a poll that began
     /// before the removal still lists them, and must not bring them back as new. (The engine
     /// never reuses an id.) Forgotten once a poll that began after the removal answers.
@@ -120,7 +122,12 @@ struct TransitionTracker {
     mutating func reconcile(_ observations: [Observation], scope: Set<String>? = nil, poll: Poll, at time: Double, emit: Bool = true) -> [ContainerTransition] {
         guard poll.number > newestPollApplied else { return [] }  // a newer poll answered first
         newestPollApplied = poll.number
-        let startedAt = poll.sequence
+        // A container with an event since the previous poll began is left to the stream this
+        // time: the engine logs a `die` before its list shows the container stopped, so a
+        // list made just after the event can still say running. The next poll corrects it
+        // if the stream really missed something.
+        let startedAt = min(poll.sequence, lastPollStart ?? poll.sequence)
+        lastPollStart = poll.sequence
         var transitions: [ContainerTransition] = []
         var seen = Set<String>()
         for observation in observations where removedAt[observation.id] == nil {
