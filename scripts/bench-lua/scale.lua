@@ -14,16 +14,8 @@ if action == "teardown" then
   return
 end
 
-local services = {}
-for i = 1, count do
-  services[("scale-%03d"):format(i)] = {
-    image = "heph/busybox:latest",
-    cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait" },
-  }
-end
-
 local started = heph.now()
-local result = heph.up{ services = services, timeout = 600 }
+local result = heph.up{ services = require("scale-services")(count), timeout = 600 }
 local elapsed = heph.now() - started
 for name, info in pairs(result) do
   if info.status ~= "running" then error(name .. " is " .. info.status) end

@@ -14,14 +14,7 @@ print(("rss_start %d"):format(rss()))
 heph.ping()
 print(("rss_client %d"):format(rss()))
 
-local services = {}
-for i = 1, count do
-  services[("scale-%03d"):format(i)] = {
-    image = "heph/busybox:latest",
-    cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 86400 & wait" },
-  }
-end
-heph.up{ services = services, timeout = 600 }
+heph.up{ services = require("scale-services")(count), timeout = 600 }
 
 local lags = {}
 heph.on("exit", function(ev) lags[#lags + 1] = heph.now() - ev.at end)
