@@ -33,10 +33,12 @@ import Testing
         let seen = try await HephBinary.run(["run", "--engine-concurrency", "5", "-"], input: "print(heph.config.engine_concurrency)")
         #expect(seen.status == 0, "\(seen.stderr)")
         #expect(seen.stdout == "5\n")
+        let checked = try await HephBinary.run(["check", "--engine-concurrency", "7", "-"], input: "print(heph.config.engine_concurrency)")
+        #expect(checked.stdout.hasPrefix("7\n"), "\(checked.stdout)\(checked.stderr)")
         let byDefault = try await HephBinary.run(["run", "-"], input: "print(heph.config.engine_concurrency)")
         #expect(byDefault.stdout == "\(EngineSlots.defaultCapacity)\n")
-        for (command, value) in [("run", "0"), ("ps", "257"), ("down", "-3")] {
-            let wrong = try await HephBinary.run(command == "run" ? [command, "--engine-concurrency=\(value)", "-"] : [command, "--engine-concurrency=\(value)"], input: "")
+        for (command, value) in [("run", "0"), ("ps", "257"), ("down", "-3"), ("check", "0")] {
+            let wrong = try await HephBinary.run(["run", "check"].contains(command) ? [command, "--engine-concurrency=\(value)", "-"] : [command, "--engine-concurrency=\(value)"], input: "")
             #expect(wrong.status == 64, "\(command) \(value): \(wrong.stderr)")
             #expect(wrong.stderr.contains("--engine-concurrency must be a whole number from 1 to 256, got \(value)"), "\(wrong.stderr)")
         }
