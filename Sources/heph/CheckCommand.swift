@@ -31,15 +31,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check every config as the swarm backend would (heph run --swarm): replicas, placement and the rest of a Swarm service's spec. Without it the engine backend's rules apply (one container per service), unless the script sets heph.config.backend.")
     var swarm = false
 
-    /// What the script reads as `heph.config.engine_concurrency`, as `heph run` would set it.
-    @Option(name: .long, help: ArgumentHelp("As heph run --engine-concurrency: the value the script reads as heph.config.engine_concurrency (1 to \(EngineSlots.maximumCapacity); default \(EngineSlots.defaultCapacity)). A dry run sends nothing, so it bounds nothing here.", valueName: "n"))
-    var engineConcurrency = EngineSlots.defaultCapacity
-
-    func validate() throws {
-        guard EngineSlots.accepts(engineConcurrency) else {
-            throw ValidationError("--engine-concurrency must be a whole number from 1 to \(EngineSlots.maximumCapacity), got \(engineConcurrency)")
-        }
-    }
+    /// What the script reads as `heph.config.engine_concurrency`, as `heph run` would set
+    /// it (a dry run sends nothing, so it bounds nothing here).
+    @OptionGroup var engineConcurrency: EngineConcurrencyOption
 
     @OptionGroup var memory: MemoryLimitOption
 
@@ -55,7 +49,7 @@ struct CheckCommand: AsyncParsableCommand {
         // The dry run is made on the first engine call, by the rules of the backend chosen by then.
         let record = DryRunRecord()
         let clock = SystemClock()
-        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: RunContext(clock: clock, environment: [:], dryRun: record, engineSlots: EngineSlots(capacity: engineConcurrency)))
+        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: RunContext(clock: clock, environment: [:], dryRun: record, engineSlots: engineConcurrency.slots))
         let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             backend: backend, commandName: "check", searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,

@@ -25,8 +25,7 @@ struct GlobalOptions: ParsableArguments {
     var backend: Backend { swarm ? .swarm : .engine }
 
     /// heph's bound on its own bulk calls to the engine.
-    @Option(name: .long, help: ArgumentHelp("At most this many engine calls (creates, starts, stops, removes, inspects) in flight at once; the rest wait their turn. The event stream and the watcher's polls never wait behind them. 1 to \(EngineSlots.maximumCapacity); default \(EngineSlots.defaultCapacity). The same as heph.config.engine_concurrency.", valueName: "n"))
-    var engineConcurrency = EngineSlots.defaultCapacity
+    @OptionGroup var engineConcurrency: EngineConcurrencyOption
 
     /// The least severe message logged to stderr.
     @Option(name: .long, help: ArgumentHelp("Log messages at this level and above on stderr: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
@@ -37,9 +36,6 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         guard SwarmServiceOptions.endpointModes.contains(endpointMode) else {
             throw ValidationError("--endpoint-mode must be vip or dnsrr, got \(quoted(endpointMode))")
-        }
-        guard EngineSlots.accepts(engineConcurrency) else {
-            throw ValidationError("--engine-concurrency must be a whole number from 1 to \(EngineSlots.maximumCapacity), got \(engineConcurrency)")
         }
         if context != nil, host != nil {
             throw ValidationError("--host and --context cannot be used together; choose one")
@@ -71,7 +67,7 @@ struct GlobalOptions: ParsableArguments {
     /// What a command's orchestrator is made from: the real clock, the engine these options
     /// name, `--endpoint-mode`, `--engine-concurrency`.
     var runContext: RunContext {
-        RunContext(environment: engineEnvironment, endpointMode: endpointMode, engineSlots: EngineSlots(capacity: engineConcurrency))
+        RunContext(environment: engineEnvironment, endpointMode: endpointMode, engineSlots: engineConcurrency.slots)
     }
 
     /// The orchestrator of a script's run, made on first use on the backend `--swarm`

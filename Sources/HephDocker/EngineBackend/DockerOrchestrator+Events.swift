@@ -67,12 +67,6 @@ struct LoggedEvent: Equatable {
     /// The managed container it concerns, if it concerns one.
     var managedContainer: String?
 
-    init(timeNano: Int64, key: String, managedContainer: String? = nil) {
-        self.timeNano = timeNano
-        self.key = key
-        self.managedContainer = managedContainer
-    }
-
     init?(_ message: EngineEventMessage) {
         guard let time = message.timeNano ?? message.time.map({ $0 * 1_000_000_000 }) else { return nil }
         let actor = message.Actor

@@ -67,7 +67,7 @@ public final class EngineSlots: Sendable {
         }
     }
 
-    /// Calls in flight and calls waiting, for messages and tests.
+    /// Calls in flight and calls waiting, as they are now.
     public var load: (inFlight: Int, waiting: Int) {
         state.withLock { ($0.inFlight, $0.waiting.count) }
     }
