@@ -17,7 +17,9 @@ struct CheckCommand: AsyncParsableCommand {
             and timers registered by then do not fire. heph.shell still runs host commands, \
             unless --sandbox is given (as for heph run).
 
-            Prints the containers and networks the script would create. Exit codes: 0 the \
+            Prints the containers and networks the script would create, by the names the \
+            engine would give them in the project (-p, HEPH_PROJECT or heph.config.project: \
+            heph_P_web in project P). Exit codes: 0 the \
             script ran through; 1 it does not compile, or raised an error (file:line and \
             the message, such as a config field at fault); 130 and 143 after SIGINT and \
             SIGTERM; 124 Lua could not be stopped (a finalizer that loops); 64 the command \
@@ -37,6 +39,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var memory: MemoryLimitOption
 
+    /// The project whose names the dry run gives (`-p`, `HEPH_PROJECT`).
+    @OptionGroup var project: ProjectOption
+
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to check, or - to read it from standard input.", valueName: "script.lua"))
     var script: String
@@ -49,7 +54,8 @@ struct CheckCommand: AsyncParsableCommand {
         // The dry run is made on the first engine call, by the rules of the backend chosen by then.
         let record = DryRunRecord()
         let clock = SystemClock()
-        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: RunContext(clock: clock, environment: [:], dryRun: record, engineSlots: engineConcurrency.slots))
+        let context = RunContext(clock: clock, environment: [:], dryRun: record, engineSlots: engineConcurrency.slots, scope: project.scope)
+        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: context, projectChosen: (try? project.chosen()) != nil)
         let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             backend: backend, commandName: "check", searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
@@ -65,22 +71,28 @@ struct CheckCommand: AsyncParsableCommand {
         let elapsed = (clock.now - started) / .seconds(1)
         let code = outcome.exitCodeReportingFailure()
         guard code == 0 else { throw ExitCode(code) }
-        print(Self.summary(record, script: script, seconds: elapsed), terminator: "")
+        print(Self.summary(record, script: script, seconds: elapsed, project: backend.project), terminator: "")
     }
 
-    /// What the script would create, as `heph ps` lays out a table.
-    static func summary(_ record: DryRunRecord, script: String, seconds: Double) -> String {
+    /// What the script would create, by the engine's names in `project`, as `heph ps`
+    /// lays out a table.
+    static func summary(_ record: DryRunRecord, script: String, seconds: Double, project: Project) -> String {
         var text = "heph check: \(script == "-" ? "the script" : script) ran through in \(formatted((seconds * 100).rounded() / 100)) s without touching the engine\n"
         let containers = record.containers
         let networks = record.networks
         if containers.isEmpty && networks.isEmpty { return text + "it creates nothing\n" }
-        text += "\nit would create \(networks.count) network\(networks.count == 1 ? "" : "s"): \(networks.joined(separator: ", "))\n"
+        text += "\n\(project.isDefault ? "" : "in project \(project.name) ")it would create \(networks.count) network\(networks.count == 1 ? "" : "s"): \(networks.joined(separator: ", "))\n"
         text += "and \(containers.count) container\(containers.count == 1 ? "" : "s"):\n\n"
         let rows = containers.map { container in
             let config = container.config
-            return [ContainerName.full(config.name), config.image,
+            let mounts = config.volumes.sorted { $0.key < $1.key }.map { host, target in
+                // A named volume by the engine's name (the project's own), a host path as written.
+                let source = host.hasPrefix("/") ? host : container.volumes.first { $0 == host || $0 == project.engineVolume(host) } ?? host
+                return "\(source)→\(target)"
+            }
+            return [container.dockerName, config.image,
                     config.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", "),
-                    config.volumes.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", "),
+                    mounts.joined(separator: ", "),
                     config.healthcheck == nil ? "" : "yes"]
         }
         return text + TextTable(header: ["NAME", "IMAGE", "PORTS", "VOLUMES", "HEALTHCHECK"], rows: rows).rendered

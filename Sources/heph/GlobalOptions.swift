@@ -2,9 +2,13 @@ import ArgumentParser
 import Foundation
 import HephDocker
 import Logging
+import Synchronization
 
-/// Options every command takes: where the engine is and how much to log.
+/// Options every command takes: where the engine is, the project, and how much to log.
 struct GlobalOptions: ParsableArguments {
+    /// `-p/--project`, else `HEPH_PROJECT`.
+    @OptionGroup var project: ProjectOption
+
     /// Overrides `DOCKER_HOST` for this run.
     @Option(name: .long, help: ArgumentHelp("The Docker engine to use, as DOCKER_HOST takes it (unix:///path, tcp://HOST:PORT or ssh://USER@HOST).", valueName: "url"))
     var host: String?
@@ -54,34 +58,45 @@ struct GlobalOptions: ParsableArguments {
         return (try? DockerContext.engineEnvironment(context: context, host: host, environment: environment)) ?? environment
     }
 
-    /// Sends log messages from `--log-level` up to stderr. Call once per process.
+    /// Sends log messages from `--log-level` up to stderr. The logging system can be set
+    /// up once per process: later calls change nothing.
     func setUpLogging() {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        Self.loggingSetUp.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
     }
 
+    private static let loggingSetUp = Mutex(false)
+
     /// What a command's orchestrator is made from: the real clock, the engine these options
-    /// name, `--endpoint-mode`, `--engine-concurrency`.
+    /// name, the project, `--endpoint-mode`, `--engine-concurrency`.
     var runContext: RunContext {
-        RunContext(environment: engineEnvironment, endpointMode: endpointMode, engineSlots: engineConcurrency.slots)
+        RunContext(environment: engineEnvironment, endpointMode: endpointMode, engineSlots: engineConcurrency.slots, scope: project.scope)
     }
 
     /// The orchestrator of a script's run, made on first use on the backend `--swarm`
-    /// chooses (the script may still choose another with `heph.config.backend`).
+    /// chooses (the script may still choose another with `heph.config.backend`), in the
+    /// project `-p` or `HEPH_PROJECT` chooses (else the script may, with `heph.config.project`).
     func backendSession() -> BackendSession {
-        BackendSession(backend: backend, context: runContext)
+        BackendSession(backend: backend, context: runContext, projectChosen: (try? project.chosen()) != nil)
     }
 
-    /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses, runs `body`
-    /// with it and always closes it; a ``DockerError`` becomes a ``CommandFailure``.
-    func withOrchestrator<T>(_ body: (any Orchestrator) async throws -> T) async throws -> T {
+    /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses over `scope`
+    /// (the project chosen, unless told), runs `body` with it and always closes it; a
+    /// ``DockerError`` becomes a ``CommandFailure``.
+    func withOrchestrator<T>(scope: ProjectScope? = nil, _ body: (any Orchestrator) async throws -> T) async throws -> T {
         setUpLogging()
         do {
-            let orchestrator = try backend.makeOrchestrator(runContext)
+            var context = runContext
+            if let scope { context.scope = scope }
+            let orchestrator = try backend.makeOrchestrator(context)
             return try await orchestrator.closing { try await body(orchestrator) }
         } catch let error as DockerError {
             throw CommandFailure(error)

@@ -2,38 +2,52 @@ import ArgumentParser
 import Foundation
 import HephDocker
 
-/// `heph ps`: the managed containers.
+/// `heph ps`: the managed containers of a project, or of every project.
 struct PsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ps",
-        abstract: "List the containers heph manages: name, status, image, ports.",
+        abstract: "List the containers heph manages in a project: name, status, image, ports.",
         discussion: """
-            Status is one of created, running, healthy, unhealthy, stopped, error. \
-            Ports read HOST→CONTAINER. Containers without the io.heph.managed=true label are \
-            never listed.
+            Lists the project's containers (-p, else HEPH_PROJECT, else default) by the \
+            engine's names: heph-web in the default project, heph_P_web in project P. With \
+            --all, every project's, with a PROJECT column. Status is one of created, running, \
+            healthy, unhealthy, stopped, error. Ports read HOST→CONTAINER. Containers without \
+            the io.heph.managed=true label are never listed.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    /// Print JSON (an array of {id, name, image, status, ports}) instead of a table.
-    @Flag(name: .long, help: "Print a JSON array of {id, name, image, status, ports} instead of a table.")
+    /// Every project's containers.
+    @Flag(name: .long, help: "List the containers of every project, with a PROJECT column (a \"project\" field with --json).")
+    var all = false
+
+    /// Print JSON instead of a table.
+    @Flag(name: .long, help: "Print a JSON array of {id, name, image, status, ports} instead of a table (name is the engine's; with --all, each entry has a project too).")
     var json = false
+
+    func validate() throws {
+        if all, global.project.project != nil {
+            throw ValidationError("--all and --project cannot be used together: --all lists every project")
+        }
+    }
 
     func run() async throws {
         try await reportingFailures {
-            let containers = try await global.withOrchestrator { try await $0.listContainers() }
+            let containers = try await global.withOrchestrator(scope: all ? .all : nil) { try await $0.listContainers() }
+                .sorted { ($0.project, $0.dockerName) < ($1.project, $1.dockerName) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(containers), as: UTF8.self))
+                print(String(decoding: try encoder.encode(containers.map { Entry($0, withProject: all) }), as: UTF8.self))
                 return
             }
             var header = ["NAME", "STATUS", "IMAGE", "PORTS"]
             var rows = containers.map { container in
-                [container.name, container.status.rawValue, container.image,
+                [container.dockerName, container.status.rawValue, container.image,
                  container.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")]
             }
+            var statusColumn = 1
             if global.swarm {
                 header.insert("REPLICAS", at: 2)
                 for index in rows.indices {
@@ -41,7 +55,33 @@ struct PsCommand: AsyncParsableCommand {
                     rows[index].insert(replicas.map { "\($0.running)/\($0.desired)" } ?? "", at: 2)
                 }
             }
-            print(TextTable(header: header, rows: rows, style: [1: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
+            if all {
+                header.insert("PROJECT", at: 0)
+                for index in rows.indices { rows[index].insert(containers[index].project, at: 0) }
+                statusColumn += 1
+            }
+            print(TextTable(header: header, rows: rows, style: [statusColumn: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
+        }
+    }
+
+    /// One container in `--json`: the engine's name, and the project with `--all`.
+    private struct Entry: Encodable {
+        var id: String
+        var name: String
+        var image: String
+        var status: ContainerStatus
+        var ports: [String: String]
+        var replicas: ReplicaCount?
+        var project: String?
+
+        init(_ info: ContainerInfo, withProject: Bool) {
+            id = info.id
+            name = info.dockerName
+            image = info.image
+            status = info.status
+            ports = info.ports
+            replicas = info.replicas
+            project = withProject ? info.project : nil
         }
     }
 }

@@ -61,7 +61,7 @@ struct ReplCommand: AsyncParsableCommand {
         ))
         if interactive { terminal.attachEditor(complete: { runtime.completions(for: $0) }) }
 
-        let loop = ReplLoop(runtime: runtime, terminal: terminal)
+        let loop = ReplLoop(runtime: runtime, terminal: terminal, backend: backend)
         // Ctrl-C interrupts the statement at the prompt, never the REPL.
         let interrupt: @Sendable () -> Void = { loop.interrupt() }
         let terminate: @Sendable () -> Void = { runtime.requestShutdown(exitCode: 143); terminal.endInput() }
@@ -80,14 +80,17 @@ struct ReplCommand: AsyncParsableCommand {
 final class ReplLoop: Sendable {
     private let runtime: LuaRuntime
     private let terminal: ReplTerminal
+    /// The session's engine: the prompt names its project unless it is `default`.
+    private let backend: BackendSession
     /// Whether a statement is being evaluated (Ctrl-C then interrupts it).
     private let evaluating = Mutex(false)
     /// Whether the session has ended (`heph.exit`, SIGTERM, a failing script).
     private let ended = Mutex(false)
 
-    init(runtime: LuaRuntime, terminal: ReplTerminal) {
+    init(runtime: LuaRuntime, terminal: ReplTerminal, backend: BackendSession) {
         self.runtime = runtime
         self.terminal = terminal
+        self.backend = backend
     }
 
     /// Ctrl-C: stops the statement being evaluated, or drops the line being typed.
@@ -115,7 +118,9 @@ final class ReplLoop: Sendable {
     private func readEvaluatePrint() async {
         var buffer = ""
         while !ended.withLock({ $0 }) {
-            let prompt = buffer.isEmpty ? await runtime.globalText("_PROMPT") ?? "> " : await runtime.globalText("_PROMPT2") ?? ">> "
+            // `staging> `: which project the statements act on, when it is not the default.
+            let project = backend.project.isDefault ? "" : backend.project.name
+            let prompt = buffer.isEmpty ? await runtime.globalText("_PROMPT") ?? "\(project)> " : await runtime.globalText("_PROMPT2") ?? "\(project)>> "
             switch await terminal.read(prompt: prompt) {
             case .end:
                 return

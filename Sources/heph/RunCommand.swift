@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     /// Tear down every managed container (and the network) when the run ends.
-    @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages, and the network (as heph down).")
+    @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages in the run's project, and its network (as heph down).")
     var down = false
 
     @OptionGroup var sandboxing: SandboxOptions

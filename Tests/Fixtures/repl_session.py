@@ -156,8 +156,21 @@ def shutdown_on_eof():
         raise AssertionError(f"heph repl exited {child.exitstatus}")
 
 
+def project_prompt():
+    # NAME is the project: the prompt says it, and so does heph.config.project.
+    child = pexpect.spawn(heph, ["repl", "-p", name], env=env, encoding="utf-8", timeout=15, dimensions=(24, 200))
+    child.expect_exact(f"{name}> ")
+    ask(child, "heph.config.project", f"{name}\r\n")
+    child.sendline("(1 +")
+    child.expect_exact(f"{name}>> ")
+    child.sendline("2)")
+    child.expect_exact("3\r\n")
+    child.expect_exact(f"{name}> ")
+    leave(child)
+
+
 scenarios = {f.__name__: f for f in (expressions, multiline, error_then_working, hook_while_waiting,
-                                      interrupt_sleep, history, completion, shutdown_on_eof)}
+                                      interrupt_sleep, history, completion, shutdown_on_eof, project_prompt)}
 try:
     scenarios[scenario]()
 except Exception as problem:  # pexpect's timeouts and EOFs, and our own assertions

@@ -119,7 +119,7 @@ import Testing
         #expect(await run.status() == 130)
         #expect(run.stdout == "watching\nshutdown handler ran\n")
         #expect(run.stderr == "heph: --down removed 1 container and the network\n")
-        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.managedContainers().isEmpty)
         #expect(try await Docker.output("network", "ls", "-q", "--filter", "name=^heph-network$").isEmpty)
     }
 }

@@ -32,6 +32,12 @@ import Testing
         #expect(result.stdout.hasSuffix("\(name): ok\n"))
     }
 
+    @Test func thePromptNamesTheProjectWhenItIsNotTheDefault() async throws {
+        let result = try await Self.scenario("project_prompt", ["staging-2"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasSuffix("project_prompt: ok\n"))
+    }
+
     @Test func aHookFiresWhileThePromptWaitsWithoutGarblingTheLine() async throws {
         let name = TestNames.unique("repl-hook")
         defer { Docker.forceRemove(["heph-\(name)"]) }

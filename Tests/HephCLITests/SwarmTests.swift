@@ -110,6 +110,47 @@ import Testing
         }
     }
 
+    @Test func projectsKeepServicesApartOnASwarmAndEachBackendRemovesOnlyItsOwn() async throws {
+        try await SwarmCluster.with(nodes: 1) { swarm in
+            let environment = ["DOCKER_HOST": swarm.host]
+            let heph = { (arguments: [String], input: String?) in try await HephBinary.run(arguments, environment: environment, input: input) }
+            let script = Self.fixtures + "/swarm-service.lua"
+            // One script's service in the default project and in projects a and b, and the
+            // engine backend's container (on the manager) in project c.
+            for project in ["default", "a", "b"] {
+                let run = try await heph(["run", "--swarm", "--endpoint-mode", "dnsrr", "-p", project, script, "web", project], nil)
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains(" healthy 1/1\n"), "\(run.stdout)")
+            }
+            let plain = try await heph(["run", "-p", "c", "-"], #"heph.up{ services = { web = { image = "heph/busybox:latest", cmd = { "sleep", "600" } } } }"#)
+            #expect(plain.status == 0, "\(plain.stderr)")
+            let listed = try await heph(["ps", "--swarm", "--all", "--json"], nil)
+            let services = try JSONDecoder().decode([ListedService].self, from: Data(listed.stdout.utf8))
+            #expect(services.map { "\($0.project ?? "") \($0.name)" } == ["a heph_a_web", "b heph_b_web", "default heph-web"], "\(listed.stdout)")
+            let overlay = try await swarm.nodes[0].docker("network", "inspect", "-f", #"{{.Driver}} {{index .Labels "io.heph.project"}}"#, "heph_a_network")
+            #expect(overlay.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "overlay a")
+            #expect(try await swarm.nodes[0].docker("service", "inspect", "-f", #"{{index .Spec.Labels "io.heph.project"}}"#, "heph_b_web").stdout == "b\n")
+
+            // The engine backend's down leaves the swarm's services and overlays alone, and
+            // says which projects it left.
+            let engineDown = try await heph(["down"], nil)
+            #expect(engineDown.stdout == "nothing to remove\nleft alone: 1 container of other projects: c (1); heph down -p NAME removes one project's, heph down --all every project's\n", "\(engineDown.stderr)")
+            #expect(try await swarm.nodes[0].docker("network", "inspect", "heph-network").status == 0)
+
+            // One project's services; then every project's containers, then services.
+            let downA = try await heph(["down", "--swarm", "-p", "a"], nil)
+            #expect(downA.stdout == "removed 1 service (heph_a_web), network heph_a_network\n", "\(downA.stderr)")
+            #expect(try await swarm.nodes[0].docker("service", "ls", "--format", "{{.Name}}").stdout.split(separator: "\n").sorted() == ["heph-web", "heph_b_web"])
+            let downAll = try await heph(["down", "--all"], nil)
+            #expect(downAll.stdout == "removed 1 container (heph_c_web), network heph_c_network\n", "\(downAll.stderr)")
+            #expect(try await swarm.nodes[0].docker("service", "ls", "-q").stdout.split(separator: "\n").count == 2)
+            let swarmAll = try await heph(["down", "--swarm", "--all"], nil)
+            #expect(swarmAll.stdout.hasPrefix("removed 2 services (heph-web, heph_b_web), network "), "\(swarmAll.stdout)\(swarmAll.stderr)")
+            #expect(try await swarm.nodes[0].docker("service", "ls", "-q").stdout.isEmpty)
+            #expect(try await swarm.nodes[0].docker("network", "ls", "-q", "--filter", "label=io.heph.managed=true").stdout.isEmpty)
+        }
+    }
+
     @Test func theSwarmBackendOnAnEngineOutsideASwarmSaysHowToMakeOne() async throws {
         let result = try await HephBinary.run(["run", "--swarm", "-"], input: "heph.list_containers()")
         #expect(result.status == 1)
@@ -127,6 +168,7 @@ import Testing
         var status: String
         var ports: [String: String]
         var replicas: Replicas?
+        var project: String?
     }
 }
 

@@ -122,7 +122,7 @@ import Testing
         let down = try await HephBinary.run(["down"])
         #expect(down.status == 0)
         #expect(try await Self.containers(prefix).isEmpty)
-        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
-        #expect(try await Docker.output("network", "ls", "-q", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.managedContainers().isEmpty)
+        #expect(try await Docker.managedNetworks().isEmpty)
     }
 }

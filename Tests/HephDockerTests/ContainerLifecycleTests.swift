@@ -104,7 +104,7 @@ import Testing
             #expect(details.oomKilled == false)
             #expect(details.restartCount == 0)
             #expect(details.hostname == "inspected")
-            #expect(details.labels.filter { $0.key != configHashLabel } == ["team": "ops", "io.heph.managed": "true"])
+            #expect(details.labels.filter { $0.key != configHashLabel } == ["team": "ops", "io.heph.managed": "true", "io.heph.project": "default"])
             #expect(details.labels[configHashLabel]?.count == 16)
             #expect(details.health == nil)
             let startedAt = try #require(details.startedAt)

@@ -91,7 +91,7 @@ import Testing
         #expect(report.containers == names.map { "heph-\($0)" }.sorted())
         #expect(report.networks == ["heph-network"])
         #expect(report.volumes.isEmpty)
-        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.managedContainers().isEmpty)
         #expect(try await Self.networkIDs().isEmpty)
         #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", foreign) == "running")
         // Data is never lost by default: the named volume stays until asked for.

@@ -84,13 +84,14 @@ import Testing
             EnginePortBinding(HostIp: nil, HostPort: "8080"), EnginePortBinding(HostIp: "127.0.0.1", HostPort: "8081"),
         ])
         #expect(creation.body.ExposedPorts.keys.sorted() == ["80/tcp"])
-        #expect(creation.body.Labels.keys.sorted() == ["io.heph.config-hash", "io.heph.managed"])
+        #expect(creation.body.Labels.keys.sorted() == ["io.heph.config-hash", "io.heph.managed", "io.heph.project"])
+        #expect(creation.body.Labels["io.heph.project"] == "default")
         #expect(creation.body.Labels["io.heph.managed"] == "true")
         #expect(creation.body.NetworkingConfig.EndpointsConfig["heph-network"]?.Aliases == ["web"])
         let mounts = creation.body.HostConfig.Mounts
         #expect(mounts.map(\.Type) == ["bind", "volume"])
         #expect(mounts[0].ReadOnly && mounts[0].Source == "/srv" && mounts[0].Target == "/data")
-        #expect(mounts[1].VolumeOptions?.Labels == ["io.heph.managed": "true"])
+        #expect(mounts[1].VolumeOptions?.Labels == ["io.heph.managed": "true", "io.heph.project": "default"])
     }
 
     @Test func theEnginesDateHeaderIsReadAsUnixSeconds() {

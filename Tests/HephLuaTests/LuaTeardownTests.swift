@@ -29,7 +29,7 @@ import Testing
             "0\terror\terror",
             "network removed twice",
         ])
-        #expect(try await Docker.output("ps", "-aq", "--filter", "label=io.heph.managed=true").isEmpty)
+        #expect(try await Docker.managedContainers().isEmpty)
         #expect(try await Docker.output("network", "ls", "-q", "--filter", "name=^heph-network$").isEmpty)
         #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", foreign) == "running")
     }

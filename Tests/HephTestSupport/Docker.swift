@@ -42,6 +42,27 @@ public enum Docker {
         _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names)
     }
 
+    /// The ids of the managed containers of `project` (`docker ps -a`): those labelled with
+    /// it, and for `default` also those with no project label (made before projects).
+    public static func managedContainers(project: String = "default") async throws -> [String] {
+        try await managed(["ps", "-a"], project: project)
+    }
+
+    /// The ids of the managed networks of `project`, as ``managedContainers(project:)``.
+    public static func managedNetworks(project: String = "default") async throws -> [String] {
+        try await managed(["network", "ls"], project: project)
+    }
+
+    private static func managed(_ list: [String], project: String) async throws -> [String] {
+        let result = try await Command.run(executable(), list + ["--filter", "label=io.heph.managed=true", "--format", #"{{.ID}} {{.Label "io.heph.project"}}"#])
+        guard result.status == 0 else { throw CommandError(description: "docker \(list.joined(separator: " ")) exited \(result.status): \(result.stderr)") }
+        return result.stdout.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", maxSplits: 1).map(String.init)
+            let owner = fields.count > 1 && !fields[1].isEmpty ? fields[1] : "default"
+            return owner == project ? fields[0] : nil
+        }
+    }
+
     /// The docker CLI's path.
     public static func executable() -> String {
         for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/docker") {

@@ -6,4 +6,10 @@ public enum TestNames {
     public static func unique(_ base: String) -> String {
         "t-\(base)-\(UUID().uuidString.prefix(8).lowercased())"
     }
+
+    /// `t<8 hex>`: a project no other test (or earlier run) uses, so a test may act on
+    /// everything in it (`heph down -p`, `teardown_all`) while others share the engine.
+    public static func project() -> String {
+        "t" + UUID().uuidString.prefix(8).lowercased()
+    }
 }

@@ -9,6 +9,10 @@ public final class DryRunOrchestrator: Orchestrator {
     /// A container as the dry run keeps it.
     public struct Container: Sendable, Hashable {
         public var id: String
+        /// The engine's name it would have: `heph_P_web` in project `P`.
+        public var dockerName: String
+        /// The engine's names of the named volumes it would mount.
+        public var volumes: [String]
         public var config: ContainerConfig
         public var status: ContainerStatus
         /// The engine's word for the state (`paused` is `error` to heph).
@@ -26,14 +30,17 @@ public final class DryRunOrchestrator: Orchestrator {
     public let clock: any HephClock
     /// Where what the run creates is written down.
     public let record: DryRunRecord
+    /// The project whose names it would create.
+    public let project: Project
 
     /// Makes an empty dry run that checks configs as `backend` would (`heph check --swarm`:
     /// the swarm) and writes what it creates into `record`. ``Backend/makeOrchestrator(_:)``
     /// makes one when the run context asks for a dry run.
-    public init(backend: Backend = .engine, clock: any HephClock = SystemClock(), record: DryRunRecord = DryRunRecord()) {
+    public init(backend: Backend = .engine, clock: any HephClock = SystemClock(), record: DryRunRecord = DryRunRecord(), project: Project = .default) {
         self.backend = backend
         self.clock = clock
         self.record = record
+        self.project = project
     }
 
     public func ping() async throws {}
@@ -43,8 +50,10 @@ public final class DryRunOrchestrator: Orchestrator {
     /// engine, a Swarm service's spec on a swarm.
     public func checkSupported(_ config: ContainerConfig) throws {
         switch backend {
-        case .engine: try config.checkOneContainer()
-        case .swarm: _ = try config.serviceSpec()
+        case .engine:
+            try config.checkOneContainer()
+            _ = try config.engineCreation(in: project)
+        case .swarm: _ = try config.serviceSpec(project: project)
         }
     }
 
@@ -52,16 +61,17 @@ public final class DryRunOrchestrator: Orchestrator {
         try config.validate()
         try checkSupported(config)
         let fullName = ContainerName.full(config.name)
-        let network = config.networkName ?? networkName
+        let creation = try config.engineCreation(in: project)
         return try state.withLock { state in
             guard state.containers[fullName] == nil else {
                 throw DockerError(.conflict, "a container named \(fullName) already exists; remove it first or choose another name")
             }
-            record.created(network: network)
+            record.created(network: creation.network)
             // Ids that differ in their first 12 digits, as real ones do.
             let id = String(format: "%012x", state.nextID) + String(repeating: "0", count: 52)
             state.nextID += 1
-            let container = Container(id: id, config: config, status: .created)
+            let volumes = creation.body.HostConfig.Mounts.filter { $0.Type == "volume" }.map(\.Source)
+            let container = Container(id: id, dockerName: creation.fullName, volumes: volumes, config: config, status: .created)
             state.containers[fullName] = container
             record.created(container)
             return id
@@ -82,14 +92,14 @@ public final class DryRunOrchestrator: Orchestrator {
     }
 
     public func listContainers() async throws -> [ContainerInfo] {
-        return state.withLock { state in state.containers.values.map(Self.info).sorted { $0.name < $1.name } }
+        return state.withLock { state in state.containers.values.map(info).sorted { $0.name < $1.name } }
     }
 
     public func inspectContainer(_ containerID: String) async throws -> ContainerInfo {
         let container = try lookup(containerID)
-        var info = Self.info(container)
+        var info = info(container)
         var labels = container.config.labels
-        labels[managedLabel] = "true"
+        labels.merge(project.labels) { _, heph in heph }
         labels[configHashLabel] = try? container.config.fingerprint()
         info.details = ContainerDetails(exitCode: 0, oomKilled: false, restartCount: 0, startedAt: nil, finishedAt: nil,
                                         labels: labels, hostname: container.config.hostname ?? String(container.id.prefix(12)),
@@ -99,9 +109,7 @@ public final class DryRunOrchestrator: Orchestrator {
 
     @discardableResult
     public func createNetwork() async throws -> String {
-        state.withLock { state in
-            record.created(network: networkName)
-        }
+        record.created(network: project.networkEngineName)
         return String(repeating: "0", count: 64)
     }
 
@@ -115,7 +123,7 @@ public final class DryRunOrchestrator: Orchestrator {
     @discardableResult
     public func teardownAll(removingVolumes: Bool) async throws -> TeardownReport {
         state.withLock { state in
-            let names = state.containers.keys.sorted()
+            let names = state.containers.values.map(\.dockerName).sorted()
             state.containers = [:]
             return TeardownReport(containers: names, networks: [])
         }
@@ -180,7 +188,7 @@ public final class DryRunOrchestrator: Orchestrator {
 
     private func lookup(_ reference: String) throws -> Container {
         try state.withLock { state in
-            if let container = state.containers[ContainerName.full(reference)] { return container }
+            if let container = state.containers[ContainerName.full(project.scriptName(reference))] { return container }
             if ContainerName.isIDPrefix(reference), let container = state.containers.values.first(where: { $0.id.hasPrefix(reference) }) {
                 return container
             }
@@ -194,9 +202,9 @@ public final class DryRunOrchestrator: Orchestrator {
         state.withLock { $0.containers[ContainerName.full(container.config.name)] = container }
     }
 
-    private static func info(_ container: Container) -> ContainerInfo {
-        ContainerInfo(id: container.id, name: ContainerName.full(container.config.name), image: container.config.image,
-                      status: container.status, ports: container.config.ports)
+    private func info(_ container: Container) -> ContainerInfo {
+        ContainerInfo(id: container.id, name: ContainerName.full(container.config.name), dockerName: container.dockerName, project: project.name,
+                      image: container.config.image, status: container.status, ports: container.config.ports)
     }
 }
 

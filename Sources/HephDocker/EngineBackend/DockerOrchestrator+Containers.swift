@@ -1,8 +1,11 @@
 extension DockerOrchestrator {
     public func createContainer(_ config: ContainerConfig) async throws -> String {
-        let creation = try config.engineCreation()
+        var creation = try config.engineCreation(in: project)
         try config.validateSwarmServiceOptions()
         try checkSupported(config)
+        if !project.isDefault, !creation.namedVolumes.isEmpty {
+            creation = try config.engineCreation(in: project, foreignVolumes: try await foreignVolumes(creation.namedVolumes))
+        }
         // The engine accepts a container on a missing network and fails only at start, so
         // make sure the network is there first.
         try await ensureNetwork(creation.network)
@@ -26,7 +29,7 @@ extension DockerOrchestrator {
         // heph's teardown). "… is ambiguous": processes raced to create it, and their
         // creates may still be landing. Either way, settle the network and try again.
         var attempt = 0
-        while !response.succeeded, response.engineMessage.hasPrefix("network \(HephDocker.networkName) "), attempt < Self.networkSettleAttempts {
+        while !response.succeeded, response.engineMessage.hasPrefix("network \(project.networkEngineName) "), attempt < Self.networkSettleAttempts {
             attempt += 1
             forgetNetwork()
             try await createNetwork()
@@ -95,6 +98,19 @@ extension DockerOrchestrator {
         if response.succeeded || response.status == .notFound { return }
         if response.status == .conflict, response.engineMessage.contains("already in progress") { return }
         throw response.failure("cannot remove \(name)")
+    }
+
+    /// Which of the named volumes `names` (as a config writes them) exist already and are not
+    /// heph's: a project mounts those as written, and its own as `heph_P_NAME`.
+    private func foreignVolumes(_ names: [String]) async throws -> Set<String> {
+        var foreign: Set<String> = []
+        for name in Set(names) {
+            let response = try await client.request(.GET, "/volumes/\(name)")
+            if response.status == .notFound { continue }
+            guard response.succeeded else { throw response.failure("cannot inspect volume \(name)") }
+            if try response.decode(EngineVolumeList.Volume.self).Labels?[managedLabel] != "true" { foreign.insert(name) }
+        }
+        return foreign
     }
 
     /// Turns a failed create into words: a taken name, a missing bind source, a missing network.

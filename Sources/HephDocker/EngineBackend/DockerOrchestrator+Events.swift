@@ -5,8 +5,8 @@ extension DockerOrchestrator {
     /// stream (returns) or the connection fails (throws). `onConnected` runs once the engine
     /// has accepted the stream, before the first event. Cancel the task to stop.
     public func streamEvents(onConnected: () async -> Void = {}, _ onEvent: (ContainerEvent) -> Void) async throws {
-        try await streamEngineEvents(filter: Self.managedFilter(["type": ["container"]]), onConnected: onConnected) { message in
-            if let event = message.containerEvent { onEvent(event) }
+        try await streamEngineEvents(filter: managedFilter(["type": ["container"]]), onConnected: onConnected) { message in
+            if owns(message.Actor?.Attributes), let event = message.containerEvent { onEvent(event) }
         }
     }
 
@@ -45,7 +45,7 @@ extension DockerOrchestrator {
         if let last = lines.finish() { all.append(last) }
         let events = all.compactMap { line -> LoggedEvent? in
             guard let message = try? JSONDecoder().decode(EngineEventMessage.self, from: Data(buffer: line)) else { return nil }
-            return LoggedEvent(message)
+            return LoggedEvent(message, owned: owns)
         }
         return (events, response.engineDate)
     }
@@ -64,14 +64,15 @@ struct LoggedEvent: Equatable {
     var timeNano: Int64
     /// What makes it this event among those of the same nanosecond.
     var key: String
-    /// The managed container it concerns, if it concerns one.
+    /// The managed container of the orchestrator's projects it concerns, if it concerns one.
     var managedContainer: String?
 
-    init?(_ message: EngineEventMessage) {
+    /// The event of `message`; `owned` tells a container the orchestrator sees by its labels.
+    init?(_ message: EngineEventMessage, owned: ([String: String]?) -> Bool) {
         guard let time = message.timeNano ?? message.time.map({ $0 * 1_000_000_000 }) else { return nil }
         let actor = message.Actor
         timeNano = time
         key = "\(message.Type ?? "") \(message.Action ?? "") \(actor?.ID ?? "")"
-        managedContainer = message.Type == "container" && actor?.Attributes?[managedLabel] == "true" ? actor?.ID : nil
+        managedContainer = message.Type == "container" && owned(actor?.Attributes) ? actor?.ID : nil
     }
 }

@@ -18,12 +18,12 @@ extension DockerOrchestrator {
 
     public func removeNetwork() async throws {
         forgetNetwork()
-        for network in try await managedNetworks() where network.Name == networkName {
+        for network in try await managedNetworks() where network.Name == project.networkEngineName {
             try await remove(network: network)
         }
     }
 
-    /// The managed ``networkName``'s id, made with `driver` (`attachable`, for an overlay)
+    /// The id of the project's managed network (``Project/networkEngineName``), made with `driver` (`attachable`, for an overlay)
     /// when missing, trying `attempts` times (an overlay can take a moment to be listed).
     /// `check` vets the network found (the swarm backend refuses a bridge).
     func findOrCreateNetwork(driver: String, attachable: Bool? = nil, attempts: Int = 1, check: (EngineNetwork) throws -> Void = { _ in }) async throws -> String {
@@ -32,26 +32,27 @@ extension DockerOrchestrator {
                 try check(existing)
                 return existing.Id
             }
-            let body = EngineNetworkCreate(Name: networkName, Driver: driver, CheckDuplicate: true, Labels: [managedLabel: "true"], Attachable: attachable)
+            let body = EngineNetworkCreate(Name: project.networkEngineName, Driver: driver, CheckDuplicate: true, Labels: project.labels, Attachable: attachable)
             let response = try await client.request(.POST, "/networks/create", json: body)
             // A conflict is a create that raced ours: the look below finds the winner.
             guard response.succeeded || response.status == .conflict else {
-                throw response.failure("cannot create network \(networkName)")
+                throw response.failure("cannot create network \(project.networkEngineName)")
             }
         }
         // Look again rather than trust our own id: another process may have raced us past
         // CheckDuplicate, and the look settles which network every process keeps.
         guard let kept = try await managedNetwork() else {
-            throw DockerError(.engine, "network \(networkName) was created but has disappeared; another process may be tearing down")
+            throw DockerError(.engine, "network \(project.networkEngineName) was created but has disappeared; another process may be tearing down")
         }
         try check(kept)
         return kept.Id
     }
 
-    /// Makes sure a container can join `name`: the default network is created when missing
-    /// (looked up once per process, unless this process removes it); any other must exist.
+    /// Makes sure a container can join `name` (the engine's name): the project's network is
+    /// created when missing (looked up once per process, unless this process removes it);
+    /// any other must exist.
     func ensureNetwork(_ name: String) async throws {
-        if name == networkName {
+        if name == project.networkEngineName {
             if !defaultNetworkSeen.withLock({ $0 }) { try await createNetwork() }
             return
         }
@@ -69,12 +70,12 @@ extension DockerOrchestrator {
         return try response.decode(EngineNetwork.self)
     }
 
-    /// Forgets that the default network was seen, so the next create looks again.
+    /// Forgets that the project's network was seen, so the next create looks again.
     func forgetNetwork() {
         defaultNetworkSeen.withLock { $0 = false }
     }
 
-    /// The managed network named ``networkName``, or nil.
+    /// The project's managed network (``Project/networkEngineName``), or nil.
     ///
     /// The engine's `CheckDuplicate` is not atomic, so processes creating the network at the
     /// same moment can make several. Whoever sees several settles on the same one by a rule
@@ -84,6 +85,7 @@ extension DockerOrchestrator {
     /// - Throws: ``DockerError/Code/conflict`` when a network of that name exists without
     ///   the managed label: heph will neither use nor replace someone else's network.
     func managedNetwork() async throws -> EngineNetwork? {
+        let networkName = project.networkEngineName
         let response = try await client.request(.GET, "/networks", query: [("filters", #"{"name":["\#(networkName)"]}"#)])
         guard response.succeeded else { throw response.failure("cannot list networks") }
         // The name filter matches substrings; only the exact name counts.
@@ -111,7 +113,7 @@ extension DockerOrchestrator {
         }
         guard let kept = ordered.first else { return nil }
         for extra in ordered.dropFirst() where (extra.Containers ?? [:]).isEmpty {
-            logger.debug("removing duplicate \(networkName) \(extra.Id); keeping \(kept.Id)")
+            logger.debug("removing duplicate \(extra.Name) \(extra.Id); keeping \(kept.Id)")
             // Failing here is fine: another process may have removed it first.
             _ = try? await client.request(.DELETE, "/networks/\(extra.Id)")
         }
@@ -141,11 +143,11 @@ extension DockerOrchestrator {
         return removed
     }
 
-    /// Every network carrying the managed label.
+    /// Every network carrying the managed label, of the projects in ``scope``.
     func managedNetworks() async throws -> [EngineNetwork] {
-        let response = try await client.request(.GET, "/networks", query: [("filters", Self.managedFilter())])
+        let response = try await client.request(.GET, "/networks", query: [("filters", managedFilter())])
         guard response.succeeded else { throw response.failure("cannot list networks") }
-        return try response.decode([EngineNetwork].self).filter { $0.Labels?[managedLabel] == "true" }
+        return try response.decode([EngineNetwork].self).filter { owns($0.Labels) }
     }
 
     /// Removes one network; one that is already gone counts as removed.

@@ -2,6 +2,7 @@ extension DockerOrchestrator {
     /// One container per config: `replicas` other than 1 needs the Swarm backend.
     public func checkSupported(_ config: ContainerConfig) throws {
         try config.checkOneContainer()
+        _ = try config.engineCreation(in: project)
     }
 
     public func fingerprint(of config: ContainerConfig) throws -> String {

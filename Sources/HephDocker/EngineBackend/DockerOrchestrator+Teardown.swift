@@ -1,9 +1,10 @@
 extension DockerOrchestrator {
-    /// Stops and removes every managed container (in parallel), then every managed network,
-    /// then — only when `removingVolumes` — every managed named volume.
+    /// Stops and removes every managed container of ``scope`` (in parallel), then its
+    /// managed bridge networks (a swarm's overlay is the swarm backend's to remove), then —
+    /// only when `removingVolumes` — its managed named volumes.
     ///
     /// Works from the engine's labels, not from memory, so it removes what any earlier heph
-    /// process made. A failure does not stop the rest: every container, network and volume
+    /// process made in the project, and nothing of another project. A failure does not stop the rest: every container, network and volume
     /// is attempted, and the error thrown at the end names each one that failed.
     @discardableResult
     public func teardownAll(removingVolumes: Bool) async throws -> TeardownReport {
@@ -13,7 +14,7 @@ extension DockerOrchestrator {
         var failures = TeardownFailures()
         await withTaskGroup(of: (String, DockerError?).self) { group in
             for container in containers {
-                let name = ContainerInfo(summary: container).name
+                let name = ContainerInfo(summary: container).dockerName
                 group.addTask {
                     do {
                         try await self.remove(id: container.Id, name: name, state: container.State)
@@ -29,7 +30,7 @@ extension DockerOrchestrator {
         }
         report.containers.sort()
         forgetNetwork()
-        report.networks = try await removeManagedNetworks(&failures) { try await removeForTeardown($0) }
+        report.networks = try await removeManagedNetworks(matching: { $0.Scope != "swarm" }, &failures) { try await removeForTeardown($0) }
         if removingVolumes {
             do {
                 report.volumes = try await removeManagedVolumes(failures: &failures)
@@ -41,13 +42,13 @@ extension DockerOrchestrator {
         return report
     }
 
-    /// Removes every named volume carrying the managed label; returns the names removed and
-    /// appends each failure.
+    /// Removes every named volume carrying the managed label, of the projects in ``scope``;
+    /// returns the names removed and appends each failure.
     private func removeManagedVolumes(failures: inout TeardownFailures) async throws -> [String] {
-        let response = try await client.request(.GET, "/volumes", query: [("filters", Self.managedFilter())])
+        let response = try await client.request(.GET, "/volumes", query: [("filters", managedFilter())])
         guard response.succeeded else { throw response.failure("cannot list volumes") }
         var removed: [String] = []
-        for volume in try response.decode(EngineVolumeList.self).Volumes ?? [] {
+        for volume in try response.decode(EngineVolumeList.self).Volumes ?? [] where owns(volume.Labels) {
             let deletion = try await client.request(.DELETE, "/volumes/\(volume.Name)")
             if deletion.succeeded || deletion.status == .notFound {
                 removed.append(volume.Name)

@@ -5,12 +5,15 @@ import Synchronization
 /// The ``Orchestrator`` over a real Docker engine.
 ///
 /// It keeps no record of what it created: ownership lives in the engine as the
-/// `io.heph.managed=true` label, so a fresh process (after a crash, say) sees and tears
-/// down everything an earlier one made, and never touches anything else.
+/// `io.heph.managed=true` and `io.heph.project=P` labels, so a fresh process (after a
+/// crash, say) sees and tears down everything an earlier one made in its project, and never
+/// touches anything else.
 public final class DockerOrchestrator: Orchestrator {
     /// The engine connection.
     public let client: EngineClient
     public let clock: any HephClock
+    /// The projects it sees; what it creates takes ``project``'s names.
+    public let scope: ProjectScope
     let logger: Logger
     /// Whether this process has seen the managed default network exist, to spare a lookup
     /// per container; cleared whenever this process removes networks.
@@ -19,12 +22,17 @@ public final class DockerOrchestrator: Orchestrator {
     /// `CheckDuplicate` is not atomic, and parallel creates make networks of the same name.
     let networkCreation = Mutex<Task<String, any Error>?>(nil)
 
-    /// An orchestrator over `client` (the spec's `NewDockerOrchestrator`), waiting by `clock`.
-    public init(client: EngineClient, clock: any HephClock = SystemClock()) {
+    /// An orchestrator over `client` (the spec's `NewDockerOrchestrator`), waiting by
+    /// `clock`, acting on the containers of `scope` (the default project unless told).
+    public init(client: EngineClient, clock: any HephClock = SystemClock(), scope: ProjectScope = .project(.default)) {
         self.client = client
         self.clock = clock
+        self.scope = scope
         self.logger = client.logger
     }
+
+    /// The project whose names new objects take.
+    public var project: Project { scope.project }
 
     /// Pings the engine (``EngineClient/ping()``).
     public func ping() async throws {
@@ -47,34 +55,62 @@ public final class DockerOrchestrator: Orchestrator {
         return try await orchestrator.closing { try await body(orchestrator) }
     }
 
-    /// The `filters` query value selecting managed resources (plus `extra` filters).
-    static func managedFilter(_ extra: [String: [String]] = [:]) -> String {
-        let filters = extra.merging(["label": ["\(managedLabel)=true"]]) { mine, _ in mine }
+    /// The `filters` query value selecting the managed resources of ``scope`` (plus `extra`
+    /// filters); ``owns(_:)`` checks each answer, as the engine cannot select the absence of
+    /// a label.
+    func managedFilter(_ extra: [String: [String]] = [:]) -> String {
+        let filters = extra.merging(["label": scope.labelFilters]) { mine, _ in mine }
         let data = (try? JSONSerialization.data(withJSONObject: filters, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Inspects the managed container `reference` names: short name, full name, or id
-    /// (prefix of ≥ 12 hex digits).
+    /// Whether an object with these labels is heph's and in ``scope``.
+    func owns(_ labels: [String: String]?) -> Bool {
+        labels?[managedLabel] == "true" && scope.includes(labels)
+    }
+
+    /// The engine's name a reference to a container or service stands for: the project's
+    /// engine name of a short or script name (`web`, `heph-web`), or the project's own
+    /// engine name as given (`heph_P_web`, as `heph ps` shows it).
+    func engineName(of reference: String) -> String {
+        let project = project
+        if !project.isDefault, reference.hasPrefix(project.enginePrefix) { return reference }
+        return project.engineName(reference)
+    }
+
+    /// Inspects the managed container `reference` names: short name, script name, the
+    /// project's engine name, or id (prefix of ≥ 12 hex digits).
     ///
-    /// - Throws: ``DockerError/Code/notFound`` when no container matches, or when the one
-    ///   that matches lacks the managed label (heph leaves such containers alone).
+    /// - Throws: ``DockerError/Code/notFound`` when no container of the project matches, or
+    ///   when the one that matches lacks the managed label (heph leaves such containers alone).
     func managedContainer(_ reference: String) async throws -> EngineContainerInspect {
-        let keys = [ContainerName.full(reference)] + (ContainerName.isIDPrefix(reference) ? [reference] : [])
-        guard let container: EngineContainerInspect = try await inspectManaged("container", reference, keys: keys, path: { "/containers/\($0)/json" }, isManaged: \.isManaged, name: \.name) else {
-            throw DockerError(.notFound, "no such container: \(ContainerName.isIDPrefix(reference) ? reference : ContainerName.full(reference))")
+        let name = engineName(of: reference)
+        let keys = [name] + (ContainerName.isIDPrefix(reference) ? [reference] : [])
+        guard let container: EngineContainerInspect = try await inspectManaged("container", reference, keys: keys, path: { "/containers/\($0)/json" }, labels: \.Config.Labels, name: \.name) else {
+            throw notFound("container", reference, engineName: name)
         }
         return container
     }
 
-    /// The managed object of this `kind` (`container`, `service`) at the first of `keys`
-    /// the engine knows; nil when it knows none.
+    /// "no such container: heph-web" in the default project (as before projects); in
+    /// another, or for what looks like another project's engine name, the project and the
+    /// name as given: "no such container in project staging: heph_review_web".
+    func notFound(_ kind: String, _ reference: String, engineName: String) -> DockerError {
+        if ContainerName.isIDPrefix(reference) || (project.isDefault && !reference.hasPrefix("heph_")) {
+            return DockerError(.notFound, "no such \(kind): \(ContainerName.isIDPrefix(reference) ? reference : engineName)")
+        }
+        return DockerError(.notFound, "no such \(kind) in \(scope): \(reference)")
+    }
+
+    /// The managed object of ``scope`` of this `kind` (`container`, `service`) at the first
+    /// of `keys` the engine knows; nil when it knows none.
     ///
     /// - Throws: ``DockerError/Code/notFound`` when `reference` cannot name one (only names
-    ///   and ids go into a URL path), or when the one found lacks the managed label.
+    ///   and ids go into a URL path), when the one found lacks the managed label, or when it
+    ///   is another project's (to which this one is blind).
     func inspectManaged<Object: Decodable>(
         _ kind: String, _ reference: String, keys: [String], path: (String) -> String, query: [(String, String)] = [],
-        isManaged: (Object) -> Bool, name: (Object) -> String
+        labels: (Object) -> [String: String]?, name: (Object) -> String
     ) async throws -> Object? {
         guard ContainerName.isWellFormed(reference) else {
             throw DockerError(.notFound, reference.isEmpty ? "no such \(kind): the name is empty" : "no such \(kind): \(reference.debugDescription)")
@@ -84,8 +120,11 @@ public final class DockerOrchestrator: Orchestrator {
             if response.status == .notFound { continue }
             guard response.succeeded else { throw response.failure("cannot inspect \(kind == "container" ? "" : kind + " ")\(key)") }
             let object = try response.decode(Object.self)
-            guard isManaged(object) else {
+            guard labels(object)?[managedLabel] == "true" else {
                 throw DockerError(.notFound, "\(kind == "container" ? "" : kind + " ")\(name(object)) is not managed by heph (it has no \(managedLabel)=true label), so heph leaves it alone")
+            }
+            guard scope.includes(labels(object)) else {
+                throw DockerError(.notFound, "no such \(kind) in \(scope): \(reference)")
             }
             return object
         }
@@ -100,12 +139,13 @@ public final class DockerOrchestrator: Orchestrator {
     /// The managed containers (only those of `ids` when given), and the engine's time as
     /// its answer's `Date` header gives it (Unix seconds, to the second).
     func managedSummariesDated(ids: Set<String>? = nil) async throws -> (containers: [EngineContainerSummary], engineDate: Double?) {
-        let filter = Self.managedFilter(ids.map { ["id": $0.sorted()] } ?? [:])
+        let filter = managedFilter(ids.map { ["id": $0.sorted()] } ?? [:])
         let response = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", filter)])
         guard response.succeeded else { throw response.failure("cannot list containers") }
-        // The engine filtered by label already; checking again costs nothing and keeps the
-        // promise even against an engine that ignored the filter.
-        let containers = try response.decode([EngineContainerSummary].self).filter(\.isManaged)
+        // The engine filtered by label already; checking again keeps the default project
+        // apart (the engine cannot select a missing label) and keeps the promise even against
+        // an engine that ignored the filter.
+        let containers = try response.decode([EngineContainerSummary].self).filter { owns($0.Labels) }
         return (containers, response.engineDate)
     }
 }

@@ -1,9 +1,11 @@
 /// A config that passed validation, in the form the engine takes it.
 struct ContainerCreation: Sendable, Hashable {
-    /// `heph-web`.
+    /// The engine's name: `heph-web`, `heph_P_web` in project `P`.
     var fullName: String
-    /// The network the container joins.
+    /// The engine's name of the network the container joins.
     var network: String
+    /// The named volumes the config mounts, as it writes them.
+    var namedVolumes: [String]
     /// The image to pull when the engine does not have it.
     var image: ImageReference
     /// The `POST /containers/create` body.
@@ -23,8 +25,17 @@ extension ContainerConfig {
         try validateSwarmServiceOptions()
     }
 
-    /// Validates and translates in one pass, so nothing unchecked can reach the engine.
-    func engineCreation() throws -> ContainerCreation {
+    /// Validates and translates in one pass, so nothing unchecked can reach the engine: the
+    /// body for the default project (from which the config's fingerprint is taken, so it is
+    /// the same in every project and as heph made it before projects), then placed in
+    /// `project`. Named volumes in `foreignVolumes` exist already and are not heph's: they
+    /// are mounted as written rather than as the project's own.
+    func engineCreation(in project: Project = .default, foreignVolumes: Set<String> = []) throws -> ContainerCreation {
+        try neutralCreation().placed(in: project, foreignVolumes: foreignVolumes)
+    }
+
+    /// The creation for the default project, as heph made it before projects existed.
+    func neutralCreation() throws -> ContainerCreation {
         let image = try validatedImage()
         let fullName = try validatedFullName()
         let env = try validatedEnv()
@@ -70,7 +81,8 @@ extension ContainerConfig {
             ),
             NetworkingConfig: EngineNetworkingConfig(EndpointsConfig: [network: EngineEndpointSettings(Aliases: [ContainerName.short(fullName)])])
         )
-        return ContainerCreation(fullName: fullName, network: network, image: image, body: body.fingerprinted())
+        let namedVolumes = mounts.filter { $0.Type == "volume" }.map(\.Source)
+        return ContainerCreation(fullName: fullName, network: network, namedVolumes: namedVolumes, image: image, body: body.fingerprinted())
     }
 
     private func validatedImage() throws -> ImageReference {
@@ -218,6 +230,35 @@ extension Healthcheck {
             throw invalid("config.healthcheck.\(field): \(formatted(seconds)) is out of range; use seconds from 0.001 to 86400 (0 = the engine's default)")
         }
         return Int64((seconds * 1e9).rounded())
+    }
+}
+
+extension ContainerCreation {
+    /// This default-project creation as `project` makes it: the project's label on the
+    /// container and its volumes (outside the fingerprint), and elsewhere than the default
+    /// project the project's engine names, its network, and the script's name as an alias
+    /// beside the short one, so `web` and `heph-web` answer on the network in every project.
+    func placed(in project: Project, foreignVolumes: Set<String>) throws -> ContainerCreation {
+        var placed = self
+        placed.body.Labels[projectLabel] = project.name
+        placed.body.HostConfig.Mounts = body.HostConfig.Mounts.map { mount in
+            guard var options = mount.VolumeOptions else { return mount }
+            var mount = mount
+            options.Labels[projectLabel] = project.name
+            mount.VolumeOptions = options
+            if !foreignVolumes.contains(mount.Source) { mount.Source = project.engineVolume(mount.Source) }
+            return mount
+        }
+        guard !project.isDefault else { return placed }
+        let scriptName = fullName
+        placed.fullName = project.engineName(scriptName)
+        guard placed.fullName.utf8.count <= ContainerName.maximumLength else {
+            throw invalid("config.name: \(quoted(ContainerName.short(scriptName))) is \(quoted(placed.fullName)) in project \(project.name), \(placed.fullName.utf8.count) characters; at most \(ContainerName.maximumLength) are allowed (it is a DNS name): shorten the name or the project's")
+        }
+        placed.network = project.engineNetwork(network)
+        placed.body.HostConfig.NetworkMode = placed.network
+        placed.body.NetworkingConfig = EngineNetworkingConfig(EndpointsConfig: [placed.network: EngineEndpointSettings(Aliases: [ContainerName.short(scriptName), scriptName])])
+        return placed
     }
 }
 

@@ -6,8 +6,12 @@
 public struct ContainerInfo: Sendable, Hashable, Codable {
     /// The full container id.
     public var id: String
-    /// The full name, `heph-web`.
+    /// The script's name, `heph-web`, the same in every project.
     public var name: String
+    /// The engine's name: `heph-web` in the default project, `heph_P_web` in project `P`.
+    public var dockerName: String
+    /// The project it belongs to (``Project/default`` when it has no project label).
+    public var project: String
     /// The image as it was named at creation.
     public var image: String
     /// The status by the six-value mapping of ``ContainerStatus``.
@@ -19,15 +23,29 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     /// On a swarm, the service's tasks: how many run and how many it wants; nil for a container.
     public var replicas: ReplicaCount?
 
-    /// JSON keys are the Go struct's tags (and `replicas` on a swarm); ``details`` is left out.
+    /// JSON keys are the Go struct's tags (and `replicas` on a swarm); ``details``,
+    /// ``dockerName`` and ``project`` are left out.
     private enum CodingKeys: String, CodingKey {
         case id, name, image, status, ports, replicas
     }
 
+    /// Reads what `heph ps --json` writes: its `name` is the engine's, its project the one
+    /// the list was of (not in the JSON, so the default project's here).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try container.decode(String.self, forKey: .name)
+        self.init(id: try container.decode(String.self, forKey: .id), name: name,
+                  image: try container.decode(String.self, forKey: .image), status: try container.decode(ContainerStatus.self, forKey: .status),
+                  ports: try container.decode([String: String].self, forKey: .ports), replicas: try container.decodeIfPresent(ReplicaCount.self, forKey: .replicas))
+    }
+
     /// Makes an info value.
-    public init(id: String, name: String, image: String, status: ContainerStatus, ports: [String: String] = [:], details: ContainerDetails? = nil, replicas: ReplicaCount? = nil) {
+    public init(id: String, name: String, dockerName: String? = nil, project: String = Project.default.name, image: String, status: ContainerStatus,
+                ports: [String: String] = [:], details: ContainerDetails? = nil, replicas: ReplicaCount? = nil) {
         self.id = id
         self.name = name
+        self.dockerName = dockerName ?? name
+        self.project = project
         self.image = image
         self.status = status
         self.ports = ports

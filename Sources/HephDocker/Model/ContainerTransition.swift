@@ -21,8 +21,10 @@ public struct ContainerTransition: Sendable, Hashable {
     public var kind: Kind
     /// The container's full id.
     public var id: String
-    /// The full name, `heph-web`.
+    /// The script's name, `heph-web` (the same in every project).
     public var name: String
+    /// The engine's name: `heph-web`, or `heph_P_web` in project `P`.
+    public var dockerName: String
     /// The status before; nil when the container is new to the watcher.
     public var previous: ContainerStatus?
     /// When it happened: the engine's time of the event, or when the poll saw it (Unix seconds).
@@ -32,10 +34,11 @@ public struct ContainerTransition: Sendable, Hashable {
     /// its service's); nil for a container.
     public var task: TaskPlacement?
 
-    public init(kind: Kind, id: String, name: String, previous: ContainerStatus?, at: Double, source: Source, task: TaskPlacement? = nil) {
+    public init(kind: Kind, id: String, name: String, dockerName: String? = nil, previous: ContainerStatus?, at: Double, source: Source, task: TaskPlacement? = nil) {
         self.kind = kind
         self.id = id
         self.name = name
+        self.dockerName = dockerName ?? name
         self.previous = previous
         self.at = at
         self.source = source

@@ -22,6 +22,9 @@ struct VolumeMount: Sendable, Hashable {
         } else if host.hasPrefix("/") {
             source = .bind(path: host)
         } else if isVolumeName(host) {
+            if host.hasPrefix(reservedVolumePrefix) {
+                throw DockerError(.invalidConfig, "config.volumes: volume name \(quoted(host)) starts with \(quoted(reservedVolumePrefix)), which heph keeps for projects' volumes (a project's volume \"data\" is heph_PROJECT_data); choose another name")
+            }
             source = .volume(name: host)
         } else {
             throw DockerError(.invalidConfig, "config.volumes: host path \(quoted(host)) is relative; use an absolute path (\"/srv/data\") or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)")
@@ -49,6 +52,10 @@ struct VolumeMount: Sendable, Hashable {
         }
         return VolumeMount(source: source, target: String(target), readOnly: readOnly)
     }
+
+    /// What the engine names of projects' volumes start with, so no volume a config names
+    /// is taken for one of them.
+    static let reservedVolumePrefix = "heph_"
 
     /// Docker's rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
     private static func isVolumeName(_ name: String) -> Bool {

@@ -6,11 +6,11 @@ extension Backend {
     /// TLS files.
     public func makeOrchestrator(_ context: RunContext) throws -> any Orchestrator {
         if let record = context.dryRun {
-            return DryRunOrchestrator(backend: self, clock: context.clock, record: record)
+            return DryRunOrchestrator(backend: self, clock: context.clock, record: record, project: context.scope.project)
         }
         let engine = DockerOrchestrator(
             client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), slots: context.engineSlots, logger: context.logger),
-            clock: context.clock)
+            clock: context.clock, scope: context.scope)
         return switch self {
         case .engine: engine
         case .swarm: SwarmOrchestrator(manager: engine, endpointMode: context.endpointMode)
@@ -18,8 +18,8 @@ extension Backend {
     }
 }
 
-/// What a run gives the orchestrator it makes: the clock, where the engine is, and the
-/// backend's defaults. (Projects and more join it later.)
+/// What a run gives the orchestrator it makes: the clock, where the engine is, the
+/// project, and the backend's defaults.
 public struct RunContext: Sendable {
     /// The clock every wait reads.
     public var clock: any HephClock
@@ -35,10 +35,15 @@ public struct RunContext: Sendable {
     /// The process's bound on bulk engine calls (`--engine-concurrency`,
     /// `heph.config.engine_concurrency`).
     public var engineSlots: EngineSlots
+    /// The projects the orchestrator sees (`-p`, `HEPH_PROJECT`, `--all`); a script may
+    /// still choose its project with `heph.config.project` (``BackendSession/select(project:)``).
+    public var scope: ProjectScope
 
     /// Makes a context.
     public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip",
-                logger: Logger = Logger(label: "heph.docker"), dryRun: DryRunRecord? = nil, engineSlots: EngineSlots = EngineSlots()) {
+                logger: Logger = Logger(label: "heph.docker"), dryRun: DryRunRecord? = nil, engineSlots: EngineSlots = EngineSlots(),
+                scope: ProjectScope = .project(.default)) {
+        self.scope = scope
         self.clock = clock
         self.environment = environment
         self.endpointMode = endpointMode

@@ -4,8 +4,9 @@ import Synchronization
 ///
 /// A program that may never touch the engine (a Lua script that only computes) neither pays
 /// for the connection nor fails on a malformed `DOCKER_HOST`: that error surfaces from the
-/// first call that needs the engine, every time it is called. Until then the backend may
-/// change (``select(_:)``), as `heph.config.backend` does.
+/// first call that needs the engine, every time it is called. Until then the backend and
+/// the project may change (``select(_:)``, ``select(project:)``), as `heph.config.backend`
+/// and `heph.config.project` do.
 public final class BackendSession: Sendable {
     private enum Phase {
         case waiting
@@ -14,8 +15,11 @@ public final class BackendSession: Sendable {
         case closed
     }
 
-    private let state: Mutex<(backend: Backend, phase: Phase)>
-    private let make: @Sendable (Backend) throws -> any Orchestrator
+    private let state: Mutex<(backend: Backend, project: Project, phase: Phase)>
+    private let make: @Sendable (Backend, Project) throws -> any Orchestrator
+    /// Whether the command line (`-p`) or `HEPH_PROJECT` chose the project: a script may
+    /// then only agree with it.
+    public let projectChosen: Bool
     /// The run's clock: the one every orchestrator the session makes waits by, and the
     /// runtime's.
     public let clock: any HephClock
@@ -23,26 +27,56 @@ public final class BackendSession: Sendable {
     /// The bound on the run's bulk engine calls, which `heph.config.engine_concurrency` sets.
     public let engineSlots: EngineSlots
 
-    private init(backend: Backend, phase: Phase, clock: any HephClock, engineSlots: EngineSlots, make: @escaping @Sendable (Backend) throws -> any Orchestrator) {
-        state = Mutex((backend, phase))
+    private init(backend: Backend, project: Project, projectChosen: Bool, phase: Phase, clock: any HephClock, engineSlots: EngineSlots,
+                 make: @escaping @Sendable (Backend, Project) throws -> any Orchestrator) {
+        state = Mutex((backend, project, phase))
+        self.projectChosen = projectChosen
         self.clock = clock
         self.engineSlots = engineSlots
         self.make = make
     }
 
     /// A session whose first use makes `backend` (or the one chosen by then) as `context`
-    /// says: over the engine it names, or a dry run.
-    public convenience init(backend: Backend = .engine, context: RunContext) {
-        self.init(backend: backend, phase: .waiting, clock: context.clock, engineSlots: context.engineSlots) { try $0.makeOrchestrator(context) }
+    /// says: over the engine it names, or a dry run, in the project of `context` (or the one
+    /// chosen by then). `projectChosen`: the command line or `HEPH_PROJECT` chose it.
+    public convenience init(backend: Backend = .engine, context: RunContext, projectChosen: Bool = false) {
+        self.init(backend: backend, project: context.scope.project, projectChosen: projectChosen, phase: .waiting, clock: context.clock,
+                  engineSlots: context.engineSlots) { backend, project in
+            var context = context
+            context.scope = .project(project)
+            return try backend.makeOrchestrator(context)
+        }
     }
 
-    /// A session over an orchestrator made already: its backend can no longer change.
-    public convenience init(_ orchestrator: any Orchestrator, backend: Backend = .engine, engineSlots: EngineSlots = EngineSlots()) {
-        self.init(backend: backend, phase: .made(orchestrator), clock: orchestrator.clock, engineSlots: engineSlots) { _ in orchestrator }
+    /// A session over an orchestrator made already: its backend and project can no longer change.
+    public convenience init(_ orchestrator: any Orchestrator, backend: Backend = .engine, project: Project = .default, engineSlots: EngineSlots = EngineSlots()) {
+        self.init(backend: backend, project: project, projectChosen: false, phase: .made(orchestrator), clock: orchestrator.clock, engineSlots: engineSlots) { _, _ in orchestrator }
     }
 
     /// The backend chosen: the one in use, or the one the first use will make.
     public var backend: Backend { state.withLock { $0.backend } }
+
+    /// The project chosen: the one in use, or the one the first use will make.
+    public var project: Project { state.withLock { $0.project } }
+
+    /// Chooses the project for the first use. Choosing the one in use is not an error.
+    ///
+    /// - Throws: ``DockerError/Code/conflict`` when `-p` or `HEPH_PROJECT` chose another, or
+    ///   once the first engine call fixed another.
+    public func select(project: Project) throws {
+        try state.withLock { state in
+            guard project != state.project else { return }
+            if projectChosen {
+                throw DockerError(.conflict, "this run is project \(state.project.name), chosen by -p/--project or HEPH_PROJECT; a script cannot choose \(project.name) (leave heph.config.project unset, or run it with -p \(project.name))")
+            }
+            switch state.phase {
+            case .waiting:
+                state.project = project
+            case .made, .failed, .closed:
+                throw DockerError(.conflict, "this run is project \(state.project.name) already (the first engine call fixed it); set heph.config.project to \(project.name) before anything reaches the engine")
+            }
+        }
+    }
 
     /// Chooses the backend for the first use. Choosing the one in use is not an error.
     ///
@@ -73,7 +107,7 @@ public final class BackendSession: Sendable {
                 throw DockerError(.engineUnreachable, "the engine connection is closed")
             case .waiting:
                 do {
-                    let orchestrator = try make(state.backend)
+                    let orchestrator = try make(state.backend, state.project)
                     state.phase = .made(orchestrator)
                     return orchestrator
                 } catch {

@@ -56,12 +56,16 @@ extension ContainerConfig {
         }
     }
 
-    /// The Swarm service spec of this config, validated, with ``configHashLabel`` set to
-    /// its fingerprint and ``ContainerConfig/replicas`` tasks. `endpointMode` applies when
-    /// the config names none.
-    func serviceSpec(endpointMode defaultMode: String = "vip") throws -> EngineServiceSpec {
-        let creation = try engineCreation()
+    /// The Swarm service spec of this config in `project`, validated, with
+    /// ``configHashLabel`` set to its fingerprint (taken without the project's label, so in
+    /// the default project it is what heph made before projects) and
+    /// ``ContainerConfig/replicas`` tasks. `endpointMode` applies when the config names none.
+    func serviceSpec(endpointMode defaultMode: String = "vip", project: Project = .default) throws -> EngineServiceSpec {
         try validateSwarmServiceOptions()
+        // A project's named volumes are its own on every node (heph_P_NAME): which volumes
+        // exist on the node a task lands on cannot be known from the manager.
+        let creation = try neutralCreation().placed(in: project, foreignVolumes: [])
+        try Self.checkServiceName(creation.fullName, written: name)
         let endpointMode = swarm.endpointMode ?? defaultMode
         let body = creation.body
         var ports: [EngineServiceSpec.PortConfig] = []
@@ -78,6 +82,7 @@ extension ContainerConfig {
         var containerLabels = labels
         containerLabels[SwarmLabel.service] = creation.fullName
         let limits = EngineServiceSpec.Limits(NanoCPUs: body.HostConfig.NanoCpus, MemoryBytes: body.HostConfig.Memory)
+        containerLabels[projectLabel] = project.name
         var serviceLabels = body.Labels
         serviceLabels[configHashLabel] = nil
         serviceLabels[SwarmLabel.replicas] = String(replicas ?? 1)
@@ -97,7 +102,7 @@ extension ContainerConfig {
                           Preferences: placement.preferences.isEmpty ? nil : placement.preferences.map { .init(Spread: .init(SpreadDescriptor: $0)) },
                           MaxReplicas: placement.maxReplicas)
                 },
-                Networks: [.init(Target: creation.network, Aliases: [ContainerName.short(creation.fullName)])],
+                Networks: [.init(Target: creation.network, Aliases: creation.body.NetworkingConfig.EndpointsConfig[creation.network]?.Aliases ?? [])],
                 ForceUpdate: nil
             ),
             Mode: .init(Replicated: .init(Replicas: replicas ?? 1)),
@@ -107,8 +112,34 @@ extension ContainerConfig {
             },
             EndpointSpec: .init(Mode: endpointMode, Ports: ports)
         )
-        spec.Labels[configHashLabel] = configFingerprint(of: spec)
+        spec.Labels[configHashLabel] = configFingerprint(of: spec.withoutProjectLabels)
         return spec
+    }
+
+    /// Swarm's rule for a service's name (swarmkit's `isValidDNSName`, and at most 63
+    /// characters): letters and digits, with runs of `-` and `_` only between them.
+    static func isValidServiceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= ContainerName.maximumLength else { return false }
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        }
+        guard isAlphanumeric(bytes.first!), isAlphanumeric(bytes.last!) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    /// Refuses, before the engine sees it, a service name Swarm would refuse.
+    private static func checkServiceName(_ engineName: String, written: String) throws {
+        guard !isValidServiceName(engineName) else { return }
+        let why = written.contains(".") ? "has a \".\"" : "ends in \(quoted(String(written.suffix(1))))"
+        throw invalid("config.name: \(quoted(written)) \(why), which a Swarm service's name cannot (Swarm takes letters and digits, with \"-\" and \"_\" only between them); rename it, such as \(quoted(suggestedServiceName(written)))")
+    }
+
+    private static func suggestedServiceName(_ name: String) -> String {
+        var suggestion = name.replacingOccurrences(of: ".", with: "-")
+        while let last = suggestion.last, last == "-" || last == "_" { suggestion.removeLast() }
+        return suggestion.isEmpty ? "web" : suggestion
     }
 
     /// `restart` as a Swarm condition (Swarm's default, `any`, when nil), with ``swarm``'s
@@ -134,6 +165,21 @@ extension ContainerConfig {
             throw invalid("config.\(field): \(formatted(seconds)) is out of range; use seconds from 0 to 86400")
         }
         return Int64((seconds * 1e9).rounded())
+    }
+}
+
+extension EngineServiceSpec {
+    /// This spec without ``projectLabel`` on the service, its containers and its volumes.
+    var withoutProjectLabels: EngineServiceSpec {
+        var spec = self
+        spec.Labels[projectLabel] = nil
+        spec.TaskTemplate.ContainerSpec.Labels[projectLabel] = nil
+        spec.TaskTemplate.ContainerSpec.Mounts = spec.TaskTemplate.ContainerSpec.Mounts.map { mount in
+            var mount = mount
+            mount.VolumeOptions?.Labels[projectLabel] = nil
+            return mount
+        }
+        return spec
     }
 }
 

@@ -1,5 +1,5 @@
 extension SwarmOrchestrator {
-    /// Creates the managed ``networkName`` as an attachable overlay (so plain containers,
+    /// Creates the project's managed network as an attachable overlay (so plain containers,
     /// such as a test's probe, can join it too), or returns the existing one's id.
     ///
     /// - Throws: ``DockerError/Code/conflict`` when `heph-network` exists as a bridge (the
@@ -9,13 +9,13 @@ extension SwarmOrchestrator {
         _ = try await managerNodeID()
         return try await manager.findOrCreateNetwork(driver: "overlay", attachable: true, attempts: 2) { existing in
             guard existing.Scope == "swarm" else {
-                throw DockerError(.conflict, "\(networkName) on this engine is a \(existing.Driver ?? "local") network, made by heph; services need an overlay", remedy: .tearDownEngineBackendFirst)
+                throw DockerError(.conflict, "\(existing.Name) on this engine is a \(existing.Driver ?? "local") network, made by heph; services need an overlay", remedy: .tearDownEngineBackendFirst)
             }
         }
     }
 
     public func removeNetwork() async throws {
-        for network in try await manager.managedNetworks() where network.Name == networkName {
+        for network in try await manager.managedNetworks() where network.Name == manager.project.networkEngineName {
             try await removeSoon(network)
         }
     }
@@ -28,8 +28,8 @@ extension SwarmOrchestrator {
         }
     }
 
-    /// Removes every managed service, waits until Swarm removed their tasks, then removes
-    /// the managed networks. Every removal is attempted; the error names each failure.
+    /// Removes every managed service of the orchestrator's projects, waits until Swarm
+    /// removed their tasks, then removes their managed overlay networks. Every removal is attempted; the error names each failure.
     ///
     /// - Throws: ``DockerError/Code/invalidConfig`` for `removingVolumes`: a service's named
     ///   volumes live on each node it ran on, out of reach from the manager.

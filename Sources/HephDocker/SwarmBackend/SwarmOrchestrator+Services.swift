@@ -4,11 +4,11 @@ extension SwarmOrchestrator {
     /// Creates the service with no task running (``startContainer(_:)`` scales it up), after
     /// making sure its network exists. Returns the service's id.
     public func createContainer(_ config: ContainerConfig) async throws -> String {
-        var spec = try config.serviceSpec(endpointMode: endpointMode)
+        var spec = try config.serviceSpec(endpointMode: endpointMode, project: manager.project)
         _ = try await managerNodeID()
         spec.Mode = .init(Replicated: .init(Replicas: 0))
-        let network = spec.TaskTemplate.Networks.first?.Target ?? networkName
-        if network == networkName {
+        let network = spec.TaskTemplate.Networks.first?.Target ?? manager.project.networkEngineName
+        if network == manager.project.networkEngineName {
             try await createNetwork()
         } else {
             try await requireSwarmNetwork(network)
@@ -77,7 +77,7 @@ extension SwarmOrchestrator {
     /// A swarm publishes ports on every node and cannot bind one address; the rest of a
     /// config is checked by ``ContainerConfig/serviceSpec()``.
     public func checkSupported(_ config: ContainerConfig) throws {
-        _ = try config.serviceSpec(endpointMode: endpointMode)
+        _ = try config.serviceSpec(endpointMode: endpointMode, project: manager.project)
     }
 
     public func fingerprint(of config: ContainerConfig) throws -> String {
@@ -88,7 +88,7 @@ extension SwarmOrchestrator {
     /// policy, replacing tasks one batch at a time, instead of heph removing the service.
     public func replaceContainer(_ existing: ContainerInfo, with config: ContainerConfig) async throws -> String {
         let service = try await managedService(existing.id)
-        let spec = try config.serviceSpec(endpointMode: endpointMode)
+        let spec = try config.serviceSpec(endpointMode: endpointMode, project: manager.project)
         let data = try JSONEncoder().encode(spec)
         try await updateSpec(of: service) { current in
             let forced = (current["TaskTemplate"] as? [String: Any])?["ForceUpdate"]

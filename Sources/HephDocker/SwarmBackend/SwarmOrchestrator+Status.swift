@@ -57,7 +57,7 @@ extension SwarmOrchestrator {
             ports[String(published)] = port.Protocol == "udp" ? "\(target)/udp" : String(target)
         }
         return ContainerInfo(
-            id: service.ID, name: service.name,
+            id: service.ID, name: service.scriptName, dockerName: service.name, project: Project.named(by: service.labels),
             image: service.Spec.TaskTemplate?.ContainerSpec?.Image ?? "",
             status: status(of: service, current: current), ports: ports,
             replicas: ReplicaCount(running: current.filter { $0.Status.State == "running" }.count, desired: service.desiredReplicas)

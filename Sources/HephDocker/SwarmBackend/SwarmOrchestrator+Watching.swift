@@ -42,7 +42,7 @@ struct SwarmFeed: WatchFeed {
             // Unhealthy (from its container's event) and still running: Swarm is stopping it,
             // and it will not be healthy again.
             if status == .healthy, known(task.ID) == .unhealthy { status = .unhealthy }
-            var observation = TransitionTracker.Observation(id: task.ID, name: service.name, status: status, exit: nil)
+            var observation = TransitionTracker.Observation(id: task.ID, name: service.scriptName, dockerName: service.name, status: status, exit: nil)
             if status == .stopped { observation.exit = (code: task.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false) }
             if task.failedHealthcheck { observation.via = .unhealthy }
             observation.task = await swarm.placement(of: task)
@@ -58,13 +58,16 @@ struct SwarmFeed: WatchFeed {
         try await swarm.manager.streamEngineEvents(filter: #"{"type":["container","service"]}"#, onConnected: onConnected) { message in
             let attributes = message.Actor?.Attributes ?? [:]
             switch message.Type {
-            case "service" where attributes["name"]?.hasPrefix(containerNamePrefix) ?? false:
+            case "service" where attributes["name"]?.hasPrefix(swarm.manager.project.enginePrefix) ?? false:
                 onEvent(.lookSoon)
             case "container":
-                guard let service = attributes[SwarmLabel.service] else { return }
+                // A task's container carries its service's name and project, not the managed
+                // label (see ``SwarmLabel/service``).
+                guard let service = attributes[SwarmLabel.service], swarm.manager.scope.includes(attributes) else { return }
                 if message.Action == "health_status: unhealthy", let task = attributes["com.docker.swarm.task.id"] {
                     let time = message.timeNano ?? (message.time ?? 0) * 1_000_000_000
-                    onEvent(.container(ContainerEvent(action: .health(healthy: false), id: task, name: service, timeNano: time)))
+                    onEvent(.container(ContainerEvent(action: .health(healthy: false), id: task, name: Project.scriptName(service, labels: attributes),
+                                                      dockerName: service, timeNano: time)))
                 }
                 onEvent(.lookSoon)
             default:

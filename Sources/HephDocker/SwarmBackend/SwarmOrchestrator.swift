@@ -4,7 +4,7 @@ import Synchronization
 
 /// The ``Orchestrator`` over a Docker Swarm: each config is a Swarm service, run as
 /// ``ContainerConfig/replicas`` tasks spread over the swarm's nodes, on an attachable
-/// overlay ``networkName``.
+/// overlay network (the project's: ``Project/networkEngineName``).
 ///
 /// A "container" in the protocol's words is a service here: methods take its short name,
 /// full name or id, `listContainers` reports one entry per service (its ``ContainerInfo/replicas``
@@ -73,22 +73,22 @@ public final class SwarmOrchestrator: Orchestrator {
     /// Every managed service, sorted by name.
     func managedServices() async throws -> [EngineService] {
         _ = try await managerNodeID()
-        let response = try await client.request(.GET, "/services", query: [("filters", DockerOrchestrator.managedFilter())])
+        let response = try await client.request(.GET, "/services", query: [("filters", manager.managedFilter())])
         guard response.succeeded else { throw response.failure("cannot list services") }
-        return try response.decode([EngineService].self).filter(\.isManaged).sorted { $0.name < $1.name }
+        return try response.decode([EngineService].self).filter { manager.owns($0.labels) }.sorted { $0.name < $1.name }
     }
 
-    /// The managed service `reference` names: short name, full name, or id (prefix of ≥ 12
-    /// hex digits, or Swarm's own 25-character ids).
+    /// The managed service `reference` names: short name, script name, the project's engine
+    /// name, or id (prefix of ≥ 12 hex digits, or Swarm's own 25-character ids).
     ///
-    /// - Throws: ``DockerError/Code/notFound`` when none matches, or when the one that
-    ///   matches lacks the managed label.
+    /// - Throws: ``DockerError/Code/notFound`` when none of the project matches, or when the
+    ///   one that matches lacks the managed label.
     func managedService(_ reference: String) async throws -> EngineService {
-        let fullName = ContainerName.full(reference)
+        let fullName = manager.engineName(of: reference)
         if ContainerName.isWellFormed(reference) { _ = try await managerNodeID() }
         let keys = [fullName] + (reference == fullName ? [] : [reference])
-        guard let service: EngineService = try await manager.inspectManaged("service", reference, keys: keys, path: { "/services/\($0)" }, isManaged: \.isManaged, name: \.name) else {
-            throw DockerError(.notFound, "no such service: \(fullName)")
+        guard let service: EngineService = try await manager.inspectManaged("service", reference, keys: keys, path: { "/services/\($0)" }, labels: \.labels, name: \.name) else {
+            throw manager.notFound("service", reference, engineName: fullName)
         }
         return service
     }

@@ -22,18 +22,21 @@ public struct ContainerEvent: Sendable, Hashable {
     public var action: Action
     /// The container's full id.
     public var id: String
-    /// The full name, `heph-web`.
+    /// The script's name, `heph-web` (the same in every project).
     public var name: String
+    /// The engine's name: `heph-web`, or `heph_P_web` in project `P`.
+    public var dockerName: String
     /// The engine's time of the event, nanoseconds since the Unix epoch.
     public var timeNano: Int64
 
     /// Unix seconds, fractional.
     public var time: Double { Double(timeNano) / 1e9 }
 
-    public init(action: Action, id: String, name: String, timeNano: Int64) {
+    public init(action: Action, id: String, name: String, dockerName: String? = nil, timeNano: Int64) {
         self.action = action
         self.id = id
         self.name = name
+        self.dockerName = dockerName ?? name
         self.timeNano = timeNano
     }
 }

@@ -14,6 +14,7 @@
 struct TransitionTracker {
     struct Known {
         var name: String
+        var dockerName: String
         var status: ContainerStatus
         /// The healthcheck's last verdict, to restore after an unpause.
         var health: ContainerStatus?
@@ -29,6 +30,8 @@ struct TransitionTracker {
     struct Observation {
         var id: String
         var name: String
+        /// The engine's name (`heph_P_web` in project `P`).
+        var dockerName: String
         var status: ContainerStatus
         /// For a container the poll found exited: its exit code and OOM flag (from inspect).
         var exit: (code: Int, oomKilled: Bool)?
@@ -38,6 +41,14 @@ struct TransitionTracker {
         var via: ContainerStatus? = nil
         /// For a Swarm task, where it runs.
         var task: TaskPlacement? = nil
+
+        init(id: String, name: String, dockerName: String? = nil, status: ContainerStatus, exit: (code: Int, oomKilled: Bool)?) {
+            self.id = id
+            self.name = name
+            self.dockerName = dockerName ?? name
+            self.status = status
+            self.exit = exit
+        }
     }
 
     /// A poll in flight: its number, and the event sequence number when it began.
@@ -76,8 +87,9 @@ struct TransitionTracker {
             guard let entry = known.removeValue(forKey: event.id) else { return [] }
             return [transition(.removed, event, previous: entry.status)]
         }
-        var entry = known[event.id] ?? Known(name: event.name, status: .created)
+        var entry = known[event.id] ?? Known(name: event.name, dockerName: event.dockerName, status: .created)
         entry.name = event.name
+        entry.dockerName = event.dockerName
         entry.sequence = sequence
         var transitions: [ContainerTransition] = []
         func move(to status: ContainerStatus) {
@@ -134,11 +146,12 @@ struct TransitionTracker {
             seen.insert(observation.id)
             let previous = known[observation.id]
             if let previous, previous.sequence > startedAt { continue }  // an event is newer
-            var entry = previous ?? Known(name: observation.name, status: observation.status)
+            var entry = previous ?? Known(name: observation.name, dockerName: observation.dockerName, status: observation.status)
             entry.name = observation.name
+            entry.dockerName = observation.dockerName
             entry.task = observation.task ?? entry.task
             func report(_ kind: ContainerTransition.Kind, previous: ContainerStatus?) {
-                transitions.append(ContainerTransition(kind: kind, id: observation.id, name: observation.name,
+                transitions.append(ContainerTransition(kind: kind, id: observation.id, name: observation.name, dockerName: observation.dockerName,
                                                        previous: previous, at: time, source: .poll, task: entry.task))
             }
             if previous == nil || previous?.status != observation.status {
@@ -158,7 +171,7 @@ struct TransitionTracker {
         }
         // A look at part of the containers (`scope`) says nothing of the others.
         for (id, entry) in known where !seen.contains(id) && entry.sequence <= startedAt && scope?.contains(id) ?? true {
-            transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, previous: entry.status, at: time, source: .poll, task: entry.task))
+            transitions.append(ContainerTransition(kind: .removed, id: id, name: entry.name, dockerName: entry.dockerName, previous: entry.status, at: time, source: .poll, task: entry.task))
             known[id] = nil
         }
         removedAt = removedAt.filter { $0.value > startedAt }
@@ -166,6 +179,6 @@ struct TransitionTracker {
     }
 
     private func transition(_ kind: ContainerTransition.Kind, _ event: ContainerEvent, previous: ContainerStatus?) -> ContainerTransition {
-        ContainerTransition(kind: kind, id: event.id, name: event.name, previous: previous, at: event.time, source: .events, task: known[event.id]?.task)
+        ContainerTransition(kind: kind, id: event.id, name: event.name, dockerName: event.dockerName, previous: previous, at: event.time, source: .events, task: known[event.id]?.task)
     }
 }

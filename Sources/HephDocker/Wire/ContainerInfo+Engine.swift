@@ -6,9 +6,12 @@ extension ContainerInfo {
             guard let published = port.PublicPort else { continue }
             ports[Self.hostKey(ip: port.IP, port: String(published))] = Self.containerValue(port: port.PrivatePort, proto: port.Type)
         }
+        let engineName = summary.Names.first.map { String($0.drop(while: { $0 == "/" })) } ?? summary.Id
         self.init(
             id: summary.Id,
-            name: summary.Names.first.map { String($0.drop(while: { $0 == "/" })) } ?? summary.Id,
+            name: Project.scriptName(engineName, labels: summary.Labels),
+            dockerName: engineName,
+            project: Project.named(by: summary.Labels),
             image: summary.Image,
             status: ContainerStatus(engineState: summary.State, statusText: summary.Status),
             ports: ports
@@ -37,7 +40,9 @@ extension ContainerInfo {
         }
         self.init(
             id: inspect.Id,
-            name: inspect.name,
+            name: Project.scriptName(inspect.name, labels: inspect.Config.Labels),
+            dockerName: inspect.name,
+            project: Project.named(by: inspect.Config.Labels),
             image: inspect.Config.Image,
             status: ContainerStatus(engineState: state.Status, health: state.Health?.Status),
             ports: ports,
@@ -70,15 +75,7 @@ extension ContainerInfo {
     }
 }
 
-extension EngineContainerSummary {
-    /// Whether the container carries `io.heph.managed=true`.
-    var isManaged: Bool { Labels?[managedLabel] == "true" }
-}
-
 extension EngineContainerInspect {
-    /// Whether the container carries `io.heph.managed=true`.
-    var isManaged: Bool { Config.Labels?[managedLabel] == "true" }
-
-    /// The name without the engine's leading `/`: `heph-web`.
+    /// The engine's name without its leading `/`: `heph-web`, `heph_P_web`.
     var name: String { String(Name.drop(while: { $0 == "/" })) }
 }

@@ -29,7 +29,8 @@ struct EngineEventMessage: Decodable {
         case "health_status: unhealthy": .health(healthy: false)
         default: .other(action)
         }
-        return ContainerEvent(action: parsed, id: actor.ID, name: attributes["name"] ?? actor.ID,
+        let engineName = attributes["name"] ?? actor.ID
+        return ContainerEvent(action: parsed, id: actor.ID, name: Project.scriptName(engineName, labels: attributes), dockerName: engineName,
                               timeNano: timeNano ?? (time ?? 0) * 1_000_000_000)
     }
 }

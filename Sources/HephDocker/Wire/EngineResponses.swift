@@ -95,6 +95,7 @@ struct EngineNetwork: Decodable, Sendable {
 struct EngineVolumeList: Decodable, Sendable {
     struct Volume: Decodable, Sendable {
         var Name: String
+        var Labels: [String: String]?
     }
 
     var Volumes: [Volume]?

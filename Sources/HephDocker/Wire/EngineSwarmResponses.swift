@@ -65,7 +65,8 @@ struct EngineService: Decodable, Sendable {
 
     var name: String { Spec.Name }
     var labels: [String: String] { Spec.Labels ?? [:] }
-    var isManaged: Bool { labels[managedLabel] == "true" }
+    /// The script's name (`heph-web` in every project).
+    var scriptName: String { Project.scriptName(name, labels: labels) }
     /// The tasks it runs now (0 while stopped).
     var desiredReplicas: Int { Spec.Mode?.Replicated?.Replicas ?? 0 }
     /// The tasks it runs when started.

@@ -91,11 +91,11 @@ extension Healthcheck {
 }
 
 extension ContainerInfo {
-    /// The ContainerInfo table: `{ id, name, image, status, ports }`, plus the inspect-only
+    /// The ContainerInfo table: `{ id, name, docker_name, image, status, ports }`, plus the inspect-only
     /// fields when ``details`` is there.
     var luaValue: LuaValue {
         var fields: [String: LuaValue] = [
-            "id": .string(id), "name": .string(name), "image": .string(image),
+            "id": .string(id), "name": .string(name), "docker_name": .string(dockerName), "image": .string(image),
             "status": .string(status.rawValue), "ports": .record(ports.mapValues(LuaValue.string)),
         ]
         if let replicas {

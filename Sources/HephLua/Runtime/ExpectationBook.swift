@@ -25,7 +25,9 @@ struct Expectation {
     /// it matched.
     mutating func claim(_ transition: ContainerTransition) -> Bool {
         if let reference {
-            guard ContainerName.full(reference) == transition.name || (ContainerName.isIDPrefix(reference) && transition.id.hasPrefix(reference)) else { return false }
+            // By the script's name, the engine's (`heph ps` shows it), or the id.
+            let named = ContainerName.full(reference) == transition.name || reference == transition.dockerName
+            guard named || (ContainerName.isIDPrefix(reference) && transition.id.hasPrefix(reference)) else { return false }
         }
         let kind = switch transition.kind {
         case .exited: "exit"

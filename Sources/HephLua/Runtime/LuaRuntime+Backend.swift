@@ -2,11 +2,29 @@ import CLua
 import HephDocker
 
 extension LuaRuntime {
-    /// Applies `heph.config` before anything that reaches the engine: the backend, and the
-    /// engine concurrency.
+    /// Applies `heph.config` before anything that reaches the engine: the backend, the
+    /// project, and the engine concurrency.
     func applyEngineSettings() throws(BridgeError) {
         try applyBackendChoice()
+        try applyProjectChoice()
         try applyEngineConcurrency()
+    }
+
+    /// `heph.config.project`: the script may choose its project until its first engine
+    /// call, unless `-p` or `HEPH_PROJECT` chose it (``BackendSession/select(project:)``).
+    private func applyProjectChoice() throws(BridgeError) {
+        let value: (text: String?, type: String)?? = configField("project") { stack in
+            stack.type(at: -1) == LUA_TNIL ? nil : (stack.type(at: -1) == LUA_TSTRING ? stack.string(at: -1) : nil, stack.typeName(at: -1))
+        }
+        guard let value = value ?? nil else { return }
+        guard let text = value.text else {
+            throw .raise("heph.config.project: a \(value.type) is not a project name; \(Project.rule)")
+        }
+        do {
+            try configuration.backend.select(project: try Project(text))
+        } catch {
+            throw .raise("heph.config.project: \((error as? DockerError)?.message ?? Self.describe(error))")
+        }
     }
 
     /// `heph.config.backend`: the script may choose the backend until its first engine call

@@ -151,6 +151,7 @@ extension LuaRuntime {
             status = "removed"
         }
         fields["name"] = .string(transition.name)
+        fields["docker_name"] = .string(transition.dockerName)
         fields["id"] = .string(transition.id)
         fields["status"] = .string(status)
         fields["previous"] = transition.previous.map { .string($0.rawValue) } ?? .nil

@@ -116,6 +116,7 @@ extension LuaRuntime {
         stack.push(.record([
             "hook_timeout": .integer(Int(Self.defaultHookTimeout)),
             "backend": .string(configuration.backend.backend.rawValue),
+            "project": .string(configuration.backend.project.name),
             "engine_concurrency": .integer(configuration.backend.engineSlots.capacity),
         ]))
         stack.setRawField(heph, "config")

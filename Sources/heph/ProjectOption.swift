@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import HephDocker
+
+/// `-p/--project NAME`, else `HEPH_PROJECT`: the project a command acts on, which a script
+/// reads as `heph.config.project`. Every command that runs a script or talks to the engine
+/// takes it.
+struct ProjectOption: ParsableArguments {
+    @Option(name: [.short, .long], help: ArgumentHelp("The project to act on: its containers, network and volumes are kept apart from every other project's on the engine. Default: HEPH_PROJECT, else heph.config.project in the script, else default. \(Project.rule.prefix(1).uppercased() + Project.rule.dropFirst()).", valueName: "name"))
+    var project: String?
+
+    /// The environment variable read when `-p` is not given (empty counts as unset).
+    static let environmentVariable = "HEPH_PROJECT"
+
+    func validate() throws {
+        _ = try chosen()
+    }
+
+    /// The project `-p` or `HEPH_PROJECT` names; nil when neither does (the script may then
+    /// choose, else it is `default`).
+    func chosen() throws(ValidationError) -> Project? {
+        let (text, source): (String?, String) = if let project { (project, "--project") } else {
+            (ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }, Self.environmentVariable)
+        }
+        guard let text else { return nil }
+        do {
+            return try Project(text)
+        } catch {
+            throw ValidationError("\(source): \(error.message)")
+        }
+    }
+
+    /// The scope of a command that acts on one project: the one chosen, else `default`.
+    var scope: ProjectScope { .project((try? chosen()) ?? .default) }
+}
