@@ -22,12 +22,12 @@
 ---What `heph.create_container` takes.
 ---@class heph.ContainerConfig
 ---@field image string required, such as "heph/busybox:latest"; pulled only when missing
----@field name string required: [a-zA-Z0-9][a-zA-Z0-9_.-]*; created as "heph-" .. name
+---@field name string required: [a-zA-Z0-9][a-zA-Z0-9_.-]*; "heph-" .. name in Lua (every project), "heph_P_" .. name in the engine in project P
 ---@field env? table<string, string|number> NAME = value
 ---@field ports? table<string|integer, string|integer> HOST = CONTAINER: [8080] = 80, ["127.0.0.1:8081"] = "80/udp"
 ---@field volumes? table<string, string> HOST = CONTAINER: absolute existing host path or volume name = "/path[:ro]"
 ---@field hostname? string
----@field networkName? string defaults to heph.NETWORK_NAME; another network must already exist
+---@field networkName? string defaults to heph.NETWORK_NAME, the project's own network; another network must already exist (named as the engine names it)
 ---@field cmd? string[] the command; for a shell command { "sh", "-c", "…" }
 ---@field entrypoint? string[]
 ---@field workdir? string an absolute path
@@ -77,7 +77,8 @@
 ---What heph reports about a container. The fields after `ports` come from inspect_container only.
 ---@class heph.ContainerInfo
 ---@field id string
----@field name string the full name, "heph-web"
+---@field name string the full name in Lua, "heph-web" (the same in every project)
+---@field docker_name string the engine's name: "heph-web" in the default project, "heph_P_web" in project P
 ---@field image string
 ---@field status heph.ContainerStatus
 ---@field ports table<string, string> HOST = CONTAINER
@@ -107,7 +108,8 @@
 
 ---What a hook receives.
 ---@class heph.Event
----@field name string the full name, "heph-web"
+---@field name string the full name in Lua, "heph-web" (the same in every project)
+---@field docker_name string the engine's name: "heph-web" in the default project, "heph_P_web" in project P
 ---@field id string
 ---@field status heph.ContainerStatus|"removed" the new status; "stopped" for an exit, "removed" for a removal
 ---@field previous? heph.ContainerStatus nil for a container new to heph
@@ -158,10 +160,11 @@ function Poller:stop() end
 ---@field hook_timeout number seconds of Lua computation a callback may use (default 5)
 ---@field backend "engine"|"swarm" choose before the first engine call (or heph run --swarm)
 ---@field engine_concurrency integer engine calls in flight at once, 1 to 256 (default 16, or --engine-concurrency); read at each engine call
+---@field project string the project ("default"; or -p, HEPH_PROJECT): [a-z0-9][a-z0-9-]*, at most 24; set it before the first engine call, and only as -p/HEPH_PROJECT chose
 
 ---@class heph
----@field CONTAINER_PREFIX string "heph-"
----@field NETWORK_NAME string "heph-network"
+---@field CONTAINER_PREFIX string "heph-", in every project
+---@field NETWORK_NAME string "heph-network": the project's own network, in every project
 ---@field STOP_TIMEOUT integer 10 (seconds)
 ---@field HEALTH_INTERVAL integer 5 (seconds)
 ---@field VERSION string

@@ -203,6 +203,21 @@ import Testing
         #expect(up.stderr.contains("heph.up: \(name) unchanged"), "\(up.stderr)")
     }
 
+    @Test func theProjectsExampleRunsOneScriptAsTwoProjects() async throws {
+        let (a, b) = (TestNames.project(), TestNames.project())
+        defer { Self.cleanUp([a, b]) }
+        let result = try await Command.run("/bin/bash", [HephBinary.repositoryRoot + "/examples/projects.sh", a, b, String(Fixtures.freePort()), String(Fixtures.freePort())],
+                                           environment: ["HEPH": HephBinary.path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("\(a) ") || $0.hasPrefix("\(b) ") }.count == 6 + 3, "\(result.stdout)")
+        #expect(lines.contains("\(a)'s api asks stack-db: db"))
+        #expect(lines.contains("\(a)'s api cannot reach heph_\(b)_stack-db: another project's names do not resolve"))
+        #expect(lines.last == "removed 3 containers (heph_\(b)_stack-api, heph_\(b)_stack-db, heph_\(b)_stack-web), network heph_\(b)_network")
+        #expect(try await Docker.managedContainers(project: a).isEmpty)
+        #expect(try await Docker.managedContainers(project: b).isEmpty)
+    }
+
     @Test func theExamplesRunAsTwoProjectsAtOnceAndEachRecoversOnlyItsOwn() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
         defer { Self.cleanUp([a, b]) }

@@ -25,6 +25,7 @@ public enum ForeignSentinel {
         let task = start.withLock { start in
             if let start { return start }
             let task = Task {
+                await removeStale()
                 _ = try? await Docker.run("rm", "-f", name, projectName)
                 _ = try? await Docker.run("run", "-d", "--name", name, "heph/busybox:latest", "sleep", "86400")
                 _ = try? await Docker.run("run", "-d", "--name", projectName, "--label", "io.heph.managed=true", "--label", "io.heph.project=\(project)",
@@ -37,6 +38,18 @@ public enum ForeignSentinel {
             return task
         }
         await task.value
+    }
+
+    /// Removes the sentinels of test processes that are gone (killed before their `atexit`),
+    /// which would otherwise stand in every later run's `heph ps --all`.
+    private static func removeStale() async {
+        guard let names = try? await Docker.output("ps", "-a", "--filter", "name=sentinel-", "--format", "{{.Names}}") else { return }
+        let stale = names.split(separator: "\n").map(String.init).filter { name in
+            let digits = name.split(whereSeparator: { !$0.isNumber }).last.flatMap { Int32($0) }
+            guard let pid = digits, name.hasPrefix("heph-foreign-sentinel-") || name.hasPrefix("heph_sentinel-") else { return false }
+            return !FileManager.default.fileExists(atPath: "/proc/\(pid)")
+        }
+        if !stale.isEmpty { _ = try? await Command.run(Docker.executable(), ["rm", "-f"] + stale) }
     }
 
     /// Records an issue in the current test when a sentinel is no longer running.
