@@ -16,10 +16,14 @@ b=${2:-review}
 port_a=${3:-8091}
 port_b=${4:-8092}
 
+# Whatever happens, neither project is left behind.
+trap '"$heph" down -p "$a" >/dev/null 2>&1 || true; "$heph" down -p "$b" >/dev/null 2>&1 || true' EXIT
+
 # The same script, unchanged: HEPH_STACK_ONCE makes it return once the stack is up.
-HEPH_STACK_ONCE=1 "$heph" run -p "$a" "$repo/examples/stack.lua" "$port_a" &
-HEPH_STACK_ONCE=1 "$heph" run -p "$b" "$repo/examples/stack.lua" "$port_b" &
-wait
+HEPH_STACK_ONCE=1 "$heph" run -p "$a" "$repo/examples/stack.lua" "$port_a" & run_a=$!
+HEPH_STACK_ONCE=1 "$heph" run -p "$b" "$repo/examples/stack.lua" "$port_b" & run_b=$!
+wait "$run_a"
+wait "$run_b"
 
 "$heph" ps --all | grep -E "^(PROJECT|$a|$b) "
 

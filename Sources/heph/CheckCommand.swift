@@ -55,7 +55,7 @@ struct CheckCommand: AsyncParsableCommand {
         let record = DryRunRecord()
         let clock = SystemClock()
         let context = RunContext(clock: clock, environment: [:], dryRun: record, engineSlots: engineConcurrency.slots, scope: project.scope)
-        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: context, projectChosen: (try? project.chosen()) != nil)
+        let backend = BackendSession(backend: swarm ? .swarm : .engine, context: context, projectChosen: project.isChosen)
         let searchPath = PluginCatalog.hephPath
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             backend: backend, commandName: "check", searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: sandboxing.policy,
@@ -85,14 +85,9 @@ struct CheckCommand: AsyncParsableCommand {
         text += "and \(containers.count) container\(containers.count == 1 ? "" : "s"):\n\n"
         let rows = containers.map { container in
             let config = container.config
-            let mounts = config.volumes.sorted { $0.key < $1.key }.map { host, target in
-                // A named volume by the engine's name (the project's own), a host path as written.
-                let source = host.hasPrefix("/") ? host : container.volumes.first { $0 == host || $0 == project.engineVolume(host) } ?? host
-                return "\(source)→\(target)"
-            }
             return [container.dockerName, config.image,
                     config.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", "),
-                    mounts.joined(separator: ", "),
+                    container.volumes.joined(separator: ", "),
                     config.healthcheck == nil ? "" : "yes"]
         }
         return text + TextTable(header: ["NAME", "IMAGE", "PORTS", "VOLUMES", "HEALTHCHECK"], rows: rows).rendered

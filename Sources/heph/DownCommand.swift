@@ -48,7 +48,7 @@ struct DownCommand: AsyncParsableCommand {
             removed += report.networks.map { "network \($0)" }
             removed += report.volumes.map { "volume \($0)" }
             print(removed.isEmpty ? "nothing to remove" : "removed " + removed.joined(separator: ", "))
-            if !all, (try? global.project.chosen()) ?? nil == nil { try await reportOthers() }
+            if !all, !global.project.isChosen { try await reportOthers() }
         }
     }
 

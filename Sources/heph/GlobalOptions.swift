@@ -85,7 +85,7 @@ struct GlobalOptions: ParsableArguments {
     /// chooses (the script may still choose another with `heph.config.backend`), in the
     /// project `-p` or `HEPH_PROJECT` chooses (else the script may, with `heph.config.project`).
     func backendSession() -> BackendSession {
-        BackendSession(backend: backend, context: runContext, projectChosen: (try? project.chosen()) != nil)
+        BackendSession(backend: backend, context: runContext, projectChosen: project.isChosen)
     }
 
     /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses over `scope`

@@ -9,7 +9,7 @@ struct ProjectOption: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("The project to act on: its containers, network and volumes are kept apart from every other project's on the engine. Default: HEPH_PROJECT, else heph.config.project in the script, else default. \(Project.rule.prefix(1).uppercased() + Project.rule.dropFirst()).", valueName: "name"))
     var project: String?
 
-    /// The environment variable read when `-p` is not given (empty counts as unset).
+    /// The environment variable read when `-p` is not given.
     static let environmentVariable = "HEPH_PROJECT"
 
     func validate() throws {
@@ -20,7 +20,7 @@ struct ProjectOption: ParsableArguments {
     /// choose, else it is `default`).
     func chosen() throws(ValidationError) -> Project? {
         let (text, source): (String?, String) = if let project { (project, "--project") } else {
-            (ProcessInfo.processInfo.environment[Self.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }, Self.environmentVariable)
+            (ProcessInfo.processInfo.environment[Self.environmentVariable], Self.environmentVariable)
         }
         guard let text else { return nil }
         do {
@@ -29,6 +29,9 @@ struct ProjectOption: ParsableArguments {
             throw ValidationError("\(source): \(error.message)")
         }
     }
+
+    /// Whether `-p` or `HEPH_PROJECT` chose the project (a script may then only agree).
+    var isChosen: Bool { (try? chosen()) != nil }
 
     /// The scope of a command that acts on one project: the one chosen, else `default`.
     var scope: ProjectScope { .project((try? chosen()) ?? .default) }

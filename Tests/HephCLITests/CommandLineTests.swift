@@ -65,9 +65,13 @@ import Testing
 
         let json = try await HephBinary.run(["ps", "--json"])
         #expect(json.status == 0)
-        let listed = try JSONDecoder().decode([ContainerInfo].self, from: Data(json.stdout.utf8))
+        struct Listed: Decodable {
+            var id, name, image, status: String
+            var ports: [String: String]
+        }
+        let listed = try JSONDecoder().decode([Listed].self, from: Data(json.stdout.utf8))
         let mine = try #require(listed.first { $0.name == "heph-\(name)" })
-        #expect(mine.status == .running)
+        #expect(mine.status == "running")
         #expect(mine.image == Fixtures.image)
         #expect(mine.ports == ["\(port)": "80"])
         #expect(mine.id.count == 64)

@@ -97,6 +97,19 @@ import Testing
         #expect(try await Self.fetch("http://heph_\(b)_db/", from: web).contains("bad address"))
         #expect(try await Self.fetch("http://db/", from: "heph_\(b)_web") == "db-\(b)")
 
+        // A container of b put on a's network by its engine name: a reaches it by its
+        // engine name only, and a's own names still answer with a's services.
+        let visitor = try await HephBinary.run(["run", "-p", b, "-"], input: """
+            heph.up{ services = { visitor = { image = "heph/busybox:latest", networkName = "heph_\(a)_network",
+              cmd = { "sh", "-c", "trap 'exit 0' TERM; mkdir -p /w && echo visitor > /w/index.html && httpd -f -p 80 -h /w & wait" },
+              healthcheck = { test = "wget -q -O- http://127.0.0.1/ >/dev/null", interval = 0.2 } } } }
+            """)
+        #expect(visitor.status == 0, "\(visitor.stderr)")
+        #expect(try await Self.fetch("http://heph_\(b)_visitor/", from: web) == "visitor")
+        #expect(try await Self.fetch("http://visitor/", from: web).contains("bad address"))
+        for _ in 0..<4 { #expect(try await Self.fetch("http://db/", from: web) == "db-\(a)") }
+        Docker.forceRemove(["heph_\(b)_visitor"])
+
         // ps: the project's containers by engine name; --all: every project, with its name.
         #expect(try await Self.listed(["-p", a]).map(\.name) == ["heph_\(a)_db", "heph_\(a)_web"])
         #expect(try await Self.listed(["-p", a]).allSatisfy { $0.project == nil })
@@ -141,6 +154,23 @@ import Testing
         #expect(try await Docker.run("volume", "inspect", "heph_\(a)_data").status == 0)
         let volumes = try await HephBinary.run(["down", "-p", a, "--volumes"])
         #expect(volumes.stdout == "removed volume heph_\(a)_data\n")
+    }
+
+    @Test func hooksAndDependentsTakeTheEngineNameToo() async throws {
+        let project = TestNames.project()
+        defer { Self.cleanUp([project]) }
+        let result = try await HephBinary.run(["run", "-p", project, "-", "heph_\(project)_"], input: """
+            local prefix = ...
+            local idle = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }
+            heph.up{ services = { db = { image = "heph/busybox:latest", cmd = idle },
+                                  web = { image = "heph/busybox:latest", cmd = idle, depends_on = { "db" } } } }
+            print(table.concat(heph.dependents(prefix .. "db"), ","))
+            heph.on("exit", prefix .. "web", function(ev) print(ev.name, ev.docker_name); heph.exit(0) end)
+            heph.kill_container(prefix .. "web")
+            heph.after(20, function() heph.exit(1) end)
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "heph-web\nheph-web\theph_\(project)_web\n")
     }
 
     @Test func aCrashedWatchersProjectIsCleanedUpAndNoOtherIsTouched() async throws {
@@ -265,7 +295,7 @@ import Testing
     @Test(arguments: [
         (["ps", "-p", "Staging"], [:]), (["down", "--project", "a_b"], [:]), (["run", "-p", String(repeating: "x", count: 25), "-"], [:]),
         (["logs", "--project=-x", "web"], [:]), (["repl", "-p", "x.y"], [:]), (["check", "-p", "", "-"], [:]),
-        (["ps"], ["HEPH_PROJECT": "Bad"]), (["ps", "--all", "-p", "a"], [:]), (["down", "--all", "-p", "a"], [:]),
+        (["ps"], ["HEPH_PROJECT": "Bad"]), (["ps"], ["HEPH_PROJECT": ""]), (["ps", "--all", "-p", "a"], [:]), (["down", "--all", "-p", "a"], [:]),
     ] as [([String], [String: String])])
     func aWrongProjectIsACommandLineError(arguments: [String], environment: [String: String]) async throws {
         let result = try await HephBinary.run(arguments, environment: Self.noEngine.merging(environment) { $1 }, input: "")

@@ -122,6 +122,9 @@ import Testing
                 #expect(run.status == 0, "\(run.stderr)")
                 #expect(run.stdout.contains(" healthy 1/1\n"), "\(run.stdout)")
             }
+            // Run again in a project: the same service, unchanged.
+            let again = try await heph(["run", "--swarm", "--endpoint-mode", "dnsrr", "--progress", "-p", "a", script, "web", "a"], nil)
+            #expect(again.stderr.contains("heph.up: web unchanged"), "\(again.stderr)")
             let plain = try await heph(["run", "-p", "c", "-"], #"heph.up{ services = { web = { image = "heph/busybox:latest", cmd = { "sleep", "600" } } } }"#)
             #expect(plain.status == 0, "\(plain.stderr)")
             let listed = try await heph(["ps", "--swarm", "--all", "--json"], nil)

@@ -125,7 +125,17 @@ import Testing
         for project in [Project.default, try Project("a"), try Project("review-42")] {
             #expect(try config.engineCreation(in: project).body.Labels[configHashLabel] == config.fingerprint())
         }
+        // The fingerprints of objects made before projects must not change, or heph.up would
+        // replace every one of them: a container's, as a heph built before projects labelled
+        // it (commit fb53480, on the engine); a Swarm service's, as computed from the spec
+        // without the project's label, which is byte for byte the spec heph made before.
+        let (containerHash, serviceHash) = (try config.fingerprint(), try config.serviceSpec().Labels[configHashLabel])
+        #expect(containerHash == Self.legacyContainerFingerprint)
+        #expect(serviceHash == Self.legacyServiceFingerprint)
     }
+
+    static let legacyContainerFingerprint = "a2f75b712edfbf77"
+    static let legacyServiceFingerprint = "ee71ef6157df51a1"
 
     @Test func aProjectsNamesAndAliases() throws {
         let project = try Project("staging")
@@ -145,6 +155,16 @@ import Testing
         #expect(try elsewhere.engineCreation(in: project).network == "heph_review_network")
         #expect(project.scriptName("heph_staging_web") == "heph-web")
         #expect(project.scriptName("heph_review_web") == "heph_review_web")
+        // On another project's network: no alias, so none of that project's names is taken.
+        var visiting = config
+        visiting.networkName = "heph_review_network"
+        #expect(try visiting.engineCreation(in: project).body.NetworkingConfig.EndpointsConfig == ["heph_review_network": EngineEndpointSettings(Aliases: [])])
+        #expect(try visiting.engineCreation(in: .default).body.NetworkingConfig.EndpointsConfig == ["heph_review_network": EngineEndpointSettings(Aliases: [])])
+        var elsewhereDefault = config
+        elsewhereDefault.networkName = "mynet"
+        #expect(try elsewhereDefault.engineCreation(in: .default).body.NetworkingConfig.EndpointsConfig == ["mynet": EngineEndpointSettings(Aliases: ["web"])])
+        #expect(Project.isProjectNetwork("heph-network") && Project.isProjectNetwork("heph_a-1_network"))
+        #expect(!Project.isProjectNetwork("heph_A_network") && !Project.isProjectNetwork("mynet") && !Project.isProjectNetwork("heph__network"))
         let spec = try config.serviceSpec(project: project)
         #expect(spec.Labels[projectLabel] == "staging")
         #expect(spec.TaskTemplate.ContainerSpec.Labels["io.heph.service"] == "heph_staging_web")
@@ -171,9 +191,14 @@ import Testing
         }
     }
 
-    @Test func aVolumeNameStartingLikeAProjectsIsRefused() {
-        let config = ContainerConfig(image: "heph/busybox:latest", name: "web", volumes: ["heph_a_data": "/data"])
-        let error = #expect(throws: DockerError.self) { try config.validate() }
+    @Test func namesStartingLikeAProjectsEngineNamesAreRefused() {
+        let volume = ContainerConfig(image: "heph/busybox:latest", name: "web", volumes: ["heph_a_data": "/data"])
+        let error = #expect(throws: DockerError.self) { try volume.validate() }
         #expect(error?.message == #"config.volumes: volume name "heph_a_data" starts with "heph_", which heph keeps for projects' volumes (a project's volume "data" is heph_PROJECT_data); choose another name"#)
+        // A service named heph_a_web in project a would be taken for the engine's name of
+        // its service web.
+        let container = ContainerConfig(image: "heph/busybox:latest", name: "heph_a_web")
+        let refused = #expect(throws: DockerError.self) { try container.validate() }
+        #expect(refused?.message == #"config.name: "heph_a_web" starts with "heph_", which heph keeps for the engine's names of projects' containers (project P's web is heph_P_web); choose another name"#)
     }
 }

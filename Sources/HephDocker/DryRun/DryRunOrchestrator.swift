@@ -11,7 +11,9 @@ public final class DryRunOrchestrator: Orchestrator {
         public var id: String
         /// The engine's name it would have: `heph_P_web` in project `P`.
         public var dockerName: String
-        /// The engine's names of the named volumes it would mount.
+        /// Its mounts, HOST→CONTAINER as the engine would get them: a named volume by the
+        /// engine's name (`heph_P_pages→/www`; the dry run cannot know of a volume that exists
+        /// and is not heph's, which a run mounts as written), a host path as written.
         public var volumes: [String]
         public var config: ContainerConfig
         public var status: ContainerStatus
@@ -70,7 +72,8 @@ public final class DryRunOrchestrator: Orchestrator {
             // Ids that differ in their first 12 digits, as real ones do.
             let id = String(format: "%012x", state.nextID) + String(repeating: "0", count: 52)
             state.nextID += 1
-            let volumes = creation.body.HostConfig.Mounts.filter { $0.Type == "volume" }.map(\.Source)
+            // The mounts are in the order of the config's sorted keys.
+            let volumes = zip(config.volumes.sorted { $0.key < $1.key }, creation.body.HostConfig.Mounts).map { "\($1.Source)→\($0.value)" }
             let container = Container(id: id, dockerName: creation.fullName, volumes: volumes, config: config, status: .created)
             state.containers[fullName] = container
             record.created(container)

@@ -1,10 +1,11 @@
 extension DockerOrchestrator {
     public func createContainer(_ config: ContainerConfig) async throws -> String {
-        var creation = try config.engineCreation(in: project)
+        let neutral = try config.neutralCreation()
         try config.validateSwarmServiceOptions()
-        try checkSupported(config)
+        try config.checkOneContainer()
+        var creation = try neutral.placed(in: project, foreignVolumes: [])
         if !project.isDefault, !creation.namedVolumes.isEmpty {
-            creation = try config.engineCreation(in: project, foreignVolumes: try await foreignVolumes(creation.namedVolumes))
+            creation = try neutral.placed(in: project, foreignVolumes: try await foreignVolumes(creation.namedVolumes))
         }
         // The engine accepts a container on a missing network and fails only at start, so
         // make sure the network is there first.

@@ -93,10 +93,10 @@ public final class DockerOrchestrator: Orchestrator {
     }
 
     /// "no such container: heph-web" in the default project (as before projects); in
-    /// another, or for what looks like another project's engine name, the project and the
-    /// name as given: "no such container in project staging: heph_review_web".
+    /// another, or for another project's engine name, the project and the reference as
+    /// given: "no such container in project staging: heph_review_web".
     func notFound(_ kind: String, _ reference: String, engineName: String) -> DockerError {
-        if ContainerName.isIDPrefix(reference) || (project.isDefault && !reference.hasPrefix("heph_")) {
+        if scope == .project(.default), !reference.hasPrefix(ContainerName.projectPrefix) {
             return DockerError(.notFound, "no such \(kind): \(ContainerName.isIDPrefix(reference) ? reference : engineName)")
         }
         return DockerError(.notFound, "no such \(kind) in \(scope): \(reference)")
@@ -123,9 +123,7 @@ public final class DockerOrchestrator: Orchestrator {
             guard labels(object)?[managedLabel] == "true" else {
                 throw DockerError(.notFound, "\(kind == "container" ? "" : kind + " ")\(name(object)) is not managed by heph (it has no \(managedLabel)=true label), so heph leaves it alone")
             }
-            guard scope.includes(labels(object)) else {
-                throw DockerError(.notFound, "no such \(kind) in \(scope): \(reference)")
-            }
+            guard scope.includes(labels(object)) else { throw notFound(kind, reference, engineName: key) }
             return object
         }
         return nil

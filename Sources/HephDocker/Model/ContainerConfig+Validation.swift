@@ -98,6 +98,9 @@ extension ContainerConfig {
         guard ContainerName.isWellFormed(name) else {
             throw invalid("config.name: \(quoted(name)) is not a container name; use letters, digits, \"_\", \".\" and \"-\", starting with a letter or digit")
         }
+        if name.hasPrefix(ContainerName.projectPrefix) {
+            throw invalid("config.name: \(quoted(name)) starts with \(quoted(ContainerName.projectPrefix)), which heph keeps for the engine's names of projects' containers (project P's web is heph_P_web); choose another name")
+        }
         let fullName = ContainerName.full(name)
         guard fullName.utf8.count <= ContainerName.maximumLength else {
             throw invalid("config.name: the full name \(quoted(fullName)) has \(fullName.utf8.count) characters; at most \(ContainerName.maximumLength) are allowed (it is a DNS name)")
@@ -238,6 +241,8 @@ extension ContainerCreation {
     /// container and its volumes (outside the fingerprint), and elsewhere than the default
     /// project the project's engine names, its network, and the script's name as an alias
     /// beside the short one, so `web` and `heph-web` answer on the network in every project.
+    /// On another project's network it takes no alias: it answers there by its engine name
+    /// only, and never to a name of that project's own services.
     func placed(in project: Project, foreignVolumes: Set<String>) throws -> ContainerCreation {
         var placed = self
         placed.body.Labels[projectLabel] = project.name
@@ -249,15 +254,19 @@ extension ContainerCreation {
             if !foreignVolumes.contains(mount.Source) { mount.Source = project.engineVolume(mount.Source) }
             return mount
         }
-        guard !project.isDefault else { return placed }
         let scriptName = fullName
-        placed.fullName = project.engineName(scriptName)
-        guard placed.fullName.utf8.count <= ContainerName.maximumLength else {
-            throw invalid("config.name: \(quoted(ContainerName.short(scriptName))) is \(quoted(placed.fullName)) in project \(project.name), \(placed.fullName.utf8.count) characters; at most \(ContainerName.maximumLength) are allowed (it is a DNS name): shorten the name or the project's")
+        var aliases = [ContainerName.short(scriptName)]
+        if !project.isDefault {
+            placed.fullName = project.engineName(scriptName)
+            guard placed.fullName.utf8.count <= ContainerName.maximumLength else {
+                throw invalid("config.name: \(quoted(ContainerName.short(scriptName))) is \(quoted(placed.fullName)) in project \(project.name), \(placed.fullName.utf8.count) characters; at most \(ContainerName.maximumLength) are allowed (it is a DNS name): shorten the name or the project's")
+            }
+            placed.network = project.engineNetwork(network)
+            placed.body.HostConfig.NetworkMode = placed.network
+            aliases.append(scriptName)
         }
-        placed.network = project.engineNetwork(network)
-        placed.body.HostConfig.NetworkMode = placed.network
-        placed.body.NetworkingConfig = EngineNetworkingConfig(EndpointsConfig: [placed.network: EngineEndpointSettings(Aliases: [ContainerName.short(scriptName), scriptName])])
+        if placed.network != project.networkEngineName, Project.isProjectNetwork(placed.network) { aliases = [] }
+        placed.body.NetworkingConfig = EngineNetworkingConfig(EndpointsConfig: [placed.network: EngineEndpointSettings(Aliases: aliases)])
         return placed
     }
 }

@@ -3,7 +3,7 @@
 /// `ports` maps HOST → CONTAINER as in ``ContainerConfig/ports``: `"8080": "80"`,
 /// `"127.0.0.1:8080": "80"`, `"5353": "53/udp"`. A list reports the ports bound now (none
 /// while stopped); inspect reports the ports configured.
-public struct ContainerInfo: Sendable, Hashable, Codable {
+public struct ContainerInfo: Sendable, Hashable {
     /// The full container id.
     public var id: String
     /// The script's name, `heph-web`, the same in every project.
@@ -22,22 +22,6 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     public var details: ContainerDetails?
     /// On a swarm, the service's tasks: how many run and how many it wants; nil for a container.
     public var replicas: ReplicaCount?
-
-    /// JSON keys are the Go struct's tags (and `replicas` on a swarm); ``details``,
-    /// ``dockerName`` and ``project`` are left out.
-    private enum CodingKeys: String, CodingKey {
-        case id, name, image, status, ports, replicas
-    }
-
-    /// Reads what `heph ps --json` writes: its `name` is the engine's, its project the one
-    /// the list was of (not in the JSON, so the default project's here).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let name = try container.decode(String.self, forKey: .name)
-        self.init(id: try container.decode(String.self, forKey: .id), name: name,
-                  image: try container.decode(String.self, forKey: .image), status: try container.decode(ContainerStatus.self, forKey: .status),
-                  ports: try container.decode([String: String].self, forKey: .ports), replicas: try container.decodeIfPresent(ReplicaCount.self, forKey: .replicas))
-    }
 
     /// Makes an info value.
     public init(id: String, name: String, dockerName: String? = nil, project: String = Project.default.name, image: String, status: ContainerStatus,

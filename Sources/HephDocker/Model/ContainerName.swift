@@ -3,6 +3,10 @@ public enum ContainerName {
     /// Longest full name: the name is also a DNS label on the network.
     public static let maximumLength = 63
 
+    /// What the engine's names of projects' objects start with (`heph_P_web`): no name a
+    /// script gives starts with it, so such a reference can only be an engine name.
+    public static let projectPrefix = "heph_"
+
     /// The Docker name of a container called `name`: the prefix is added once.
     public static func full(_ name: String) -> String {
         name.hasPrefix(containerNamePrefix) ? name : containerNamePrefix + name
@@ -24,7 +28,8 @@ public enum ContainerName {
         reference.utf8.count >= 12 && reference.utf8.count <= 64 && reference.utf8.allSatisfy(isLowercaseHex)
     }
 
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+    /// True for an ASCII letter or digit.
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
             || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))

@@ -54,7 +54,7 @@ public struct Project: Sendable, Hashable, CustomStringConvertible {
 
     /// What every engine name of this project starts with: `heph-` in ``default``,
     /// `heph_P_` in project `P`.
-    public var enginePrefix: String { isDefault ? containerNamePrefix : "heph_\(name)_" }
+    public var enginePrefix: String { isDefault ? containerNamePrefix : "\(ContainerName.projectPrefix)\(name)_" }
 
     /// The engine's name of the container (or service) a script calls `name` (`web` or
     /// `heph-web`): `heph-web` in ``default``, `heph_P_web` in project `P`.
@@ -76,7 +76,15 @@ public struct Project: Sendable, Hashable, CustomStringConvertible {
 
     /// The engine's name of the project's network: ``networkName`` in ``default``,
     /// `heph_P_network` in project `P`.
-    public var networkEngineName: String { isDefault ? networkName : "heph_\(name)_network" }
+    public var networkEngineName: String { isDefault ? networkName : enginePrefix + "network" }
+
+    /// Whether `engineName` is a project's network (any project's): `heph-network`, or
+    /// `heph_P_network` for a project name `P`.
+    public static func isProjectNetwork(_ engineName: String) -> Bool {
+        if engineName == networkName { return true }
+        guard engineName.hasPrefix(ContainerName.projectPrefix), engineName.hasSuffix("_network") else { return false }
+        return problem(with: String(engineName.dropFirst(ContainerName.projectPrefix.count).dropLast("_network".count))) == nil
+    }
 
     /// The network a config's `networkName` puts a container on: ``networkName`` means the
     /// project's own; any other is a network that exists already, named as the engine names it.
@@ -87,7 +95,7 @@ public struct Project: Sendable, Hashable, CustomStringConvertible {
     /// The engine's name of a named volume heph creates for a config that writes `name`:
     /// `name` in ``default``, `heph_P_name` in project `P`.
     public func engineVolume(_ name: String) -> String {
-        isDefault ? name : "heph_\(self.name)_\(name)"
+        isDefault ? name : enginePrefix + name
     }
 
     /// The labels that mark an object heph creates as this project's.

@@ -22,8 +22,8 @@ struct VolumeMount: Sendable, Hashable {
         } else if host.hasPrefix("/") {
             source = .bind(path: host)
         } else if isVolumeName(host) {
-            if host.hasPrefix(reservedVolumePrefix) {
-                throw DockerError(.invalidConfig, "config.volumes: volume name \(quoted(host)) starts with \(quoted(reservedVolumePrefix)), which heph keeps for projects' volumes (a project's volume \"data\" is heph_PROJECT_data); choose another name")
+            if host.hasPrefix(ContainerName.projectPrefix) {
+                throw DockerError(.invalidConfig, "config.volumes: volume name \(quoted(host)) starts with \(quoted(ContainerName.projectPrefix)), which heph keeps for projects' volumes (a project's volume \"data\" is heph_PROJECT_data); choose another name")
             }
             source = .volume(name: host)
         } else {
@@ -52,10 +52,6 @@ struct VolumeMount: Sendable, Hashable {
         }
         return VolumeMount(source: source, target: String(target), readOnly: readOnly)
     }
-
-    /// What the engine names of projects' volumes start with, so no volume a config names
-    /// is taken for one of them.
-    static let reservedVolumePrefix = "heph_"
 
     /// Docker's rule for volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
     private static func isVolumeName(_ name: String) -> Bool {

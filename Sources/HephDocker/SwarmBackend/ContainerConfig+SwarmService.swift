@@ -120,13 +120,9 @@ extension ContainerConfig {
     /// characters): letters and digits, with runs of `-` and `_` only between them.
     static func isValidServiceName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= ContainerName.maximumLength else { return false }
-        func isAlphanumeric(_ byte: UInt8) -> Bool {
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-        }
-        guard isAlphanumeric(bytes.first!), isAlphanumeric(bytes.last!) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= ContainerName.maximumLength,
+              ContainerName.isAlphanumeric(first), ContainerName.isAlphanumeric(last) else { return false }
+        return bytes.allSatisfy { ContainerName.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// Refuses, before the engine sees it, a service name Swarm would refuse.

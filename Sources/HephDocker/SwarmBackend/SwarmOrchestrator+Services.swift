@@ -81,7 +81,7 @@ extension SwarmOrchestrator {
     }
 
     public func fingerprint(of config: ContainerConfig) throws -> String {
-        try config.serviceSpec(endpointMode: endpointMode).Labels[configHashLabel] ?? ""
+        try config.serviceSpec(endpointMode: endpointMode, project: manager.project).Labels[configHashLabel] ?? ""
     }
 
     /// Updates the service to `config`'s spec: Swarm rolls the change out by the update

@@ -42,12 +42,12 @@ extension LuaRuntime {
         services.merge(topology.services) { _, new in new }
     }
 
-    /// `heph.dependents(c)`: the full names of the services that depend on `c`, directly or
-    /// not, in the order `heph.up` starts them; empty for a container no `heph.up` of this
-    /// run brought up.
+    /// `heph.dependents(c)`: the full names of the services that depend on `c` (its script
+    /// name, short name or engine name), directly or not, in the order `heph.up` starts them;
+    /// empty for a container no `heph.up` of this run brought up.
     func pushDependents(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         let reference = try stack.checkContainer(1)
-        let fullName = ContainerName.full(reference)
+        let fullName = ContainerName.full(configuration.backend.project.scriptName(reference))
         let dependents = services.keys.first { ContainerName.full($0) == fullName }.map { Topology(services: services).dependents(of: $0) } ?? []
         stack.push(.array(dependents.map { .string(ContainerName.full($0)) }))
         return 1

@@ -11,7 +11,8 @@ enum HookEvent: String, CaseIterable {
 /// Which containers a hook is for.
 enum HookTarget {
     case all
-    /// One container, by full name, matched at the time of each event.
+    /// One container, by the name the script gave (`web`, `heph-web`, or the engine's
+    /// `heph_P_web`), matched at the time of each event.
     case name(String)
     /// A Lua pattern matched against the full name.
     case pattern(String)
@@ -39,7 +40,7 @@ extension LuaRuntime {
         case LUA_TFUNCTION:
             break
         case LUA_TSTRING, LUA_TNUMBER:
-            target = .name(ContainerName.full(try stack.checkContainer(2)))
+            target = .name(try stack.checkContainer(2))
             functionIndex = 3
         case LUA_TTABLE:
             target = .pattern(try patternTarget(stack, at: 2))
@@ -169,16 +170,16 @@ extension LuaRuntime {
         guard let state else { return }
         for id in hooks.ids {
             // A hook called earlier in this loop may have removed this one.
-            guard let hook = hooks[id], events.contains(hook.event), targets(hook.target, transition.name, LuaStack(state)) else { continue }
+            guard let hook = hooks[id], events.contains(hook.event), targets(hook.target, transition, LuaStack(state)) else { continue }
             call(hook.function, kind: .hook(id, event: "\"\(hook.event.rawValue)\" for \(description)"), argument: .record(fields))
         }
     }
 
-    private func targets(_ target: HookTarget, _ name: String, _ stack: LuaStack) -> Bool {
+    private func targets(_ target: HookTarget, _ transition: ContainerTransition, _ stack: LuaStack) -> Bool {
         switch target {
         case .all: true
-        case .name(let full): full == name
-        case .pattern(let pattern): (try? patternMatches(name, pattern, on: stack).get()) ?? false
+        case .name(let reference): ContainerName.full(reference) == transition.name || reference == transition.dockerName
+        case .pattern(let pattern): (try? patternMatches(transition.name, pattern, on: stack).get()) ?? false
         }
     }
 
