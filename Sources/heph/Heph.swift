@@ -11,6 +11,12 @@ struct Heph: AsyncParsableCommand {
             heph manages only containers and networks labelled io.heph.managed=true; \
             anything else on the engine, even when named heph-*, is left alone.
 
+            Several topologies share an engine as projects: -p NAME (or HEPH_PROJECT) on \
+            run, repl, check, ps, logs and down. A script's names are the same in every \
+            project (heph-web); the engine's are the project's (heph_NAME_web); each \
+            command acts on one project only (ps --all and down --all on every one). \
+            Without -p: the default project, named as heph always named things.
+
             The engine is found through DOCKER_HOST (unix:///var/run/docker.sock when \
             unset; tcp://HOST:PORT; TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH; \
             ssh://USER@HOST), --host, or a Docker CLI context (--context, DOCKER_CONTEXT, \
