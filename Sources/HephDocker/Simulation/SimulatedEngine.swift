@@ -1,0 +1,348 @@
+import Synchronization
+
+/// A Docker engine simulated in memory, on an injected clock: the world `heph test` runs
+/// scripts in (``SimulatedOrchestrator`` is the orchestrator over it).
+///
+/// It keeps containers and networks and tells of every change as the real engine's event
+/// stream does, in the same order, so the watcher and the transition tracker turn them into
+/// the same transitions: a start is `start`; a kill from outside is `kill`, then `die`; a
+/// `docker stop` is `kill`, `die`, `stop`; an OOM kill is `oom`, then `die`; a removal of a
+/// running container `kill`, `die`, `destroy`. A container with a healthcheck turns healthy
+/// one `interval` (the engine's default, 30 s, when the config has none) after it starts,
+/// unless ``setHealth(_:healthy:)`` decides; a restart policy starts it again 100 ms after
+/// it exits. Faults from outside (``kill(_:exitCode:)``, ``crash(_:exitCode:)``,
+/// ``oom(_:)``, ``stop(_:)``, ``pause(_:_:)``, ``remove(_:)``, ``down(for:restarting:)``)
+/// act as done behind heph's back. Later capabilities extend it here (one method per fault, one
+/// event per change), not in the orchestrator.
+public final class SimulatedEngine: Sendable {
+    /// One container as the engine keeps it.
+    struct Container {
+        var id: String
+        var name: String
+        var config: ContainerConfig
+        var labels: [String: String]
+        /// `created`, `running`, `paused` or `exited`.
+        var state = "created"
+        /// The healthcheck's verdict while running: nil without a healthcheck.
+        var health: String?
+        /// What ``setHealth(_:healthy:)`` decided, which outlives restarts.
+        var healthDecided: Bool?
+        var exitCode = 0
+        var oomKilled = false
+        var restartCount = 0
+        var startedAt: Double?
+        var finishedAt: Double?
+        /// Counts starts, so a health check or restart scheduled for an earlier run does
+        /// nothing to a later one.
+        var generation = 0
+        /// Stopped by a request (heph's stop, or `docker stop`): the restart policy leaves it.
+        var stoppedOnPurpose = false
+    }
+
+    private struct World {
+        var containers: [String: Container] = [:]
+        var networks: [String: String] = [:]
+        var nextID = 1
+        /// Who follows the events, and of which project's containers.
+        var subscribers: [Int: (project: String, continuation: AsyncThrowingStream<ContainerEvent, any Error>.Continuation)] = [:]
+        var nextSubscriber = 0
+        /// While the engine is down: when it comes back.
+        var downUntil: ContinuousClock.Instant?
+    }
+
+    private let world = Mutex(World())
+    /// The clock everything in the simulated world waits by.
+    public let clock: any HephClock
+
+    /// An empty engine on `clock`.
+    public init(clock: any HephClock) {
+        self.clock = clock
+    }
+
+    // MARK: What heph asks (through ``SimulatedOrchestrator``)
+
+    /// Throws ``DockerError/Code/engineUnreachable`` while the engine is down.
+    func checkReachable() throws {
+        let down = world.withLock { $0.downUntil.map { clock.now < $0 } ?? false }
+        if down { throw DockerError(.engineUnreachable, "the simulated engine is down (sim.engine_down)") }
+    }
+
+    /// Creates a container named `name` (the engine's name) with `labels`; returns its id.
+    func createContainer(name: String, config: ContainerConfig, labels: [String: String]) throws -> String {
+        try checkReachable()
+        let container: Container = try world.withLock { world in
+            guard !world.containers.values.contains(where: { $0.name == name }) else {
+                throw DockerError(.conflict, "a container named \(name) already exists; remove it first or choose another name")
+            }
+            let id = Self.id(world.nextID)
+            world.nextID += 1
+            let container = Container(id: id, name: name, config: config, labels: labels)
+            world.containers[id] = container
+            return container
+        }
+        emit(.create, container)
+        return container.id
+    }
+
+    /// Every container, by id.
+    func containers() throws -> [Container] {
+        try checkReachable()
+        return world.withLock { Array($0.containers.values) }
+    }
+
+    /// The container `id`, or nil.
+    func container(_ id: String) throws -> Container? {
+        try checkReachable()
+        return world.withLock { $0.containers[id] }
+    }
+
+    /// Starts a created or exited container; a running one is left alone.
+    func startContainer(_ id: String) throws {
+        try checkReachable()
+        start(id, restarting: false)
+    }
+
+    /// Stops a running container as `docker stop` does (its process exits on SIGTERM: 0).
+    func stopContainer(_ id: String) throws {
+        try checkReachable()
+        stop(id)
+    }
+
+    /// Sends `signal` to the container's process: it dies with 128 + the signal's number.
+    func signalContainer(_ id: String, signal: Int) throws {
+        try checkReachable()
+        end(id, exitCode: 128 + signal, events: [.other("kill"), .die(exitCode: 128 + signal)], onPurpose: false)
+    }
+
+    /// Freezes or thaws a running container.
+    func pauseContainer(_ id: String, _ paused: Bool) throws {
+        try checkReachable()
+        let changed: Container? = world.withLock { world in
+            guard var container = world.containers[id], container.state == (paused ? "running" : "paused") else { return nil }
+            container.state = paused ? "paused" : "running"
+            world.containers[id] = container
+            return container
+        }
+        if let changed { emit(paused ? .pause : .unpause, changed) }
+    }
+
+    /// Removes a container, killing it first when it runs.
+    func removeContainer(_ id: String) throws {
+        try checkReachable()
+        guard let container = world.withLock({ $0.containers[id] }) else { return }
+        if container.state == "running" || container.state == "paused" {
+            end(id, exitCode: 137, events: [.other("kill"), .die(exitCode: 137)], onPurpose: true)
+        }
+        if let removed = world.withLock({ $0.containers.removeValue(forKey: id) }) { emit(.destroy, removed) }
+    }
+
+    /// The network `name`'s id, creating it when missing.
+    func network(_ name: String) throws -> String {
+        try checkReachable()
+        return world.withLock { world in
+            if let id = world.networks[name] { return id }
+            let id = Self.id(world.nextID)
+            world.nextID += 1
+            world.networks[name] = id
+            return id
+        }
+    }
+
+    /// Removes the network `name`; true when it was there.
+    @discardableResult
+    func removeNetwork(_ name: String) throws -> Bool {
+        try checkReachable()
+        return world.withLock { $0.networks.removeValue(forKey: name) != nil }
+    }
+
+    /// The events of `project`'s containers from now on, until the engine goes down (the
+    /// stream then fails) or the caller stops reading.
+    func events(of project: Project) throws -> AsyncThrowingStream<ContainerEvent, any Error> {
+        try checkReachable()
+        let (stream, continuation) = AsyncThrowingStream<ContainerEvent, any Error>.makeStream()
+        let key = world.withLock { world in
+            defer { world.nextSubscriber += 1 }
+            world.subscribers[world.nextSubscriber] = (project.name, continuation)
+            return world.nextSubscriber
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.world.withLock { $0.subscribers.removeValue(forKey: key) }
+        }
+        return stream
+    }
+
+    // MARK: Faults from outside heph
+
+    /// The container's main process killed from outside (`docker kill`), with `exitCode`.
+    public func kill(_ id: String, exitCode: Int = 137) {
+        end(id, exitCode: exitCode, events: [.other("kill"), .die(exitCode: exitCode)], onPurpose: false)
+    }
+
+    /// The container's process exits on its own with `exitCode`.
+    public func crash(_ id: String, exitCode: Int = 1) {
+        end(id, exitCode: exitCode, events: [.die(exitCode: exitCode)], onPurpose: false)
+    }
+
+    /// The kernel kills the container's process for its memory: `oom`, then `die` (137).
+    public func oom(_ id: String) {
+        end(id, exitCode: 137, events: [.oom, .die(exitCode: 137)], onPurpose: false, oomKilled: true)
+    }
+
+    /// `docker stop` from outside.
+    public func stop(_ id: String) {
+        end(id, exitCode: 0, events: [.other("kill"), .die(exitCode: 0), .other("stop")], onPurpose: true)
+    }
+
+    /// The healthcheck's verdict from now on (and after restarts), for a container with one.
+    public func setHealth(_ id: String, healthy: Bool) {
+        let changed: Container? = world.withLock { world in
+            guard var container = world.containers[id] else { return nil }
+            container.healthDecided = healthy
+            let verdict = healthy ? "healthy" : "unhealthy"
+            guard container.state == "running", container.config.healthcheck != nil, container.health != verdict else {
+                world.containers[id] = container
+                return nil
+            }
+            container.health = verdict
+            world.containers[id] = container
+            return container
+        }
+        if let changed { emit(.health(healthy: healthy), changed) }
+    }
+
+    /// `docker pause` / `docker unpause` from outside.
+    public func pause(_ id: String, _ paused: Bool) {
+        try? pauseContainer(id, paused)
+    }
+
+    /// `docker rm -f` from outside.
+    public func remove(_ id: String) {
+        try? removeContainer(id)
+    }
+
+    /// The engine unreachable for `duration`: calls fail, the event stream ends. With
+    /// `restarting`, it comes back having stopped every container (a dockerd restarted
+    /// without live-restore; each process exits on SIGTERM, 0), with no event heph could
+    /// have heard.
+    public func down(for duration: Duration, restarting: Bool) {
+        let subscribers = world.withLock { world in
+            world.downUntil = clock.now + duration
+            if restarting {
+                let now = clock.epochSeconds
+                for (id, var container) in world.containers where container.state == "running" || container.state == "paused" {
+                    container.state = "exited"
+                    container.exitCode = 0
+                    container.health = nil
+                    container.finishedAt = now
+                    container.generation += 1
+                    world.containers[id] = container
+                }
+            }
+            defer { world.subscribers = [:] }
+            return Array(world.subscribers.values)
+        }
+        for subscriber in subscribers {
+            subscriber.continuation.finish(throwing: DockerError(.engineUnreachable, "the simulated engine went down (sim.engine_down)"))
+        }
+    }
+
+    /// The id of the container a name (the engine's) or id prefix names, or nil.
+    public func id(of reference: String) -> String? {
+        world.withLock { world in
+            if let byName = world.containers.values.first(where: { $0.name == reference }) { return byName.id }
+            guard ContainerName.isIDPrefix(reference) else { return nil }
+            return world.containers.keys.first { $0.hasPrefix(reference) }
+        }
+    }
+
+    // MARK: How things change
+
+    private func start(_ id: String, restarting: Bool) {
+        let started: Container? = world.withLock { world in
+            guard var container = world.containers[id], container.state == "created" || container.state == "exited" else { return nil }
+            container.state = "running"
+            container.generation += 1
+            container.startedAt = clock.epochSeconds
+            container.stoppedOnPurpose = false
+            container.oomKilled = false
+            if restarting { container.restartCount += 1 }
+            container.health = container.config.healthcheck == nil ? nil : "starting"
+            world.containers[id] = container
+            return container
+        }
+        guard let started else { return }
+        emit(.start, started)
+        if started.config.healthcheck != nil { scheduleFirstProbe(started) }
+    }
+
+    /// The first probe's verdict, one interval after the start: healthy, unless decided.
+    private func scheduleFirstProbe(_ container: Container) {
+        let interval = container.config.healthcheck?.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30
+        let deadline = clock.now + .milliseconds(Int64((interval * 1000).rounded()))
+        Task {
+            try? await clock.sleep(until: deadline)
+            let verdict: Container? = world.withLock { world in
+                guard var current = world.containers[container.id], current.generation == container.generation,
+                      current.state == "running", current.health == "starting" else { return nil }
+                current.health = current.healthDecided == false ? "unhealthy" : "healthy"
+                world.containers[container.id] = current
+                return current
+            }
+            if let verdict { emit(.health(healthy: verdict.health == "healthy"), verdict) }
+        }
+    }
+
+    /// The process ends with `exitCode`: the container exits, `events` are told, and the
+    /// restart policy may start it again.
+    private func end(_ id: String, exitCode: Int, events: [ContainerEvent.Action], onPurpose: Bool, oomKilled: Bool = false) {
+        let ended: Container? = world.withLock { world in
+            guard var container = world.containers[id], container.state == "running" || container.state == "paused" else { return nil }
+            container.state = "exited"
+            container.exitCode = exitCode
+            container.oomKilled = oomKilled
+            container.health = nil
+            container.finishedAt = clock.epochSeconds
+            container.stoppedOnPurpose = onPurpose
+            world.containers[id] = container
+            return container
+        }
+        guard let ended else { return }
+        for action in events { emit(action, ended) }
+        if !onPurpose, Self.restartsAfter(exitCode: exitCode, policy: ended.config.restart) { scheduleRestart(ended) }
+    }
+
+    private func scheduleRestart(_ container: Container) {
+        let deadline = clock.now + .milliseconds(100)
+        Task {
+            try? await clock.sleep(until: deadline)
+            let due = world.withLock { world in
+                world.containers[container.id].map { $0.generation == container.generation && $0.state == "exited" && !$0.stoppedOnPurpose } ?? false
+            }
+            if due { start(container.id, restarting: true) }
+        }
+    }
+
+    /// Whether the engine's restart policy starts a container again after this exit.
+    static func restartsAfter(exitCode: Int, policy: String?) -> Bool {
+        switch policy {
+        case "always", "unless-stopped": true
+        case let policy? where policy.hasPrefix("on-failure"): exitCode != 0
+        default: false
+        }
+    }
+
+    private func emit(_ action: ContainerEvent.Action, _ container: Container) {
+        let event = ContainerEvent(action: action, id: container.id, name: Project.scriptName(container.name, labels: container.labels),
+                                   dockerName: container.name, timeNano: Int64(clock.epochSeconds * 1e9))
+        let project = Project.named(by: container.labels)
+        for subscriber in world.withLock({ Array($0.subscribers.values) }) where subscriber.project == project {
+            subscriber.continuation.yield(event)
+        }
+    }
+
+    /// Ids as the engine makes them: 64 hex digits, different in their first 12.
+    private static func id(_ number: Int) -> String {
+        let hex = String(number, radix: 16)
+        return String(repeating: "0", count: 12 - hex.count) + hex + String(repeating: "5", count: 52)
+    }
+}
