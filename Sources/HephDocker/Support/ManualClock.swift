@@ -1,12 +1,12 @@
 import Synchronization
 
 /// A clock that moves only when told to (``advance(by:)``): for tests of everything that
-/// waits, and the base of `heph test`'s virtual time.
+/// waits.
 ///
 /// Sleepers whose deadline the clock reaches are resumed in deadline order, but they then
 /// run as tasks do, in any order, and all read the clock where the advance left it: to see
-/// one deadline at a time, advance to each in turn (a scheduler that runs until everything
-/// waits, as `heph test` needs, builds on ``sleeperCount``).
+/// one deadline at a time, advance to each in turn. ``VirtualClock`` moves by itself
+/// whenever everything waits, as `heph test` needs.
 public final class ManualClock: HephClock {
     private struct Sleeper {
         let id: Int
