@@ -106,6 +106,34 @@ import Testing
         await lua.close()
     }
 
+    @Test func aScriptRunsInVirtualTimeOnTheSimulatedEngine() async throws {
+        let clock = VirtualClock()
+        defer { clock.stop() }
+        let orchestrator = SimulatedOrchestrator(engine: SimulatedEngine(clock: clock))
+        let output = Recorder<String>()
+        let lua = LuaRuntime(configuration: LuaRuntime.Configuration(
+            backend: BackendSession(orchestrator),
+            output: { output.append(String(decoding: $0, as: UTF8.self)) }, diagnostics: { output.append($0) }, userPluginDirectory: nil))
+        let started = ContinuousClock.now
+        // Ten minutes' sleep, a timer and a hook, each at its virtual time, in a moment of
+        // real time. (The simulated engine's own waits: SimulatedEngineTests, VirtualClockTests.)
+        let outcome = await lua.run(LuaScript(.code("""
+            local t0 = heph.now()
+            local function at() return ("%.1f"):format(heph.now() - t0) end
+            heph.on("exit", function(ev) print("exit", ev.name, ev.exit_code, at()); heph.exit(0) end)
+            heph.start_container(heph.create_container{ image = "heph/busybox:latest", name = "web" })
+            heph.after(300, function() print("timer", at()) end)
+            heph.sleep(600)
+            print("slept", at(), heph.health_check("web"))
+            heph.kill_container("web")
+            """, name: "virtual.lua")))
+        #expect(outcome == .exited(0))
+        #expect(output.all.joined() == "timer\t300.0\nslept\t600.0\trunning\nexit\theph-web\t137\t600.0\n", "\(output.all)")
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(orchestrator.actions.map(\.op) == ["create_container", "start_container", "kill_container"])
+        await lua.close()
+    }
+
     @Test func twoRuntimesLiveSideBySideAndOneAfterTheOther() async {
         let clocks = (ManualClock(), ManualClock())
         let outputs = (Recorder<String>(), Recorder<String>())

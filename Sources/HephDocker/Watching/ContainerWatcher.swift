@@ -168,8 +168,10 @@ public final class ContainerWatcher: Sendable {
     }
 
     /// Looks every `pollInterval`, and sooner (within 50 ms) when an event asks for a look.
+    /// A feed whose events never ask sleeps straight to the next poll: in virtual time
+    /// every wake-up is a step.
     private func pollForever() async {
-        let slice: Duration = feed.asksForLooks ? .milliseconds(50) : .seconds(1)
+        let slice: Duration = feed.asksForLooks ? .milliseconds(50) : pollInterval
         while !Task.isCancelled {
             let due = clock.now + pollInterval
             while clock.now < due, !lookRequested.withLock({ $0 }) {

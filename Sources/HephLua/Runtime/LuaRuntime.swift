@@ -157,6 +157,7 @@ public final class LuaRuntime: @unchecked Sendable {
         }
         self.info = info
         thread.guardEntries(info.pointee.guard, limit: Self.defaultHookTimeout)
+        if let virtual = configuration.clock as? VirtualClock { thread.holdWhileBusy(virtual) }
         LuaRuntime.installDispatcher
         thread.post { self.setUp() }
     }

@@ -1,5 +1,6 @@
 import CHephLua
 import Foundation
+import HephDocker
 
 /// The one thread that owns a `lua_State`. Jobs posted from any thread run on it, one at a
 /// time, in the order they were posted.
@@ -13,6 +14,9 @@ final class LuaThread: @unchecked Sendable {
     /// limit. Set once, before the first job.
     private var guardPointer: OpaquePointer?
     private var jobLimit: Double = 0
+    /// Told when a job is posted and when it has run: a virtual clock is held still while
+    /// the thread has work (``holdWhileBusy(_:)``). Set once, before the first job.
+    private var activity: VirtualClock?
     /// Whether the loop has ended, and what runs when it does.
     private var ended = false
     private var onEnd: (@Sendable () -> Void)?
@@ -35,6 +39,14 @@ final class LuaThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Holds `clock` still from the moment a job is posted until it has run, so virtual time
+    /// never moves while Lua has work to do (`heph test`).
+    func holdWhileBusy(_ clock: VirtualClock) {
+        condition.lock()
+        activity = clock
+        condition.unlock()
+    }
+
     /// Runs `job` on the thread after the jobs already posted. After ``stop()`` the job is
     /// dropped and the answer is false.
     @discardableResult
@@ -42,6 +54,7 @@ final class LuaThread: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { return false }
+        activity?.hold()
         jobs.append(job)
         condition.signal()
         return true
@@ -91,12 +104,13 @@ final class LuaThread: @unchecked Sendable {
             }
             let batch = jobs
             jobs.removeAll()
-            let watch = guardPointer, limit = jobLimit
+            let watch = guardPointer, limit = jobLimit, activity = activity
             condition.unlock()
             for job in batch {
                 heph_guard_push(watch, limit, "heph's Lua thread")
                 job()
                 heph_guard_pop(watch)
+                activity?.release()
             }
         }
     }
