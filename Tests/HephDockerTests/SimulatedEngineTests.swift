@@ -26,6 +26,16 @@ import Testing
             await watcher.waitUntilWatching()
         }
 
+        deinit {
+            watcher.stop()
+        }
+
+        /// Waits (real time, briefly) until the container `id` is `status`: what an advance
+        /// woke has run.
+        func until(_ id: String, is status: ContainerStatus) async -> Bool {
+            await Fixtures.eventually(timeout: .seconds(5)) { (try? await self.orchestrator.healthCheck(id)) == status }
+        }
+
         static func describe(_ transition: ContainerTransition) -> String {
             let previous = transition.previous?.rawValue ?? "nil"
             switch transition.kind {
@@ -62,7 +72,7 @@ import Testing
         try await world.orchestrator.startContainer("web")
         #expect(try await world.orchestrator.healthCheck("web") == .running)
         await world.advance(by: .seconds(1))
-        #expect(try await world.orchestrator.healthCheck(id) == .healthy)
+        #expect(await world.until(id, is: .healthy))
         world.engine.kill(id)
         let details = try #require(try await world.orchestrator.inspectContainer("heph-web").details)
         #expect(details.exitCode == 137 && details.engineState == "exited")
@@ -81,6 +91,7 @@ import Testing
         let id = try await world.orchestrator.createContainer(Self.healthy)
         try await world.orchestrator.startContainer(id)
         await world.advance(by: .seconds(1))
+        #expect(await world.until(id, is: .healthy))
         world.engine.setHealth(id, healthy: false)
         world.engine.setHealth(id, healthy: true)
         world.engine.pause(id, true)
@@ -106,6 +117,7 @@ import Testing
         try await world.orchestrator.startContainer(id)
         world.engine.crash(id, exitCode: 3)
         await world.advance(by: .milliseconds(100))
+        #expect(await world.until(id, is: .running))
         world.engine.crash(id, exitCode: 0)  // a clean exit: on-failure leaves it
         await world.advance(by: .seconds(1))
         await world.expect([

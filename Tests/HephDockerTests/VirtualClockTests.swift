@@ -19,7 +19,7 @@ import Testing
         for sleeper in sleepers { try await sleeper.value }
         #expect(woken.all == [1, 60, 3600])
         #expect(clock.epochSeconds == 1_700_003_600)
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func aHoldKeepsTimeStillUntilItIsReleased() async throws {
@@ -45,7 +45,8 @@ import Testing
         #expect(await Fixtures.eventually(timeout: .seconds(5)) { clock.sleeperCount == 1 })
         clock.stop()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
-        try await clock.sleep(for: .seconds(3600))
+        // A later sleep ends at once too, so a loop that sleeps ends rather than spins.
+        await #expect(throws: CancellationError.self) { try await clock.sleep(for: .seconds(3600)) }
         #expect(clock.epochSeconds == 1_700_000_000)
     }
 
@@ -54,6 +55,7 @@ import Testing
         defer { clock.stop() }
         let orchestrator = SimulatedOrchestrator(engine: SimulatedEngine(clock: clock))
         let seen = Recorder<String>()
+        // Crashed and restarted by the engine's policy: the clock must not outrun either.
         let made = orchestrator.makeWatcher(pollInterval: .seconds(5), onTransition: { transition in
             seen.append("\(transition.name) \(transition.previous?.rawValue ?? "nil")→\(transition.kind) at \(Int(transition.at) - 1_700_000_000)")
         }, onNotice: { _ in })

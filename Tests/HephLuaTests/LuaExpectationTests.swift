@@ -35,8 +35,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: counted) }
         let session = LuaSession("""
             local counted = ...
+            local started = heph.now()
             for i = 1, 50 do pcall(heph.stop_container, "heph-no-such-container-" .. i) end
-            print("stopped 50")
+            -- Whether the 50 calls took less than the grace: on an engine slowed by a busy
+            -- machine the first ones lapse (and are pruned) before the last are made.
+            print("stopped 50", heph.now() - started < 4)
             local file = io.open(counted)
             while not file do
               heph.sleep(0.05)  -- the poll's interval: waits for the test to have counted
@@ -48,8 +51,13 @@ import Testing
             print("stopped one more")
             heph.every(3600, function() end)  -- the run goes on until the test ends it
             """, arguments: [counted])
-        #expect(await session.waitForLine { $0 == "stopped 50" })
-        #expect(await session.expectationCount() == 50)
+        #expect(await session.waitForLine { $0.hasPrefix("stopped 50\t") })
+        let count = await session.expectationCount()
+        if session.lines.contains("stopped 50\ttrue") {
+            #expect(count == 50)
+        } else {
+            #expect(count >= 1 && count <= 50)
+        }
         #expect(FileManager.default.createFile(atPath: counted, contents: Data()))
         #expect(await session.waitForLine { $0 == "stopped one more" })
         #expect(await session.expectationCount() == 1)  // the 50 lapsed: nothing keeps them

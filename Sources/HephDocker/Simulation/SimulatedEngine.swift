@@ -70,7 +70,7 @@ public final class SimulatedEngine: Sendable {
     /// Creates a container named `name` (the engine's name) with `labels`; returns its id.
     func createContainer(name: String, config: ContainerConfig, labels: [String: String]) throws -> String {
         try checkReachable()
-        let container: Container = try world.withLock { world in
+        return try world.withLock { world in
             guard !world.containers.values.contains(where: { $0.name == name }) else {
                 throw DockerError(.conflict, "a container named \(name) already exists; remove it first or choose another name")
             }
@@ -78,10 +78,9 @@ public final class SimulatedEngine: Sendable {
             world.nextID += 1
             let container = Container(id: id, name: name, config: config, labels: labels)
             world.containers[id] = container
-            return container
+            emit(.create, container, to: world)
+            return id
         }
-        emit(.create, container)
-        return container.id
     }
 
     /// Every container, by id.
@@ -117,13 +116,12 @@ public final class SimulatedEngine: Sendable {
     /// Freezes or thaws a running container.
     func pauseContainer(_ id: String, _ paused: Bool) throws {
         try checkReachable()
-        let changed: Container? = world.withLock { world in
-            guard var container = world.containers[id], container.state == (paused ? "running" : "paused") else { return nil }
+        world.withLock { world in
+            guard var container = world.containers[id], container.state == (paused ? "running" : "paused") else { return }
             container.state = paused ? "paused" : "running"
             world.containers[id] = container
-            return container
+            emit(paused ? .pause : .unpause, container, to: world)
         }
-        if let changed { emit(paused ? .pause : .unpause, changed) }
     }
 
     /// Removes a container, killing it first when it runs.
@@ -133,7 +131,9 @@ public final class SimulatedEngine: Sendable {
         if container.state == "running" || container.state == "paused" {
             end(id, exitCode: 137, events: [.other("kill"), .die(exitCode: 137)], onPurpose: true)
         }
-        if let removed = world.withLock({ $0.containers.removeValue(forKey: id) }) { emit(.destroy, removed) }
+        world.withLock { world in
+            if let removed = world.containers.removeValue(forKey: id) { emit(.destroy, removed, to: world) }
+        }
     }
 
     /// The network `name`'s id, creating it when missing.
@@ -160,7 +160,12 @@ public final class SimulatedEngine: Sendable {
     func events(of project: Project) throws -> AsyncThrowingStream<ContainerEvent, any Error> {
         try checkReachable()
         let (stream, continuation) = AsyncThrowingStream<ContainerEvent, any Error>.makeStream()
-        let key = world.withLock { world in
+        // Checked again with the subscription, so an outage that begins between the two
+        // cannot leave a stream that never fails.
+        let key = try world.withLock { world in
+            if let until = world.downUntil, clock.now < until {
+                throw DockerError(.engineUnreachable, "the simulated engine is down (sim.engine_down)")
+            }
             defer { world.nextSubscriber += 1 }
             world.subscribers[world.nextSubscriber] = (project.name, continuation)
             return world.nextSubscriber
@@ -195,19 +200,18 @@ public final class SimulatedEngine: Sendable {
 
     /// The healthcheck's verdict from now on (and after restarts), for a container with one.
     public func setHealth(_ id: String, healthy: Bool) {
-        let changed: Container? = world.withLock { world in
-            guard var container = world.containers[id] else { return nil }
+        world.withLock { world in
+            guard var container = world.containers[id] else { return }
             container.healthDecided = healthy
             let verdict = healthy ? "healthy" : "unhealthy"
             guard container.state == "running", container.config.healthcheck != nil, container.health != verdict else {
                 world.containers[id] = container
-                return nil
+                return
             }
             container.health = verdict
             world.containers[id] = container
-            return container
+            emit(.health(healthy: healthy), container, to: world)
         }
-        if let changed { emit(.health(healthy: healthy), changed) }
     }
 
     /// `docker pause` / `docker unpause` from outside.
@@ -268,11 +272,10 @@ public final class SimulatedEngine: Sendable {
             if restarting { container.restartCount += 1 }
             container.health = container.config.healthcheck == nil ? nil : "starting"
             world.containers[id] = container
+            emit(.start, container, to: world)
             return container
         }
-        guard let started else { return }
-        emit(.start, started)
-        if started.config.healthcheck != nil { scheduleFirstProbe(started) }
+        if let started, started.config.healthcheck != nil { scheduleFirstProbe(started) }
     }
 
     /// The first probe's verdict, one interval after the start: healthy, unless decided.
@@ -280,15 +283,15 @@ public final class SimulatedEngine: Sendable {
         let interval = container.config.healthcheck?.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30
         let deadline = clock.now + .milliseconds(Int64((interval * 1000).rounded()))
         Task {
-            try? await clock.sleep(until: deadline)
-            let verdict: Container? = world.withLock { world in
+            // A clock stopped (the test is over) ends the wait: nothing happens after.
+            guard (try? await clock.sleep(until: deadline)) != nil else { return }
+            world.withLock { world in
                 guard var current = world.containers[container.id], current.generation == container.generation,
-                      current.state == "running", current.health == "starting" else { return nil }
+                      current.state == "running", current.health == "starting" else { return }
                 current.health = current.healthDecided == false ? "unhealthy" : "healthy"
                 world.containers[container.id] = current
-                return current
+                emit(.health(healthy: current.health == "healthy"), current, to: world)
             }
-            if let verdict { emit(.health(healthy: verdict.health == "healthy"), verdict) }
         }
     }
 
@@ -304,17 +307,17 @@ public final class SimulatedEngine: Sendable {
             container.finishedAt = clock.epochSeconds
             container.stoppedOnPurpose = onPurpose
             world.containers[id] = container
+            for action in events { emit(action, container, to: world) }
             return container
         }
         guard let ended else { return }
-        for action in events { emit(action, ended) }
         if !onPurpose, Self.restartsAfter(exitCode: exitCode, policy: ended.config.restart) { scheduleRestart(ended) }
     }
 
     private func scheduleRestart(_ container: Container) {
         let deadline = clock.now + .milliseconds(100)
         Task {
-            try? await clock.sleep(until: deadline)
+            guard (try? await clock.sleep(until: deadline)) != nil else { return }
             let due = world.withLock { world in
                 world.containers[container.id].map { $0.generation == container.generation && $0.state == "exited" && !$0.stoppedOnPurpose } ?? false
             }
@@ -331,11 +334,14 @@ public final class SimulatedEngine: Sendable {
         }
     }
 
-    private func emit(_ action: ContainerEvent.Action, _ container: Container) {
+    /// Tells the subscribers of the container's project of `action`. Called with the world
+    /// locked, in the same step as the change, so the events are one sequence, as the
+    /// engine's log is.
+    private func emit(_ action: ContainerEvent.Action, _ container: Container, to world: World) {
         let event = ContainerEvent(action: action, id: container.id, name: Project.scriptName(container.name, labels: container.labels),
                                    dockerName: container.name, timeNano: Int64(clock.epochSeconds * 1e9))
         let project = Project.named(by: container.labels)
-        for subscriber in world.withLock({ Array($0.subscribers.values) }) where subscriber.project == project {
+        for subscriber in world.subscribers.values where subscriber.project == project {
             subscriber.continuation.yield(event)
         }
     }

@@ -5,15 +5,17 @@ import Synchronization
 /// takes milliseconds.
 ///
 /// "Everything waits" is known from two things: what sleeps on the clock, and what holds it
-/// (``holding(_:)``; a Lua runtime holds it while its thread has work). Work that does
-/// neither (a task woken by a stream) is given turns (yields) and then a moment of real time
-/// to run (`settling`, 0.5 ms by default): the clock moves only after nothing changed
-/// meanwhile. It starts at `epochSeconds` (1,700,000,000 in `heph test`).
+/// (``holding(_:)``; a Lua runtime holds it while its thread has work, and a sleeper the
+/// clock woke holds it until it runs again). Work that does neither (a task woken by a
+/// stream) is given turns (yields) and then a moment of real time to run (`settling`,
+/// 0.5 ms by default): the clock moves only after nothing changed meanwhile. It starts at
+/// `epochSeconds` (1,700,000,000 in `heph test`).
 ///
-/// Each step costs that moment and a timer's granularity (on Linux about 4 ms of real time
-/// a step, measured): an hour of 100 ms polls is slow. Yields alone (no real moment) make a
-/// step cost microseconds but let the clock outrun a task woken on another thread; making
-/// every hand-over visible to the clock is what makes it both fast and exact.
+/// Each step costs that moment and a timer's granularity (about 1 ms of real time a step
+/// here: some 3,900 steps took 4.3 s): an hour of 100 ms polls is slow. Yields alone (no real moment) make a
+/// step cost microseconds but let the clock outrun a task woken on another thread. What is
+/// left to make it both fast and exact: every hand-over visible to the clock (an engine
+/// event on its way to the watcher, an engine call's task before it starts).
 public final class VirtualClock: HephClock {
     private struct Sleeper {
         let id: Int
@@ -27,6 +29,8 @@ public final class VirtualClock: HephClock {
         var nextID = 0
         /// Work holding the clock still.
         var holds = 0
+        /// Sleepers the clock woke, each holding it until it runs.
+        var wokenHolds: Set<Int> = []
         /// Counts every change (a sleep, a wake, a hold, a release): the clock moves only
         /// when it stayed the same for the settling time.
         var generation: UInt64 = 0
@@ -90,6 +94,8 @@ public final class VirtualClock: HephClock {
                 }
                 if resumeNow { continuation.resume() } else { changes.yield() }
             }
+            // Woken by a move of the clock, which held it for this sleeper until now.
+            if state.withLock({ $0.wokenHolds.remove(id) != nil }) { release() }
         } onCancel: {
             let sleeper = state.withLock { state in
                 state.sleepers.firstIndex { $0.id == id }.map { state.sleepers.remove(at: $0) }
@@ -98,6 +104,7 @@ public final class VirtualClock: HephClock {
             changes.yield()
         }
         try Task.checkCancellation()
+        if state.withLock({ $0.stopped }) { throw CancellationError() }
     }
 
     /// Runs `body` holding the clock still: time does not move while it runs, whatever
@@ -125,8 +132,8 @@ public final class VirtualClock: HephClock {
         changes.yield()
     }
 
-    /// Stops moving: every sleeper is woken (with `CancellationError`) and later sleeps
-    /// return at once. For the end of a test.
+    /// Stops moving: every sleeper is woken with `CancellationError`, and so is every later
+    /// sleep, at once (a loop that sleeps ends rather than spins). For the end of a test.
     public func stop() {
         let sleepers = state.withLock { state in
             state.stopped = true
@@ -148,6 +155,8 @@ public final class VirtualClock: HephClock {
             let now = state.now
             let due = state.sleepers.filter { $0.deadline <= now }.sorted { ($0.deadline, $0.id) < ($1.deadline, $1.id) }
             state.sleepers.removeAll { $0.deadline <= now }
+            state.holds += due.count
+            state.wokenHolds.formUnion(due.map(\.id))
             state.generation += 1
             return due
         }

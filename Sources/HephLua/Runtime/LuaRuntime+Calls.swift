@@ -86,10 +86,12 @@ extension LuaRuntime {
         }
         // Real time, not the run's clock: the watchdog's deadline, which this moves on, is real.
         let started = ContinuousClock.now
-        let outcome = ticket.waitForOutcome {
-            guard info.pointee.interrupt != 0 else { return false }
-            info.pointee.interrupt = 0
-            return true
+        let outcome = thread.whileBlocked {
+            ticket.waitForOutcome {
+                guard info.pointee.interrupt != 0 else { return false }
+                info.pointee.interrupt = 0
+                return true
+            }
         }
         let waited = (ContinuousClock.now - started) / .seconds(1)
         if info.pointee.deadline > 0 { info.pointee.deadline += waited }

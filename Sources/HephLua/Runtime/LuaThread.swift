@@ -47,6 +47,17 @@ final class LuaThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `body`, a wait that blocks the thread (a call waited on in place), without
+    /// holding the virtual clock: what it waits for may be the clock's next deadline.
+    func whileBlocked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        let activity = activity
+        condition.unlock()
+        activity?.release()
+        defer { activity?.hold() }
+        return body()
+    }
+
     /// Runs `job` on the thread after the jobs already posted. After ``stop()`` the job is
     /// dropped and the answer is false.
     @discardableResult
