@@ -232,10 +232,15 @@ import Testing
         #expect(up.stdout == id + "\n")
         #expect(up.stderr.contains("heph.up: \(name) unchanged"), "\(up.stderr)")
     }
+}
 
+/// The examples as two projects at once. Alone on the engine, as the other examples' tests:
+/// two stacks with 1-second healthchecks and two chaos rehearsals load this 2-core machine,
+/// and their recovery is timed.
+@Suite(.ownsEngine) struct ProjectExampleTests {
     @Test func theProjectsExampleRunsOneScriptAsTwoProjects() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { Self.cleanUp([a, b]) }
+        defer { ProjectTests.cleanUp([a, b]) }
         let result = try await Command.run("/bin/bash", [HephBinary.repositoryRoot + "/examples/projects.sh", a, b, String(Fixtures.freePort()), String(Fixtures.freePort())],
                                            environment: ["HEPH": HephBinary.path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -250,7 +255,7 @@ import Testing
 
     @Test func theExamplesRunAsTwoProjectsAtOnceAndEachRecoversOnlyItsOwn() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { Self.cleanUp([a, b]) }
+        defer { ProjectTests.cleanUp([a, b]) }
         let stack = HephBinary.repositoryRoot + "/examples/stack.lua"
         let runs = try [a, b].map { project in
             try HephProcess.run(["-p", project, stack, String(Fixtures.freePort())])

@@ -63,14 +63,16 @@ import Testing
         }
     }
 
-    @Test func aMissingSocketIsEngineUnreachableWithinTwoSeconds() async throws {
+    @Test func aMissingSocketIsEngineUnreachableAtOnce() async throws {
         let started = ContinuousClock.now
         let error = await dockerError {
             try await Fixtures.withOrchestrator(environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]) { orchestrator in
                 try await orchestrator.client.ping()
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // At once: not after a connect timeout (10 s) or an answer timeout (60 s). The bound
+        // leaves room for a machine busy with the rest of the suite.
+        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(error?.code == .engineUnreachable)
         #expect(error?.message == "cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory")
     }
