@@ -52,9 +52,7 @@ public final class DryRunOrchestrator: Orchestrator {
     /// engine, a Swarm service's spec on a swarm.
     public func checkSupported(_ config: ContainerConfig) throws {
         switch backend {
-        case .engine:
-            try config.checkOneContainer()
-            _ = try config.engineCreation(in: project)
+        case .engine: try config.checkOneContainer(in: project)
         case .swarm: _ = try config.serviceSpec(project: project)
         }
     }

@@ -1,8 +1,7 @@
 extension DockerOrchestrator {
     /// One container per config: `replicas` other than 1 needs the Swarm backend.
     public func checkSupported(_ config: ContainerConfig) throws {
-        try config.checkOneContainer()
-        _ = try config.engineCreation(in: project)
+        try config.checkOneContainer(in: project)
     }
 
     public func fingerprint(of config: ContainerConfig) throws -> String {
@@ -42,5 +41,11 @@ extension ContainerConfig {
         if let replicas, replicas != 1 {
             throw DockerError(.invalidConfig, "config.replicas: \(replicas) tasks need the swarm backend; this engine runs one container per service", remedy: .useBackend(.swarm))
         }
+    }
+
+    /// ``checkOneContainer()``, and that its names fit the engine in `project`.
+    func checkOneContainer(in project: Project) throws {
+        try checkOneContainer()
+        _ = try engineCreation(in: project)
     }
 }

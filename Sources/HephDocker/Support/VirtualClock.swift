@@ -76,9 +76,6 @@ public final class VirtualClock: HephClock {
     /// How many tasks sleep on this clock right now.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    /// The earliest deadline anything sleeps until, or nil.
-    public var nextDeadline: ContinuousClock.Instant? { state.withLock { $0.sleepers.map(\.deadline).min() } }
-
     public func sleep(until deadline: ContinuousClock.Instant) async throws {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
