@@ -70,9 +70,10 @@ import Testing
                 try await orchestrator.client.ping()
             }
         }
-        // At once: not after a connect timeout (10 s) or an answer timeout (60 s). The bound
-        // leaves room for a machine busy with the rest of the suite.
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // At once, not after the answer timeout (60 s): the message below says the socket is
+        // missing, not that something timed out. The bound leaves room for a suite starting
+        // up, which can stall every task for seconds.
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(error?.code == .engineUnreachable)
         #expect(error?.message == "cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such file or directory")
     }

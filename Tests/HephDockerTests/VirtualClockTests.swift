@@ -19,7 +19,9 @@ import Testing
         for sleeper in sleepers { try await sleeper.value }
         #expect(woken.all == [1, 60, 3600])
         #expect(clock.epochSeconds == 1_700_003_600)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Virtual: an hour passed in far less real time. (How little is a benchmark's to say:
+        // a suite starting up can stall every task for seconds.)
+        #expect(ContinuousClock.now - started < .seconds(36))
     }
 
     @Test func aHoldKeepsTimeStillUntilItIsReleased() async throws {
