@@ -60,6 +60,8 @@ let package = Package(
                 .embedInCode("Plugins/cascade.lua"),
                 .embedInCode("Plugins/notify.lua"),
                 .embedInCode("Plugins/chaos.lua"),
+                // `heph test`'s harness.
+                .embedInCode("Testing/harness.lua"),
             ]
         ),
         // The executable: argument parsing and the commands, nothing else.

@@ -29,6 +29,6 @@ struct Heph: AsyncParsableCommand {
             heph --generate-completion-script bash (or zsh, fish).
             """,
         version: hephVersion,
-        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, PluginsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, TestCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, PluginsCommand.self, VersionCommand.self]
     )
 }

@@ -16,13 +16,16 @@ import Synchronization
 /// event per change), not in the orchestrator.
 public final class SimulatedEngine: Sendable {
     /// One container as the engine keeps it.
-    struct Container {
-        var id: String
-        var name: String
-        var config: ContainerConfig
+    public struct Container: Sendable {
+        /// Its id.
+        public internal(set) var id: String
+        /// Its name on the engine.
+        public internal(set) var name: String
+        /// What it was created from.
+        public internal(set) var config: ContainerConfig
         var labels: [String: String]
         /// `created`, `running`, `paused` or `exited`.
-        var state = "created"
+        public internal(set) var state = "created"
         /// The healthcheck's verdict while running: nil without a healthcheck.
         var health: String?
         /// What ``setHealth(_:healthy:)`` decided, which outlives restarts.
@@ -37,6 +40,8 @@ public final class SimulatedEngine: Sendable {
         var generation = 0
         /// Stopped by a request (heph's stop, or `docker stop`): the restart policy leaves it.
         var stoppedOnPurpose = false
+        /// What its logs hold (``setOutput(_:stdout:stderr:)``).
+        var output = ContainerOutput()
     }
 
     private struct World {
@@ -44,7 +49,7 @@ public final class SimulatedEngine: Sendable {
         var networks: [String: String] = [:]
         var nextID = 1
         /// Who follows the events, and of which project's containers.
-        var subscribers: [Int: (project: String, continuation: AsyncThrowingStream<ContainerEvent, any Error>.Continuation)] = [:]
+        var subscribers: [Int: Subscription] = [:]
         var nextSubscriber = 0
         /// While the engine is down: when it comes back.
         var downUntil: ContinuousClock.Instant?
@@ -156,10 +161,13 @@ public final class SimulatedEngine: Sendable {
     }
 
     /// The events of `project`'s containers from now on, until the engine goes down (the
-    /// stream then fails) or the caller stops reading.
-    func events(of project: Project) throws -> AsyncThrowingStream<ContainerEvent, any Error> {
+    /// stream then fails) or the caller stops reading. On a ``VirtualClock`` each event
+    /// holds the clock until the reader acknowledges it (``Subscription/acknowledge()``):
+    /// the clock never moves past an event on its way.
+    func events(of project: Project) throws -> (events: AsyncThrowingStream<ContainerEvent, any Error>, subscription: Subscription) {
         try checkReachable()
         let (stream, continuation) = AsyncThrowingStream<ContainerEvent, any Error>.makeStream()
+        let subscription = Subscription(project: project.name, continuation: continuation, clock: clock as? VirtualClock)
         // Checked again with the subscription, so an outage that begins between the two
         // cannot leave a stream that never fails.
         let key = try world.withLock { world in
@@ -167,13 +175,54 @@ public final class SimulatedEngine: Sendable {
                 throw DockerError(.engineUnreachable, "the simulated engine is down (sim.engine_down)")
             }
             defer { world.nextSubscriber += 1 }
-            world.subscribers[world.nextSubscriber] = (project.name, continuation)
+            world.subscribers[world.nextSubscriber] = subscription
             return world.nextSubscriber
         }
         continuation.onTermination = { [weak self] _ in
+            subscription.end()
             _ = self?.world.withLock { $0.subscribers.removeValue(forKey: key) }
         }
-        return stream
+        return (stream, subscription)
+    }
+
+    /// One reader of the events: its stream, and the clock holds of events not yet read.
+    final class Subscription: Sendable {
+        let project: String
+        let continuation: AsyncThrowingStream<ContainerEvent, any Error>.Continuation
+        private let clock: VirtualClock?
+        /// Events sent and not yet acknowledged; nil once the stream ended.
+        private let pending = Mutex<Int?>(0)
+
+        init(project: String, continuation: AsyncThrowingStream<ContainerEvent, any Error>.Continuation, clock: VirtualClock?) {
+            self.project = project
+            self.continuation = continuation
+            self.clock = clock
+        }
+
+        /// Sends `event`, holding the clock until it is acknowledged.
+        func send(_ event: ContainerEvent) {
+            if let clock, pending.withLock({ count in count.map { count = $0 + 1 } != nil }) { clock.hold() }
+            continuation.yield(event)
+        }
+
+        /// The reader is done with one event.
+        func acknowledge() {
+            let held = pending.withLock { count in
+                guard let current = count, current > 0 else { return false }
+                count = current - 1
+                return true
+            }
+            if held { clock?.release() }
+        }
+
+        /// The stream ended: what was not read holds the clock no more.
+        func end() {
+            let unread = pending.withLock { count in
+                defer { count = nil }
+                return count ?? 0
+            }
+            for _ in 0..<unread { clock?.release() }
+        }
     }
 
     // MARK: Faults from outside heph
@@ -214,6 +263,11 @@ public final class SimulatedEngine: Sendable {
         }
     }
 
+    /// What the container's logs hold from now on: its standard output and error.
+    public func setOutput(_ id: String, stdout: [UInt8], stderr: [UInt8]) {
+        world.withLock { world in world.containers[id]?.output = ContainerOutput(stdout: stdout, stderr: stderr) }
+    }
+
     /// `docker pause` / `docker unpause` from outside.
     public func pause(_ id: String, _ paused: Bool) {
         try? pauseContainer(id, paused)
@@ -250,6 +304,12 @@ public final class SimulatedEngine: Sendable {
         }
     }
 
+    /// The container `id` as it is now, whether or not the engine is up (what a fault from
+    /// outside acts on).
+    public func peek(_ id: String) -> Container? {
+        world.withLock { $0.containers[id] }
+    }
+
     /// The id of the container a name (the engine's) or id prefix names, or nil.
     public func id(of reference: String) -> String? {
         world.withLock { world in
@@ -282,7 +342,8 @@ public final class SimulatedEngine: Sendable {
     private func scheduleFirstProbe(_ container: Container) {
         let interval = container.config.healthcheck?.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30
         let deadline = clock.now + .milliseconds(Int64((interval * 1000).rounded()))
-        Task {
+        // The world's own wait, registered before the clock can move.
+        clock.task { [self] in
             // A clock stopped (the test is over) ends the wait: nothing happens after.
             guard (try? await clock.sleep(until: deadline)) != nil else { return }
             world.withLock { world in
@@ -316,7 +377,7 @@ public final class SimulatedEngine: Sendable {
 
     private func scheduleRestart(_ container: Container) {
         let deadline = clock.now + .milliseconds(100)
-        Task {
+        clock.task { [self] in
             guard (try? await clock.sleep(until: deadline)) != nil else { return }
             let due = world.withLock { world in
                 world.containers[container.id].map { $0.generation == container.generation && $0.state == "exited" && !$0.stoppedOnPurpose } ?? false
@@ -342,7 +403,7 @@ public final class SimulatedEngine: Sendable {
                                    dockerName: container.name, timeNano: Int64(clock.epochSeconds * 1e9))
         let project = Project.named(by: container.labels)
         for subscriber in world.subscribers.values where subscriber.project == project {
-            subscriber.continuation.yield(event)
+            subscriber.send(event)
         }
     }
 

@@ -25,10 +25,11 @@ struct SimulatedFeed: WatchFeed {
     }
 
     func follow(onConnected: () async -> Void, _ onEvent: (WatchFeedEvent) -> Void) async throws {
-        let events = try orchestrator.engine.events(of: orchestrator.project)
+        let (events, subscription) = try orchestrator.engine.events(of: orchestrator.project)
         await onConnected()
         for try await event in events {
             onEvent(.container(event))
+            subscription.acknowledge()
         }
     }
 }

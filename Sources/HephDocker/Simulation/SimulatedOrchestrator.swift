@@ -152,12 +152,15 @@ public final class SimulatedOrchestrator: Orchestrator {
         try engine.pauseContainer(container.id, false)
     }
 
+    /// What ``SimulatedEngine/setOutput(_:stdout:stderr:)`` set (nothing by default), the
+    /// last `tail` lines of each stream when given.
     public func logs(_ containerID: String, tail: Int?) async throws -> ContainerOutput {
-        _ = try lookUp(containerID)
-        return ContainerOutput()
+        let output = try lookUp(containerID).output
+        guard let tail else { return output }
+        return ContainerOutput(stdout: Self.lastLines(tail, of: output.stdout), stderr: Self.lastLines(tail, of: output.stderr))
     }
 
-    /// Nothing: a simulated container writes nothing (yet: `sim.output` will set it).
+    /// What the logs hold, once: a simulated container writes nothing more.
     public func followLogs(_ containerID: String, tail: Int?, _ onOutput: (ContainerOutput) -> Void) async throws {
         onOutput(try await logs(containerID, tail: tail))
     }
@@ -228,6 +231,15 @@ public final class SimulatedOrchestrator: Orchestrator {
         return ContainerInfo(id: container.id, name: Project.scriptName(container.name, labels: container.labels), dockerName: container.name,
                              project: Project.named(by: container.labels), image: container.config.image, status: status,
                              ports: container.state == "running" ? container.config.ports : [:])
+    }
+
+    /// The last `count` lines of `bytes` (a last line without its newline counts).
+    static func lastLines(_ count: Int, of bytes: [UInt8]) -> [UInt8] {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if bytes.last == UInt8(ascii: "\n") { lines.removeLast() }
+        let kept = lines.suffix(max(count, 0))
+        guard !kept.isEmpty else { return [] }
+        return Array(kept.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")]
     }
 
     /// The number of a signal given as the engine takes it: `SIGKILL`, `KILL` or `9`.

@@ -15,6 +15,17 @@ public protocol HephClock: AnyObject, Sendable {
 }
 
 extension HephClock {
+    /// Starts `work` on a task of its own. On a ``VirtualClock`` the clock stands still
+    /// from this call until `work` ends, except while `work` sleeps on it: virtual time
+    /// never moves past a task that has not started yet, or is at work. Only for work whose
+    /// every wait is a sleep on this clock or an engine call (never a stream or a lock).
+    @discardableResult
+    public func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        guard let virtual = self as? VirtualClock else { return Task { await work() } }
+        let hold = virtual.taskHold()
+        return Task { await hold.running(work) }
+    }
+
     /// Sleeps for `duration` from now.
     public func sleep(for duration: Duration) async throws {
         try await sleep(until: now + duration)

@@ -4,18 +4,15 @@ import Synchronization
 /// everything that runs on it waits: `heph test`'s virtual time, in which an hour of backoff
 /// takes milliseconds.
 ///
-/// "Everything waits" is known from two things: what sleeps on the clock, and what holds it
-/// (``holding(_:)``; a Lua runtime holds it while its thread has work, and a sleeper the
-/// clock woke holds it until it runs again). Work that does neither (a task woken by a
-/// stream) is given turns (yields) and then a moment of real time to run (`settling`,
-/// 0.5 ms by default): the clock moves only after nothing changed meanwhile. It starts at
-/// `epochSeconds` (1,700,000,000 in `heph test`).
-///
-/// Each step costs that moment and a timer's granularity (about 1 ms of real time a step
-/// here: some 3,900 steps took 4.3 s): an hour of 100 ms polls is slow. Yields alone (no real moment) make a
-/// step cost microseconds but let the clock outrun a task woken on another thread. What is
-/// left to make it both fast and exact: every hand-over visible to the clock (an engine
-/// event on its way to the watcher, an engine call's task before it starts).
+/// "Everything waits" is known from what sleeps on the clock and what holds it. Every
+/// hand-over in a test's world holds it: a Lua runtime while its thread has work; a task
+/// started with ``HephClock/task(_:)`` (a script's engine call, a timer, a poller, the
+/// simulated engine's own waits) from the moment it is started until it ends, except while
+/// it sleeps here; a sleeper the clock woke until it runs; an engine event until the
+/// watcher has read it. Once nothing holds it and nothing changed while every other task
+/// had its turns (yields), it moves to the earliest deadline: a step costs microseconds.
+/// `settling` adds a moment of real time to each step, for work started some other way.
+/// It starts at `epochSeconds` (1,700,000,000 in `heph test`).
 public final class VirtualClock: HephClock {
     private struct Sleeper {
         let id: Int
@@ -45,8 +42,8 @@ public final class VirtualClock: HephClock {
     private let driver: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// A clock standing at `epochSeconds` since the Unix epoch, moving on once nothing has
-    /// changed for `settling` of real time.
-    public init(epochSeconds: Double = 1_700_000_000, settling: Duration = .microseconds(500)) {
+    /// changed while other tasks had their turns (and then for `settling` of real time).
+    public init(epochSeconds: Double = 1_700_000_000, settling: Duration = .zero) {
         let start = ContinuousClock.now
         self.start = start
         self.epoch = epochSeconds
@@ -81,17 +78,36 @@ public final class VirtualClock: HephClock {
             defer { state.nextID += 1 }
             return state.nextID
         }
+        // A task that holds the clock while it works lets go while it sleeps here (its
+        // sleep is what the clock may move to), in the same step as its sleep is
+        // registered, and takes hold again before it runs on.
+        let token = Self.taskHold
+        let letGo = token?.letGo() ?? false
+        let released = Mutex(false)
+        var takenBack = false
+        func takeBack() {
+            guard letGo, !takenBack else { return }
+            takenBack = true
+            if token?.takeBack() == true, released.withLock({ $0 }) { hold() }
+        }
+        defer { takeBack() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { state in
                     guard deadline > state.now, !Task.isCancelled, !state.stopped else { return true }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    if letGo {
+                        state.holds -= 1
+                        released.withLock { $0 = true }
+                    }
                     state.generation += 1
                     return false
                 }
                 if resumeNow { continuation.resume() } else { changes.yield() }
             }
-            // Woken by a move of the clock, which held it for this sleeper until now.
+            // Woken by a move of the clock, which held it for this sleeper until now (its
+            // task's own hold is taken back first: no gap).
+            takeBack()
             if state.withLock({ $0.wokenHolds.remove(id) != nil }) { release() }
         } onCancel: {
             let sleeper = state.withLock { state in
@@ -111,6 +127,18 @@ public final class VirtualClock: HephClock {
         defer { release() }
         return try await body()
     }
+
+    /// A hold for a task's work (an engine call of a script): taken now, on the caller's
+    /// thread, so the clock cannot move before the task starts; the task runs under
+    /// ``TaskHold/running(_:)``, which lets the hold go while it sleeps on this clock, and
+    /// ends it when done.
+    public func taskHold() -> TaskHold {
+        hold()
+        return TaskHold(clock: self)
+    }
+
+    /// The hold of the task running now (inherited by its child tasks), if any.
+    @TaskLocal static var taskHold: TaskHold?
 
     /// Holds the clock still until the matching ``release()``.
     public func hold() {
@@ -181,3 +209,51 @@ public final class VirtualClock: HephClock {
     /// Turns given to other tasks before the clock may move.
     static let yieldsPerRound = 32
 }
+
+/// A task's hold on a ``VirtualClock`` (``VirtualClock/taskHold()``): kept while the task
+/// works, let go while it sleeps on the clock, ended when it is done. Of child tasks
+/// that sleep at once, the first lets go and takes back.
+public final class TaskHold: Sendable {
+    private let clock: VirtualClock
+    /// Whether the hold is on the clock now; nil once ended.
+    private let held = Mutex<Bool?>(true)
+
+    init(clock: VirtualClock) {
+        self.clock = clock
+    }
+
+    /// Runs `body` as the task this hold is for, then ends the hold.
+    public func running<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        defer { end() }
+        return try await VirtualClock.$taskHold.withValue(self) { try await body() }
+    }
+
+    /// Ends the hold (once).
+    public func end() {
+        let wasHeld = held.withLock { held in
+            defer { held = nil }
+            return held == true
+        }
+        if wasHeld { clock.release() }
+    }
+
+    /// Marks the hold let go; true when this call did (the caller releases the clock).
+    func letGo() -> Bool {
+        held.withLock { held in
+            guard held == true else { return false }
+            held = false
+            return true
+        }
+    }
+
+    /// Marks the hold taken back; true when this call did (the caller holds the clock),
+    /// false once the hold has ended.
+    func takeBack() -> Bool {
+        held.withLock { held in
+            guard held == false else { return false }
+            held = true
+            return true
+        }
+    }
+}
+

@@ -23,7 +23,7 @@ public final class HealthPoller: Sendable {
         callback: @escaping HealthStatusCallback
     ) -> HealthPoller {
         // A poll is control traffic: it never waits behind bulk work.
-        HealthPoller(task: Task {
+        HealthPoller(task: clock.task {
             await EngineLane.asControl {
                 await poll(clock: clock, interval: interval, snapshot: snapshot, onError: onError, callback: callback)
             }

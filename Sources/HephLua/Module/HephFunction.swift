@@ -45,6 +45,8 @@ struct HephFunction: Sendable {
         case direct
         /// Handed to the prelude only.
         case primitive
+        /// Handed to `heph test`'s harness only (``SimModule``): absent from any other state.
+        case simulation
     }
 
     /// The name in `heph` (or among the prelude's primitives).
@@ -67,6 +69,11 @@ struct HephFunction: Sendable {
     /// `heph.NAME`, called directly.
     static func direct(_ name: String, _ body: @escaping @Sendable (LuaRuntime, LuaStack) throws(BridgeError) -> Int32) -> HephFunction {
         HephFunction(luaName: name, kind: .direct, qualifiedName: "heph.\(name)", visibleLevel: 0, body: .immediate(body))
+    }
+
+    /// A control of `heph test`'s simulated world, `sim.NAME`, or a primitive of its harness.
+    static func simulation(_ name: String, _ body: @escaping @Sendable (LuaRuntime, LuaStack) throws(BridgeError) -> Int32) -> HephFunction {
+        HephFunction(luaName: name, kind: .simulation, qualifiedName: "sim.\(name)", visibleLevel: 0, body: .immediate(body))
     }
 
     /// A primitive of the prelude; `qualifiedName` is what its argument errors say

@@ -129,7 +129,13 @@ enum HephModule {
         .waiting("shell", usesEngine: false, allowedInSandbox: false) { stack throws(BridgeError) in
             let command = try HephFunction.command(stack, arg: 1)
             let environment = try HephFunction.environment(stack, arg: 2)
-            return { _ in try await HostCommand.run(command, environment: environment).luaValues }
+            return { context in
+                // Runs for real, in no virtual time (heph test): the clock stands still meanwhile.
+                let virtual = context.clock as? VirtualClock
+                virtual?.hold()
+                defer { virtual?.release() }
+                return try await HostCommand.run(command, environment: environment).luaValues
+            }
         },
 
         // Direct calls: scripts call the C closure itself.
@@ -157,5 +163,5 @@ enum HephModule {
         .primitive("timer_stop", qualifiedName: "heph.timer:stop") { runtime, stack throws(BridgeError) in try runtime.stopTimer(stack) },
         .primitive("request_exit", qualifiedName: "heph.exit", visibleLevel: 1) { runtime, stack throws(BridgeError) in try runtime.requestExit(stack) },
         .primitive("find_plugin") { runtime, stack throws(BridgeError) in try runtime.findPlugin(stack) },
-    ]
+    ] + SimModule.functions
 }

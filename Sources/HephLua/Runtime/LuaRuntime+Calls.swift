@@ -29,7 +29,7 @@ extension LuaRuntime {
         }
         if waiting.usesEngine { try applyEngineSettings() }
         let operation = try waiting.start(stack)
-        let ticket = tickets.add { Ticket(id: $0) }.value
+        let ticket = tickets.add { Ticket(id: $0, call: name) }.value
         let caller = waiting.luaName
         switch waiting.expects {
         // The container as the call checked it (a number names a container too: nil here
@@ -48,7 +48,9 @@ extension LuaRuntime {
             remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
             mounts: configuration.sandbox
         )
-        let work = Task {
+        // In virtual time the call holds the clock until its result is posted, except while
+        // it sleeps on the clock: the clock never moves past a call at work.
+        let work = configuration.clock.task {
             // A hook registered just before must see what this call does.
             await watcher?.waitUntilWatching()
             let outcome: Ticket.Outcome

@@ -71,7 +71,7 @@ extension LuaRuntime {
         }
         configureSearchPath(stack, for: script)
         setArguments(stack, for: script)
-        guard let main = spawnCoroutine(stack, kind: .main) else {
+        guard let (main, extra) = spawnMain(stack, for: script) else {
             completion.resume(returning: .failed(LuaFailure(kind: .runtime, message: "cannot create a coroutine for the main chunk")))
             return
         }
@@ -80,7 +80,7 @@ extension LuaRuntime {
         lifecycle.runsStarted += 1
         pendingShutdown.withLock { $0 = nil }
         lifecycle.current = RunState(completion: completion, number: lifecycle.runsStarted, session: session)
-        resume(main, arguments: Int32(script.arguments.count))
+        resume(main, arguments: Int32(script.arguments.count) + extra)
     }
 
     /// Moves the function on top of the main stack into a new managed coroutine. (nil only
@@ -118,10 +118,11 @@ extension LuaRuntime {
         guard let state else { return }
         var coroutine = coroutine
         // The main chunk and a REPL statement have no time limit (only interrupts); a
-        // callback or shutdown handler has what is left of heph.config.hook_timeout. Time
-        // spent suspended in a waiting call is not counted.
+        // callback or shutdown handler has what is left of heph.config.hook_timeout, and
+        // so has a test (heph test runs unattended). Time spent suspended in a waiting
+        // call is not counted.
         let limit = hookTimeout()
-        let unlimited = coroutine.kind == .main || coroutine.kind == .evaluation
+        let unlimited = (coroutine.kind == .main && configuration.testCase == nil) || coroutine.kind == .evaluation
         let remaining = unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001)
         info.pointee.limit = limit
         heph_guard_push(info.pointee.guard, remaining, coroutine.kind.cause)
@@ -241,12 +242,12 @@ extension LuaRuntime {
             }
         case .pollerCallback(let id):
             pollers[id]?.busy = false
-            if let failure { report("a health polling callback failed: \(failure)") }
+            if let failure { callbackFailed("a health polling callback failed", in: "a health polling callback", failure) }
         case .hook(_, let event):
-            if let failure { report("a hook failed on \(event): \(failure)") }
+            if let failure { callbackFailed("a hook failed on \(event)", in: "a hook on \(event)", failure) }
         case .timer(let id):
             timers[id]?.busy = false
-            if let failure { report("a timer's function failed: \(failure)") }
+            if let failure { callbackFailed("a timer's function failed", in: "a timer's function", failure) }
         case .shutdown:
             lifecycle.shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
@@ -320,6 +321,15 @@ extension LuaRuntime {
             stack.push(failure.message)
             return 2
         }
+    }
+
+    /// A callback (`what`) failed: reported (`lead: failure`), and the run goes on. In a
+    /// test, the test fails with it: `FILE:LINE: message (raised in what)`, then the traceback.
+    private func callbackFailed(_ lead: String, in what: String, _ failure: String) {
+        guard configuration.testCase != nil else { return report("\(lead): \(failure)") }
+        let firstLine = failure.prefix { $0 != "\n" }
+        let message = "\(firstLine) (raised in \(what))" + failure.dropFirst(firstLine.count)
+        beginShutdown(.failed(LuaFailure(kind: .runtime, message: message)))
     }
 
     /// Writes `heph: message` to the diagnostics.

@@ -47,12 +47,16 @@ extension LuaRuntime {
         let starts = stack.absolute(-1)
         lua_createtable(state, 0, 4)
         let primitives = stack.absolute(-1)
+        lua_createtable(state, 0, 16)
+        let simulation = stack.absolute(-1)
         for (index, function) in HephModule.functions.enumerated() {
+            if function.kind == .simulation, configuration.testCase == nil { continue }
             heph_push_function(state, Int32(index + 1), function.qualifiedName, function.visibleLevel)
             switch function.kind {
             case .waiting: stack.setRawField(starts, function.luaName)
             case .direct: stack.setRawField(heph, function.luaName)
             case .primitive: stack.setRawField(primitives, function.luaName)
+            case .simulation: stack.setRawField(simulation, function.luaName)
             }
         }
 
@@ -87,7 +91,13 @@ extension LuaRuntime {
         }
         stack.pop()  // the metatables' array
         module.managed = stack.makeReference()
-        stack.pop(3)  // handler, primitives, starts
+        if let testCase = configuration.testCase {
+            guard installTestHarness(stack, heph: heph, primitives: simulation, handler: handler, testCase: testCase) else {
+                lua_settop(state, 0)
+                return
+            }
+        }
+        stack.pop(4)  // handler, simulation, primitives, starts
 
         lua_pushvalue(state, heph)
         setGlobal(stack, "heph")
@@ -126,7 +136,7 @@ extension LuaRuntime {
     static let defaultHookTimeout: Double = 5
 
     /// Compiles `source` and pushes the chunk; on failure records why and pushes nothing.
-    private func loadChunk(_ stack: LuaStack, source: String, name: String) -> Bool {
+    func loadChunk(_ stack: LuaStack, source: String, name: String) -> Bool {
         guard stack.load(source, chunkName: name) == LUA_OK else {
             setupFailure = "heph internal error: \(name) does not compile: \(stack.string(at: -1) ?? "?")"
             stack.pop()

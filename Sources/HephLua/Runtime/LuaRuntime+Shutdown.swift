@@ -83,7 +83,9 @@ extension LuaRuntime {
         for handler in handlers { call(handler, kind: .shutdown) }
         if !handlers.isEmpty {
             let number = run.number
-            Task { [thread, clock = configuration.clock] in
+            let thread = self.thread
+            let clock = configuration.clock
+            clock.task {
                 try? await clock.sleep(for: Self.shutdownGrace)
                 thread.post { [weak self] in
                     guard let self, let run = self.lifecycle.current, run.number == number, let shutdown = self.lifecycle.shutdown else { return }

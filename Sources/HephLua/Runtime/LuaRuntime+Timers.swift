@@ -22,7 +22,7 @@ extension LuaRuntime {
         let thread = self.thread
         let clock = configuration.clock
         let id = timers.add { id in
-            LuaTimer(function: function, task: Task {
+            LuaTimer(function: function, task: clock.task {
                 await clock.repeating(every: .seconds(seconds), startingAfter: .seconds(seconds)) {
                     thread.post { [weak self] in self?.fire(id) }
                     return repeats

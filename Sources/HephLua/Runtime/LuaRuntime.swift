@@ -44,6 +44,10 @@ public final class LuaRuntime: @unchecked Sendable {
         /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
         /// directories the policy allows. Nil: everything is allowed.
         public var sandbox: MountPolicy?
+        /// For `heph test`: the run is one test of a test file (or the listing of its
+        /// tests), with `test` and `sim`; its main coroutine computes under the hook time
+        /// limit, and a callback that fails fails the test. Nil: an ordinary run.
+        public var testCase: TestCase?
 
         /// Makes a configuration.
         public init(
@@ -56,7 +60,8 @@ public final class LuaRuntime: @unchecked Sendable {
             progress: (@Sendable (String) -> Void)? = nil,
             userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
             sandbox: MountPolicy? = nil,
-            memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
+            memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil),
+            testCase: TestCase? = nil
         ) {
             self.backend = backend
             self.commandName = commandName
@@ -68,6 +73,7 @@ public final class LuaRuntime: @unchecked Sendable {
             self.userPluginDirectory = userPluginDirectory
             self.sandbox = sandbox
             self.memoryLimit = memoryLimit
+            self.testCase = testCase
         }
 
         /// The clock every wait, timer and deadline of the run reads, `heph.now()` too: the
@@ -238,6 +244,8 @@ struct ModuleReferences {
     var exitSignal: Int32 = LUA_NOREF
     /// `format(...)`: values as the REPL prints them.
     var format: Int32 = LUA_NOREF
+    /// `heph test`'s harness: what the main coroutine runs around the test file's chunk.
+    var testHarness: Int32 = LUA_NOREF
 }
 
 /// What a session keeps beside its run.

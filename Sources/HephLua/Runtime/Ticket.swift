@@ -9,12 +9,15 @@ final class Ticket: Sendable {
     typealias Outcome = Result<[LuaValue], TicketFailure>
 
     let id: Int
+    /// The call's name (`heph.wait_healthy`), for what a stalled test waits in.
+    let call: String
     private let outcome = Mutex<Outcome?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(id: Int) {
+    init(id: Int, call: String) {
         self.id = id
+        self.call = call
     }
 
     /// The task doing the call's work, so that ``cancel()`` can reach it.

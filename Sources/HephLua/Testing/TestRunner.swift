@@ -1,0 +1,127 @@
+import HephDocker
+import Synchronization
+
+/// Runs the tests of `heph test` files: each test in a fresh runtime on a fresh
+/// ``SimulatedEngine`` in virtual time (a ``VirtualClock`` at 1,700,000,000), the file's
+/// top level first, then the test's function.
+public struct TestRunner: Sendable {
+    /// How the tests run.
+    public struct Options: Sendable {
+        /// A Lua pattern a test's name must match (`--filter`); nil runs every test.
+        public var filter: String?
+        /// `math.randomseed`'s argument for every test (`--seed`); nil: a new one per test.
+        public var seed: Int?
+        /// The project the tests' scripts run in (`-p`, `HEPH_PROJECT`), and whether one of
+        /// those chose it (a script may then only agree).
+        public var project: Project
+        public var projectChosen: Bool
+        /// `$HEPH_PATH`'s templates, and the user's plugin directory, as for `heph run`.
+        public var searchPath: [String]
+        public var userPluginDirectory: String?
+        /// `arg[-1]`.
+        public var executablePath: String
+
+        /// Options for tests in `project` (default: `default`).
+        public init(filter: String? = nil, seed: Int? = nil, project: Project = .default, projectChosen: Bool = false,
+                    searchPath: [String] = [], userPluginDirectory: String? = nil, executablePath: String = "heph") {
+            self.filter = filter
+            self.seed = seed
+            self.project = project
+            self.projectChosen = projectChosen
+            self.searchPath = searchPath
+            self.userPluginDirectory = userPluginDirectory
+            self.executablePath = executablePath
+        }
+    }
+
+    /// How one test went.
+    public struct Result: Sendable {
+        /// The test's name (a file's path when the file itself failed).
+        public var name: String
+        /// Nil when it passed; else `FILE:LINE: MESSAGE`.
+        public var failure: String?
+        /// When it failed: the traceback, then what the test printed.
+        public var details: [String]
+        /// The seed it ran with.
+        public var seed: Int
+        /// Whether it passed.
+        public var passed: Bool { failure == nil }
+    }
+
+    /// Why a file's tests could not be listed.
+    public enum ListingFailure: Error, Sendable {
+        /// The file does not load, or its top level fails: a failed "test" named after it.
+        case file(Result)
+        /// `--filter` is not a Lua pattern.
+        case badFilter(String)
+    }
+
+    /// How long a test may run in virtual time (the harness's limit, in harness.lua).
+    public static let virtualLimit = "24 hours"
+
+    public let options: Options
+
+    /// A runner with `options`.
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// Lists `file`'s tests (every one, with whether `--filter` selects it).
+    public func list(_ file: String) async throws(ListingFailure) -> [TestReport.Declared] {
+        let seed = options.seed ?? Self.newSeed()
+        let run = await runOne(file, index: 0, seed: seed)
+        if case .failed(let failure) = run.outcome {
+            if failure.message.hasPrefix("--filter: ") { throw .badFilter(String(failure.message.dropFirst("--filter: ".count))) }
+            throw .file(Self.failed(file, failure.message, output: run.output, seed: seed))
+        }
+        return run.report.declared
+    }
+
+    /// Runs the test numbered `index` (from 1, in the file's order) named `name`.
+    public func run(_ file: String, index: Int, name: String) async -> Result {
+        let seed = options.seed ?? Self.newSeed()
+        let run = await runOne(file, index: index, seed: seed)
+        switch run.outcome {
+        case .failed(let failure):
+            return Self.failed(name, failure.message, output: run.output, seed: seed)
+        case .exited(0) where run.report.passed, .finished where run.report.passed:
+            return Result(name: name, failure: nil, details: run.output, seed: seed)
+        case .exited(let code):
+            return Self.failed(name, "\(file): the script called heph.exit(\(code)) before the test's function returned", output: run.output, seed: seed)
+        case .finished:
+            return Self.failed(name, "\(file): the test ended before its function returned", output: run.output, seed: seed)
+        }
+    }
+
+    /// One run of `file` in a fresh world: its outcome, report and output lines.
+    private func runOne(_ file: String, index: Int, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [String]) {
+        let clock = VirtualClock()
+        let session = BackendSession(simulating: SimulatedEngine(clock: clock), project: options.project, projectChosen: options.projectChosen)
+        let report = TestReport()
+        let output = Mutex<[UInt8]>([])
+        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+            backend: session, commandName: "test",
+            output: { bytes in output.withLock { $0 += bytes } },
+            diagnostics: { text in output.withLock { $0 += Array(text.utf8) } },
+            searchPath: options.searchPath, executablePath: options.executablePath, progress: nil,
+            userPluginDirectory: options.userPluginDirectory,
+            testCase: TestCase(index: index, seed: seed, filter: options.filter, report: report)))
+        let outcome = await runtime.run(LuaScript(.file(file)))
+        // Whatever still sleeps in the world (a health probe, a restart policy) ends here.
+        clock.stop()
+        await runtime.close()
+        try? await session.close()
+        let text = output.withLock { String(decoding: $0, as: UTF8.self) }
+        return (outcome, report, text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(text.hasSuffix("\n") ? 1 : 0))
+    }
+
+    private static func failed(_ name: String, _ message: String, output: [String], seed: Int) -> Result {
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return Result(name: name, failure: lines.first ?? message, details: Array(lines.dropFirst()) + output, seed: seed)
+    }
+
+    /// A seed for a test run without `--seed`: positive, so `--seed` takes it back.
+    static func newSeed() -> Int {
+        Int.random(in: 1...Int(Int32.max))
+    }
+}

@@ -1,0 +1,149 @@
+-- The harness of `heph test` (LuaRuntime+Testing.swift loads it into a test's state after
+-- the prelude): declares the globals `test` and `sim`, makes time virtual for `os.time`
+-- and `os.date`, and returns the function the main coroutine runs: the test file's top
+-- level, then one test (or, with index 0, the list of the file's tests).
+local heph, primitives, index, seed, filter = ...
+local error, type, format, pcall = error, type, string.format, pcall
+
+local tests, names, declaring = {}, {}, true
+
+function test(name, fn)
+  if type(name) ~= "string" or name == "" then
+    error(format("test: the first argument is the test's name, a non-empty string; got %s",
+      type(name) == "string" and "an empty string" or "a " .. type(name)), 2)
+  end
+  if type(fn) ~= "function" then
+    error(format("test %q: the second argument is the test's function; got a %s", name, type(fn)), 2)
+  end
+  if not declaring then
+    error(format("test %q: declare tests at the top level of the file, not inside a test", name), 2)
+  end
+  if names[name] then error(format("test %q: declared twice in this file; give each test its own name", name), 2) end
+  names[name] = true
+  tests[#tests + 1] = { name = name, fn = fn }
+end
+
+-- The world's controls: the C primitives, and what is better said in Lua. A fault waits
+-- first until the watcher follows the engine (as every heph call does), so a hook
+-- registered just before sees it; the wait takes no virtual time. (Tail calls: errors
+-- point at the test's line.)
+local sleep = heph.sleep
+sim = {}
+for _, name in ipairs({ "kill", "crash", "oom", "stop", "set_health", "pause", "unpause", "remove", "engine_down" }) do
+  local fault = primitives[name]
+  sim[name] = function(...)
+    sleep(0)
+    return fault(...)
+  end
+end
+sim.output, sim.actions = primitives.output, primitives.actions
+
+-- sim.exec_result(c, fn): heph.exec in c answers fn(cmd) (default 0, "", "").
+local answers, answered = {}, false
+function sim.exec_result(container, fn)
+  if type(fn) ~= "function" then
+    error(format("bad argument #2 to 'sim.exec_result' (function expected, got %s)", type(fn)), 2)
+  end
+  answers[primitives.id(container, "sim.exec_result")] = fn
+  answered = true
+end
+
+local exec = heph.exec
+function heph.exec(container, cmd, ...)
+  -- A tail call while nothing is answered: the wrapper adds no frame to errors.
+  if not answered then return exec(container, cmd, ...) end
+  local ok, code, stdout, stderr = pcall(exec, container, cmd, ...)
+  if not ok then
+    if type(code) ~= "string" then error(code, 0) end
+    error((code:gsub("^%[heph%]:%d+: ", "")), 2)
+  end
+  local answer = answers[primitives.id(container)]
+  if answer == nil then return code, stdout, stderr end
+  local c, out, err = answer(cmd)
+  return c or 0, out or "", err or ""
+end
+
+-- sim.run(path, args…): a script's main chunk in this test's runtime. A relative path is
+-- looked for next to the test file first.
+local here = ""
+function sim.run(path, ...)
+  if type(path) ~= "string" then
+    error(format("bad argument #1 to 'sim.run' (script path expected, got %s)", type(path)), 2)
+  end
+  local file = path
+  if path:sub(1, 1) ~= "/" and here ~= "" then
+    local candidate = io.open(here .. path)
+    if candidate then candidate:close(); file = here .. path end
+  end
+  local chunk, problem = loadfile(file)
+  if not chunk then error("sim.run: " .. problem, 2) end
+  local saved = arg
+  arg = table.pack(...)
+  arg.n, arg[0], arg[-1] = nil, file, saved and saved[-1]
+  return chunk(...)
+end
+
+-- What the test writes to io.stdout and io.stderr (the plugins' logs) is the test's output,
+-- shown when it fails.
+local emit = primitives.emit
+local function captured(name)
+  local file = {}
+  function file:write(...)
+    for i = 1, select("#", ...) do
+      local value = select(i, ...)
+      if type(value) ~= "string" and type(value) ~= "number" then
+        error(format("bad argument #%d to 'write' (string expected, got %s)", i, type(value)), 2)
+      end
+      emit(tostring(value))
+    end
+    return self
+  end
+  function file:flush() return self end
+  function file:setvbuf() return true end
+  function file:close() return nil, "cannot close standard file" end
+  return setmetatable(file, { __name = "FILE*", __tostring = function() return "file (" .. name .. ", heph test)" end })
+end
+io.stdout, io.stderr = captured("stdout"), captured("stderr")
+function io.write(...) return io.stdout:write(...) end
+
+-- Virtual time for the os library too.
+local time, date, floor, now = os.time, os.date, math.floor, heph.now
+function os.time(t)
+  if t == nil then return floor(now()) end
+  return time(t)
+end
+function os.date(fmt, t)
+  if t == nil then t = floor(now()) end
+  return date(fmt, t)
+end
+
+return function(chunk, path, ...)
+  here = path:match("^(.*/)") or ""
+  math.randomseed(seed)
+  -- A test that waits for what never happens ends after a virtual day, saying where.
+  local limit = heph.after(86400, primitives.stalled)
+  chunk(...)
+  declaring = false
+  if index == 0 then
+    limit:stop()
+    local list = {}
+    for i, t in ipairs(tests) do
+      local selected = true
+      if filter then
+        local ok, found = pcall(string.find, t.name, filter)
+        if not ok then error("--filter: " .. tostring(found):gsub("^.-:%d+: ", ""), 0) end
+        selected = found ~= nil
+      end
+      list[i] = { name = t.name, selected = selected }
+    end
+    primitives.declare(list)
+    return
+  end
+  local case = tests[index]
+  if case == nil then
+    error(format("the file declared %d tests this time, not %d or more: declare them the same way every time", #tests, index), 0)
+  end
+  case.fn()
+  primitives.passed()
+  heph.exit(0)
+end

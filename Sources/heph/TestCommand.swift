@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import HephDocker
+import HephLua
+
+/// `heph test [PATH…]`: runs recovery tests on a simulated engine in virtual time.
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run recovery tests on a simulated engine, in virtual time.",
+        discussion: """
+            A test file declares tests with test(name, fn). Each test runs in a fresh \
+            runtime on a fresh simulated engine: the file's top level, then the test's \
+            function. heph is the usual module (plugins and heph.up too); sim controls \
+            the world: sim.kill, sim.crash, sim.oom, sim.stop, sim.set_health, \
+            sim.pause, sim.unpause, sim.remove, sim.engine_down, sim.exec_result, \
+            sim.output, sim.actions, sim.run. No Docker engine is contacted.
+
+            Time is virtual: heph.now() and os.time() start at 1700000000 in every test \
+            and jump to the next due event whenever everything waits, so an hour of \
+            backoff takes milliseconds. A test that waits for what never happens fails \
+            after 24 virtual hours, saying where it waits. A test that computes for more \
+            than heph.config.hook_timeout (5 s) of real time is stopped.
+
+            Output: ok - NAME, or not ok - NAME: FILE:LINE: MESSAGE followed by the \
+            traceback, the seed and what the test printed (indented); then \
+            N passed, N failed on the last line. math.random is seeded per test: \
+            --seed N replays a failure. Exit codes: 0 every test passed; 1 a test \
+            failed, or none was found; 64 the command line is wrong. See docs/testing.md.
+            """
+    )
+
+    @OptionGroup var project: ProjectOption
+
+    /// Runs only the tests whose names match.
+    @Option(name: .long, help: ArgumentHelp("Run only the tests whose names match this Lua pattern (a plain word matches names containing it).", valueName: "pattern"))
+    var filter: String?
+
+    /// `math.randomseed` for every test.
+    @Option(name: .long, help: ArgumentHelp("Seed math.random with N in every test (a failure prints the seed it ran with).", valueName: "N"))
+    var seed: Int?
+
+    /// Shows what passing tests printed too.
+    @Flag(name: [.short, .long], help: "Show what every test printed, not only the failing ones.")
+    var verbose = false
+
+    /// Files and directories.
+    @Argument(help: ArgumentHelp("Test files, or directories searched recursively for *_test.lua (default: the current directory).", valueName: "path"))
+    var paths: [String] = []
+
+    func validate() throws {
+        if let seed, seed < 0 { throw ValidationError("--seed must be 0 or more, got \(seed)") }
+    }
+
+    func run() async throws {
+        let files = try Self.testFiles(in: paths.isEmpty ? ["."] : paths)
+        let runner = TestRunner(options: TestRunner.Options(
+            filter: filter, seed: seed, project: (try? project.chosen()) ?? .default, projectChosen: project.isChosen,
+            searchPath: PluginCatalog.hephPath, userPluginDirectory: PluginCatalog.defaultUserDirectory,
+            executablePath: CommandLine.arguments.first ?? "heph"))
+        var passed = 0, failed = 0, selected = 0
+        for file in files {
+            let declared: [TestReport.Declared]
+            do {
+                declared = try await runner.list(file)
+            } catch .badFilter(let problem) {
+                throw ValidationError("--filter: \(problem)")
+            } catch .file(let result) {
+                report(result)
+                failed += 1
+                continue
+            }
+            for (offset, test) in declared.enumerated() where test.selected {
+                selected += 1
+                let result = await runner.run(file, index: offset + 1, name: test.name)
+                report(result)
+                if result.passed { passed += 1 } else { failed += 1 }
+            }
+        }
+        if selected == 0 && failed == 0 {
+            let what = filter.map { "no test matches --filter \(quoted($0))" } ?? "no tests found"
+            write("heph test: \(what) in \(files.isEmpty ? (paths.isEmpty ? "." : paths.joined(separator: " ")) : "\(files.count) file\(files.count == 1 ? "" : "s")") (test files are *_test.lua; declare tests with test(name, fn))\n", to: .standardError)
+        }
+        write("\(passed) passed, \(failed) failed\n")
+        if failed > 0 || selected == 0 { throw ExitCode(1) }
+    }
+
+    /// Prints one test's line, and beneath it (indented) what explains a failure.
+    private func report(_ result: TestRunner.Result) {
+        var text: String
+        if let failure = result.failure {
+            text = "not ok - \(result.name): \(failure)\n"
+            var details = result.details
+            details.append("seed \(result.seed): heph test --seed \(result.seed) --filter \(Self.shellQuoted(Self.exactPattern(result.name))) replays it")
+            for line in details { text += "    \(line)\n" }
+        } else {
+            text = "ok - \(result.name)\n"
+            if verbose { for line in result.details { text += "    \(line)\n" } }
+        }
+        write(text)
+    }
+
+    private func write(_ text: String, to handle: FileHandle = .standardOutput) {
+        handle.write(Data(text.utf8))
+    }
+
+    /// The files `paths` name: a file as it is; a directory's `*_test.lua`, recursively,
+    /// sorted (hidden directories and `.build` skipped).
+    static func testFiles(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("\(path): no such file or directory")
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            var found: [String] = []
+            let enumerator = manager.enumerator(atPath: path)
+            while let relative = enumerator?.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent
+                if name.hasPrefix(".") {
+                    enumerator?.skipDescendants()
+                    continue
+                }
+                if name.hasSuffix("_test.lua") {
+                    found.append(path == "." ? relative : (path as NSString).appendingPathComponent(relative))
+                }
+            }
+            files += found.sorted()
+        }
+        return files
+    }
+
+    /// A Lua pattern matching exactly `name`.
+    static func exactPattern(_ name: String) -> String {
+        "^" + name.replacingOccurrences(of: "[%^$().\\[\\]*+\\-?]", with: "%$0", options: .regularExpression) + "$"
+    }
+
+    /// `text` quoted for a POSIX shell.
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
