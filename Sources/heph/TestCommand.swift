@@ -40,6 +40,10 @@ struct TestCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seed math.random with N in every test (a failure prints the seed it ran with).", valueName: "N"))
     var seed: Int?
 
+    /// For the conformance suite's check that it can fail; not for users.
+    @Option(name: .long, help: .hidden)
+    var mutate: String?
+
     /// Shows what passing tests printed too.
     @Flag(name: [.short, .long], help: "Show what every test printed, not only the failing ones.")
     var verbose = false
@@ -50,14 +54,18 @@ struct TestCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or more, got \(seed)") }
+        if let mutate, SimulatedOrchestrator.Mutation(rawValue: mutate) == nil {
+            throw ValidationError("--mutate must be \(SimulatedOrchestrator.Mutation.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
     }
 
     func run() async throws {
         let files = try Self.testFiles(in: paths.isEmpty ? ["."] : paths)
-        let runner = TestRunner(options: TestRunner.Options(
+        var runner = TestRunner(options: TestRunner.Options(
             filter: filter, seed: seed, project: (try? project.chosen()) ?? .default, projectChosen: project.isChosen,
             searchPath: PluginCatalog.hephPath, userPluginDirectory: PluginCatalog.defaultUserDirectory,
             executablePath: CommandLine.arguments.first ?? "heph"))
+        runner.options.mutation = mutate.flatMap(SimulatedOrchestrator.Mutation.init(rawValue:))
         var passed = 0, failed = 0, selected = 0
         for file in files {
             let declared: [TestReport.Declared]

@@ -128,6 +128,20 @@ import Testing
         #expect(try await world.orchestrator.inspectContainer(id).details?.restartCount == 1)
     }
 
+    @Test func aKillIsAManualStopThatTheRestartPolicyLeaves() async throws {
+        let world = await World()
+        var config = Self.healthy
+        config.restart = "always"
+        config.healthcheck = nil
+        let id = try await world.orchestrator.createContainer(config)
+        try await world.orchestrator.startContainer(id)
+        world.engine.kill(id)
+        try await world.orchestrator.killContainer(id, signal: "SIGKILL")  // stopped already: nothing
+        await world.advance(by: .seconds(5))
+        #expect(try await world.orchestrator.healthCheck(id) == .stopped)
+        #expect(try await world.orchestrator.inspectContainer(id).details?.restartCount == 0)
+    }
+
     @Test func anOutageWithARestartIsSeenByThePollOnceTheEngineIsBack() async throws {
         let world = await World()
         var config = Self.healthy

@@ -56,13 +56,14 @@ public final class BackendSession: Sendable {
     /// A session over `engine` (`heph test`): its first use makes a ``SimulatedOrchestrator``
     /// in the project chosen by then. The swarm backend is not simulated: choosing it is an
     /// error at that first use.
-    public convenience init(simulating engine: SimulatedEngine, project: Project = .default, projectChosen: Bool = false) {
+    public convenience init(simulating engine: SimulatedEngine, project: Project = .default, projectChosen: Bool = false,
+                            mutation: SimulatedOrchestrator.Mutation? = nil) {
         self.init(backend: .engine, project: project, projectChosen: projectChosen, phase: .waiting, clock: engine.clock,
                   engineSlots: EngineSlots()) { backend, project in
             guard backend == .engine else {
                 throw DockerError(.invalidConfig, "heph test simulates one Docker engine, not a swarm: test the recovery logic on the engine backend (leave heph.config.backend unset), and the swarm itself with heph run --swarm")
             }
-            return SimulatedOrchestrator(engine: engine, project: project)
+            return SimulatedOrchestrator(engine: engine, project: project, mutation: mutation)
         }
     }
 

@@ -10,7 +10,7 @@ import Synchronization
 /// running container `kill`, `die`, `destroy`. A container with a healthcheck turns healthy
 /// one `interval` (the engine's default, 30 s, when the config has none) after it starts,
 /// unless ``setHealth(_:healthy:)`` decides; a restart policy starts it again 100 ms after
-/// it exits. Faults from outside (``kill(_:exitCode:)``, ``crash(_:exitCode:)``,
+/// it exits on its own (a stop or a kill is manual: the policy leaves it). Faults from outside (``kill(_:exitCode:)``, ``crash(_:exitCode:)``,
 /// ``oom(_:)``, ``stop(_:)``, ``pause(_:_:)``, ``remove(_:)``, ``down(for:restarting:)``)
 /// act as done behind heph's back. Later capabilities extend it here (one method per fault, one
 /// event per change), not in the orchestrator.
@@ -38,7 +38,7 @@ public final class SimulatedEngine: Sendable {
         /// Counts starts, so a health check or restart scheduled for an earlier run does
         /// nothing to a later one.
         var generation = 0
-        /// Stopped by a request (heph's stop, or `docker stop`): the restart policy leaves it.
+        /// Stopped by a request (a stop or a kill, heph's or from outside): the restart policy leaves it.
         var stoppedOnPurpose = false
         /// What its logs hold (``setOutput(_:stdout:stderr:)``).
         var output = ContainerOutput()
@@ -113,9 +113,10 @@ public final class SimulatedEngine: Sendable {
     }
 
     /// Sends `signal` to the container's process: it dies with 128 + the signal's number.
+    /// The engine counts a kill as a manual stop: its restart policy leaves it.
     func signalContainer(_ id: String, signal: Int) throws {
         try checkReachable()
-        end(id, exitCode: 128 + signal, events: [.other("kill"), .die(exitCode: 128 + signal)], onPurpose: false)
+        end(id, exitCode: 128 + signal, events: [.other("kill"), .die(exitCode: 128 + signal)], onPurpose: true)
     }
 
     /// Freezes or thaws a running container.
@@ -227,9 +228,10 @@ public final class SimulatedEngine: Sendable {
 
     // MARK: Faults from outside heph
 
-    /// The container's main process killed from outside (`docker kill`), with `exitCode`.
+    /// The container's main process killed from outside (`docker kill`), with `exitCode`:
+    /// a manual stop, which the restart policy leaves alone (as moby's does).
     public func kill(_ id: String, exitCode: Int = 137) {
-        end(id, exitCode: exitCode, events: [.other("kill"), .die(exitCode: exitCode)], onPurpose: false)
+        end(id, exitCode: exitCode, events: [.other("kill"), .die(exitCode: exitCode)], onPurpose: true)
     }
 
     /// The container's process exits on its own with `exitCode`.

@@ -16,19 +16,30 @@ public final class SimulatedOrchestrator: Orchestrator {
         public var at: Double
     }
 
+    /// A deliberate infidelity, for the conformance suite's check that it can fail
+    /// (`heph test --mutate`): the transitions lose `previous`, or each container's second
+    /// and third arrive swapped.
+    public enum Mutation: String, Sendable, CaseIterable {
+        case dropPrevious = "drop-previous"
+        case swap
+    }
+
     /// The simulated world.
     public let engine: SimulatedEngine
     /// The project whose names it gives.
     public let project: Project
+    /// The infidelity it commits, if any (never outside that check).
+    public let mutation: Mutation?
     private let recorded = Mutex<[Action]>([])
     let logger = Logger(label: "heph.simulation")
 
     public var clock: any HephClock { engine.clock }
 
     /// An orchestrator over `engine`, in `project`.
-    public init(engine: SimulatedEngine, project: Project = .default) {
+    public init(engine: SimulatedEngine, project: Project = .default, mutation: Mutation? = nil) {
         self.engine = engine
         self.project = project
+        self.mutation = mutation
     }
 
     /// Every call that changed something, in order.
@@ -68,9 +79,12 @@ public final class SimulatedOrchestrator: Orchestrator {
         try engine.stopContainer(container.id)
     }
 
+    /// As the engine backend: a graceful stop of a running container (it exits 0), then
+    /// the removal.
     public func removeContainer(_ containerID: String) async throws {
         let container = try lookUp(containerID)
         record("remove_container", container.name)
+        try engine.stopContainer(container.id)
         try engine.removeContainer(container.id)
     }
 
@@ -180,7 +194,42 @@ public final class SimulatedOrchestrator: Orchestrator {
         onTransition: @escaping @Sendable (ContainerTransition) -> Void,
         onNotice: @escaping @Sendable (ContainerWatcher.Notice) -> Void
     ) -> ContainerWatcher? {
-        ContainerWatcher(feed: SimulatedFeed(orchestrator: self, pollInterval: pollInterval), onTransition: onTransition, onNotice: onNotice)
+        ContainerWatcher(feed: SimulatedFeed(orchestrator: self, pollInterval: pollInterval), onTransition: mutated(onTransition), onNotice: onNotice)
+    }
+
+    /// `deliver` as ``mutation`` bends it.
+    private func mutated(_ deliver: @escaping @Sendable (ContainerTransition) -> Void) -> @Sendable (ContainerTransition) -> Void {
+        switch mutation {
+        case nil:
+            return deliver
+        case .dropPrevious:
+            return { transition in
+                var transition = transition
+                transition.previous = nil
+                deliver(transition)
+            }
+        case .swap:
+            // Per container: how many came, and the second, held until the third.
+            let seen = Mutex<[String: (count: Int, held: ContainerTransition?)]>([:])
+            return { transition in
+                let out: [ContainerTransition] = seen.withLock { seen in
+                    var entry = seen[transition.id] ?? (0, nil)
+                    entry.count += 1
+                    defer { seen[transition.id] = entry }
+                    switch entry.count {
+                    case 2:
+                        entry.held = transition
+                        return []
+                    case 3:
+                        defer { entry.held = nil }
+                        return [transition] + (entry.held.map { [$0] } ?? [])
+                    default:
+                        return [transition]
+                    }
+                }
+                out.forEach(deliver)
+            }
+        }
     }
 
     public func checkSupported(_ config: ContainerConfig) throws {

@@ -20,6 +20,9 @@ public struct TestRunner: Sendable {
         public var userPluginDirectory: String?
         /// `arg[-1]`.
         public var executablePath: String
+        /// A deliberate infidelity of the simulated engine (the conformance suite's check
+        /// that it can fail); nil always but there.
+        public var mutation: SimulatedOrchestrator.Mutation?
 
         /// Options for tests in `project` (default: `default`).
         public init(filter: String? = nil, seed: Int? = nil, project: Project = .default, projectChosen: Bool = false,
@@ -59,7 +62,7 @@ public struct TestRunner: Sendable {
     /// How long a test may run in virtual time (the harness's limit, in harness.lua).
     public static let virtualLimit = "24 hours"
 
-    public let options: Options
+    public var options: Options
 
     /// A runner with `options`.
     public init(options: Options) {
@@ -96,7 +99,8 @@ public struct TestRunner: Sendable {
     /// One run of `file` in a fresh world: its outcome, report and output lines.
     private func runOne(_ file: String, index: Int, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [String]) {
         let clock = VirtualClock()
-        let session = BackendSession(simulating: SimulatedEngine(clock: clock), project: options.project, projectChosen: options.projectChosen)
+        let session = BackendSession(simulating: SimulatedEngine(clock: clock), project: options.project, projectChosen: options.projectChosen,
+                                     mutation: options.mutation)
         let report = TestReport()
         let output = Mutex<[UInt8]>([])
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(

@@ -1,0 +1,10 @@
+-- Conformance: a container killed from outside, then started again by the script.
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+world.kill("web")
+world.wait_for("web", "stopped")
+heph.start_container("web")
+world.wait_for("web", "healthy")
+world.finish()

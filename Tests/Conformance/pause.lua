@@ -1,0 +1,12 @@
+-- Conformance: paused and unpaused from outside, then killed.
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+world.pause("web")
+world.wait_for("web", "error")
+world.unpause("web")
+world.wait_for("web", "healthy")
+world.kill("web")
+world.wait_for("web", "stopped")
+world.finish()

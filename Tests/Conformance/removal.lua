@@ -1,0 +1,10 @@
+-- Conformance: a running container removed from outside, and made again by the script.
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+world.remove("web")
+world.wait_until("heph-web removed", function() return #heph.list_containers() == 0 end)
+world.start("web")
+world.wait_for("web", "healthy")
+world.finish()

@@ -1,0 +1,12 @@
+-- Conformance: the script stops, starts and restarts a container (every stop expected).
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+heph.stop_container("web")
+world.wait_for("web", "stopped")
+heph.start_container("web")
+world.wait_for("web", "healthy")
+heph.restart_container("web")
+world.wait_for("web", "healthy")
+world.finish()

@@ -1,0 +1,12 @@
+-- Conformance: `docker stop` from outside (unexpected, exit 0), twice.
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+world.stop("web")
+world.wait_for("web", "stopped")
+heph.start_container("web")
+world.wait_for("web", "healthy")
+world.stop("web")
+world.wait_for("web", "stopped")
+world.finish()

@@ -1,0 +1,12 @@
+-- Conformance: a healthcheck that fails, recovers, and fails again.
+local world = require("world")
+world.record()
+world.start("web")
+world.wait_for("web", "healthy")
+world.set_health("web", "unhealthy")
+world.wait_for("web", "unhealthy")
+world.set_health("web", "healthy")
+world.wait_for("web", "healthy")
+world.set_health("web", "unhealthy")
+world.wait_for("web", "unhealthy")
+world.finish()

@@ -1,0 +1,152 @@
+-- world.lua: the conformance suite's faults and its record (ConformanceTests). A scenario
+-- makes the same calls in both worlds: on the simulated engine (`heph test`, where `sim`
+-- exists) they are sim's; on a real engine (`heph run`) the docker CLI's, on the
+-- containers' engine names. Every transition is printed as
+--   T NAME PREVIOUS STATUS expected|unexpected
+--   T NAME exit EXIT_CODE oom|-
+-- and the suite compares those lines, per container, in order.
+local world = {}
+world.simulated = sim ~= nil
+
+-- A busybox service that serves nothing and stays up: healthy while /tmp/healthy exists
+-- (its healthcheck probes every second), exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash).
+-- `sick`: unhealthy from the start, and after every restart.
+local sick = {}
+function world.service(name, extra)
+  local config = {
+    image = "heph/busybox:latest",
+    cmd = { "sh", "-c", [[
+      mkdir -p /tmp
+      if [ -n "$SICK" ]; then touch /tmp/sick; fi
+      [ -f /tmp/sick ] || touch /tmp/healthy
+      trap 'exit 0' TERM
+      trap 'exit 3' USR1
+      sleep 3600 & wait
+    ]] },
+    healthcheck = { test = "test -f /tmp/healthy", interval = 1, timeout = 1, retries = 1 },
+  }
+  for key, value in pairs(extra or {}) do
+    if key == "sick" then
+      config.env = { SICK = "1" }
+      sick[heph.CONTAINER_PREFIX .. name] = true
+    else
+      config[key] = value
+    end
+  end
+  return config
+end
+
+-- Creates and starts the container `name` from world.service.
+function world.start(name, extra)
+  local config = world.service(name, extra)
+  config.name = name
+  heph.start_container(heph.create_container(config))
+end
+
+local function docker(...)
+  local code, stdout, stderr = heph.shell({ "docker", ... })
+  if code ~= 0 then error("docker " .. table.concat({ ... }, " ") .. ": " .. stderr .. stdout, 3) end
+end
+
+local function engine_name(c)
+  return heph.inspect_container(c).docker_name
+end
+
+-- Prints every transition of the project's containers, and every exit with its code.
+function world.record()
+  heph.on("change", function(ev)
+    print(("T %s %s %s %s"):format(ev.name, ev.previous or "new", ev.status, ev.expected and "expected" or "unexpected"))
+  end)
+  heph.on("exit", function(ev)
+    print(("T %s exit %s %s"):format(ev.name, ev.exit_code, ev.oom_killed and "oom" or "-"))
+  end)
+  if world.simulated then
+    -- A sick service is unhealthy from its first probe on, as its process makes it.
+    heph.on("created", function(ev)
+      if sick[ev.name] then sim.set_health(ev.name, "unhealthy") end
+    end)
+  end
+end
+
+-- The faults, done from outside heph.
+function world.kill(c)
+  if world.simulated then return sim.kill(c) end
+  docker("kill", engine_name(c))
+end
+
+function world.crash(c)   -- the process exits on its own, with 3
+  if world.simulated then return sim.crash(c, 3) end
+  -- The exec ends with the container, so its own result says nothing.
+  heph.shell({ "docker", "exec", engine_name(c), "kill", "-USR1", "1" })
+end
+
+function world.stop(c)
+  if world.simulated then return sim.stop(c) end
+  docker("stop", engine_name(c))
+end
+
+function world.set_health(c, verdict)
+  if world.simulated then return sim.set_health(c, verdict) end
+  local script = verdict == "healthy" and "rm -f /tmp/sick; touch /tmp/healthy" or "rm -f /tmp/healthy; touch /tmp/sick"
+  docker("exec", engine_name(c), "sh", "-c", script)
+end
+
+function world.pause(c)
+  if world.simulated then return sim.pause(c) end
+  docker("pause", engine_name(c))
+end
+
+function world.unpause(c)
+  if world.simulated then return sim.unpause(c) end
+  docker("unpause", engine_name(c))
+end
+
+function world.remove(c)
+  if world.simulated then return sim.remove(c) end
+  docker("rm", "-f", engine_name(c))
+end
+
+-- The engine away for `seconds`, restarted without live-restore (every container
+-- stopped). On a real engine the suite does it when it reads the line below.
+function world.engine_restart(seconds)
+  if world.simulated then
+    sim.engine_down(seconds, { restart = true })
+    heph.sleep(seconds)
+  else
+    print("world engine-restart " .. seconds)
+    heph.sleep(1)
+    local deadline = heph.now() + 120
+    while not pcall(heph.ping) do
+      if heph.now() > deadline then error("the engine did not come back within 120 s", 2) end
+      heph.sleep(0.2)
+    end
+  end
+end
+
+-- Waits until `c` is `status` (at most 60 s).
+function world.wait_for(c, status)
+  local deadline = heph.now() + 60
+  while heph.health_check(c) ~= status do
+    if heph.now() > deadline then
+      error(("%s is %s, not %s, after 60 s"):format(c, heph.health_check(c), status), 2)
+    end
+    heph.sleep(0.1)
+  end
+end
+
+-- Waits until `check()` is true (at most 60 s): `what` says what for.
+function world.wait_until(what, check)
+  local deadline = heph.now() + 60
+  while not check() do
+    if heph.now() > deadline then error("waited 60 s for " .. what, 2) end
+    heph.sleep(0.1)
+  end
+end
+
+-- The end of a scenario: what is still on its way arrives, then the run ends.
+function world.finish()
+  heph.sleep(2)
+  if not world.simulated then heph.exit(0) end
+end
+
+return world
