@@ -40,6 +40,8 @@ struct TestCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seed math.random with N in every test (a failure prints the seed it ran with).", valueName: "N"))
     var seed: Int?
 
+    @OptionGroup var memory: MemoryLimitOption
+
     /// For the conformance suite's check that it can fail; not for users.
     @Option(name: .long, help: .hidden)
     var mutate: String?
@@ -65,6 +67,7 @@ struct TestCommand: AsyncParsableCommand {
             filter: filter, seed: seed, project: (try? project.chosen()) ?? .default, projectChosen: project.isChosen,
             searchPath: PluginCatalog.hephPath, userPluginDirectory: PluginCatalog.defaultUserDirectory,
             executablePath: CommandLine.arguments.first ?? "heph"))
+        runner.options.memoryLimit = memory.bytes
         runner.options.mutation = mutate.flatMap(SimulatedOrchestrator.Mutation.init(rawValue:))
         var passed = 0, failed = 0, selected = 0
         for file in files {
@@ -93,23 +96,38 @@ struct TestCommand: AsyncParsableCommand {
         if failed > 0 || selected == 0 { throw ExitCode(1) }
     }
 
-    /// Prints one test's line, and beneath it (indented) what explains a failure.
+    /// Prints one test's line, and beneath it (indented) what explains a failure: the
+    /// traceback, the seed, what the test printed (with `-v`, what passing tests printed too).
     private func report(_ result: TestRunner.Result) {
-        var text: String
+        var text: [UInt8]
         if let failure = result.failure {
-            text = "not ok - \(result.name): \(failure)\n"
+            text = Array("not ok - \(result.name): \(failure)\n".utf8)
             var details = result.details
             details.append("seed \(result.seed): heph test --seed \(result.seed) --filter \(Self.shellQuoted(Self.exactPattern(result.name))) replays it")
-            for line in details { text += "    \(line)\n" }
+            for line in details { text += Array("    \(line)\n".utf8) }
+            text += Self.indented(result.output)
         } else {
-            text = "ok - \(result.name)\n"
-            if verbose { for line in result.details { text += "    \(line)\n" } }
+            text = Array("ok - \(result.name)\n".utf8)
+            if verbose { text += Self.indented(result.output) }
         }
-        write(text)
+        FileHandle.standardOutput.write(Data(text))
     }
 
     private func write(_ text: String, to handle: FileHandle = .standardOutput) {
         handle.write(Data(text.utf8))
+    }
+
+    /// `bytes` with four spaces before each line, ending in a newline (bytes as they are:
+    /// what a test prints need not be UTF-8).
+    static func indented(_ bytes: [UInt8]) -> [UInt8] {
+        guard !bytes.isEmpty else { return [] }
+        var out: [UInt8] = Array("    ".utf8)
+        for (index, byte) in bytes.enumerated() {
+            out.append(byte)
+            if byte == UInt8(ascii: "\n"), index < bytes.count - 1 { out += Array("    ".utf8) }
+        }
+        if bytes.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
+        return out
     }
 
     /// The files `paths` name: a file as it is; a directory's `*_test.lua`, recursively,

@@ -76,6 +76,7 @@ import Testing
     enum Entry: String, CaseIterable, Sendable {
         case mainChunk = "main chunk", hook, timer, pollerCallback = "poller callback", shutdownHandler = "shutdown handler"
         case repl = "REPL", replPrinter = "REPL printer", check = "heph check", errorReporting = "error reporting"
+        case test = "heph test"
     }
 
     /// The time limit of callbacks in every cell, and how often the cell's last timer
@@ -106,6 +107,8 @@ import Testing
             process = try HephProcess(["repl"] + limits, input: Self.replInput(entry, hostile.code))
         case .check:
             process = try HephProcess(["check", "--memory-limit", "256", script])
+        case .test:
+            process = try HephProcess(["test", "-v", "--memory-limit", "256", script])
         default:
             process = try HephProcess.run(limits + [script])
         }
@@ -131,7 +134,9 @@ import Testing
             #expect(process.stdoutBytes.contains(printed), "wanted \(printed) on stdout; \(context)")
         }
         if let reported = hostile.reported, status != 124, entry != .replPrinter, entry != .errorReporting || hostile.kind != .raises {
-            #expect(process.stderr.contains(reported), "wanted \(reported) on stderr; \(context)")
+            // heph test shows a test's reports with what it printed.
+            let shown = entry == .test ? process.stdout : process.stderr
+            #expect(shown.contains(reported), "wanted \(reported) in the report; \(context)")
         }
     }
 
@@ -160,6 +165,10 @@ import Testing
                 """
         case .pollerCallback:
             return prologue + "local poller; poller = heph.start_health_polling(0.05, function() started = true; poller:stop(); do \(code) end end)\ngoes_on()\n"
+        case .test:
+            // The test's function runs under the time limit (read at each resume: the sleep).
+            return "heph.config.hook_timeout = \(hookTimeout)\nheph.sleep(0)\ntest(\"hostile\", function()\n"
+                + "heph.on_shutdown(function() print(\"shutdown ran\") end)\nprint(\"ready\")\ndo \(code) end\nprint(\"after\")\nend)\n"
         case .shutdownHandler:
             return "heph.config.hook_timeout = \(hookTimeout)\nheph.on_shutdown(function() do \(code) end end)\nheph.on_shutdown(function() print(\"shutdown ran\") end)\n"
         case .errorReporting:
@@ -180,6 +189,14 @@ import Testing
         switch (entry, kind) {
         case (_, .stuck):
             return (124, [], [stuck])
+        case (.test, .exits):
+            return (1, ["not ok - hostile: ", "heph.exit(0) before the test's function returned", "shutdown ran", "0 passed, 1 failed"], [])
+        case (.test, .raises):
+            return (1, ["not ok - hostile: ", "shutdown ran", "0 passed, 1 failed"], [])
+        case (.test, .loops):
+            return (1, ["not ok - hostile: ", "heph.config.hook_timeout", "shutdown ran", "0 passed, 1 failed"], [])
+        case (.test, .harmless):
+            return (0, ["ok - hostile", "after", "shutdown ran", "1 passed, 0 failed"], [])
         case (_, .exits):
             return (0, ["shutdown ran"], [])
         case (.mainChunk, .raises), (.check, .raises):

@@ -64,6 +64,6 @@ extension LuaRuntime {
         let stack = LuaStack(state)
         let position = stack.lossyString(at: -1) ?? ""
         stack.pop()
-        return "\(position)\(limit): it waits in \(tickets[ticket]?.call ?? "a waiting call") for something that never happened"
+        return "\(position)\(limit); it was waiting in \(tickets[ticket]?.call ?? "a waiting call")"
     }
 }

@@ -20,6 +20,8 @@ public struct TestRunner: Sendable {
         public var userPluginDirectory: String?
         /// `arg[-1]`.
         public var executablePath: String
+        /// Bytes each test's Lua may hold (`--memory-limit`); nil: no limit.
+        public var memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
         /// A deliberate infidelity of the simulated engine (the conformance suite's check
         /// that it can fail); nil always but there.
         public var mutation: SimulatedOrchestrator.Mutation?
@@ -43,8 +45,10 @@ public struct TestRunner: Sendable {
         public var name: String
         /// Nil when it passed; else `FILE:LINE: MESSAGE`.
         public var failure: String?
-        /// When it failed: the traceback, then what the test printed.
+        /// When it failed: the traceback.
         public var details: [String]
+        /// What the test printed, and heph's reports (a plugin's log): bytes, as Lua wrote them.
+        public var output: [UInt8]
         /// The seed it ran with.
         public var seed: Int
         /// Whether it passed.
@@ -88,7 +92,7 @@ public struct TestRunner: Sendable {
         case .failed(let failure):
             return Self.failed(name, failure.message, output: run.output, seed: seed)
         case .exited(0) where run.report.passed, .finished where run.report.passed:
-            return Result(name: name, failure: nil, details: run.output, seed: seed)
+            return Result(name: name, failure: nil, details: [], output: run.output, seed: seed)
         case .exited(let code):
             return Self.failed(name, "\(file): the script called heph.exit(\(code)) before the test's function returned", output: run.output, seed: seed)
         case .finished:
@@ -96,8 +100,8 @@ public struct TestRunner: Sendable {
         }
     }
 
-    /// One run of `file` in a fresh world: its outcome, report and output lines.
-    private func runOne(_ file: String, index: Int, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [String]) {
+    /// One run of `file` in a fresh world: its outcome, report and output.
+    private func runOne(_ file: String, index: Int, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [UInt8]) {
         let clock = VirtualClock()
         let session = BackendSession(simulating: SimulatedEngine(clock: clock), project: options.project, projectChosen: options.projectChosen,
                                      mutation: options.mutation)
@@ -108,20 +112,19 @@ public struct TestRunner: Sendable {
             output: { bytes in output.withLock { $0 += bytes } },
             diagnostics: { text in output.withLock { $0 += Array(text.utf8) } },
             searchPath: options.searchPath, executablePath: options.executablePath, progress: nil,
-            userPluginDirectory: options.userPluginDirectory,
+            userPluginDirectory: options.userPluginDirectory, memoryLimit: options.memoryLimit,
             testCase: TestCase(index: index, seed: seed, filter: options.filter, report: report)))
         let outcome = await runtime.run(LuaScript(.file(file)))
         // Whatever still sleeps in the world (a health probe, a restart policy) ends here.
         clock.stop()
         await runtime.close()
         try? await session.close()
-        let text = output.withLock { String(decoding: $0, as: UTF8.self) }
-        return (outcome, report, text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(text.hasSuffix("\n") ? 1 : 0))
+        return (outcome, report, output.withLock { $0 })
     }
 
-    private static func failed(_ name: String, _ message: String, output: [String], seed: Int) -> Result {
+    private static func failed(_ name: String, _ message: String, output: [UInt8], seed: Int) -> Result {
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return Result(name: name, failure: lines.first ?? message, details: Array(lines.dropFirst()) + output, seed: seed)
+        return Result(name: name, failure: lines.first ?? message, details: Array(lines.dropFirst()), output: output, seed: seed)
     }
 
     /// A seed for a test run without `--seed`: positive, so `--seed` takes it back.
