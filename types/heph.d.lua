@@ -332,4 +332,84 @@ function heph.shell(cmd, env) end
 ---@return any
 function heph.use(name, opts) end
 
+-- heph test (docs/testing.md): in a test file, `test` declares a test and `sim` controls the
+-- simulated world. Neither exists under heph run.
+
+---Declares a test: `fn` runs in a fresh runtime on a fresh simulated engine, after the
+---file's top level, in virtual time (heph.now() starts at 1700000000).
+---@param name string unique in the file
+---@param fn fun()
+function test(name, fn) end
+
+---@class sim.Action
+---@field op string the heph function's name: "create_container", "restart_container", "exec", …
+---@field name string the container's name in Lua ("heph-web"), or the network's
+---@field at number heph.now() at the call
+
+---The simulated world's controls: faults from outside heph, and what it answers.
+sim = {}
+
+---Kills the container's process from outside (as docker kill): stopped, then exit.
+---@param c string
+---@param exit_code? integer default 137
+function sim.kill(c, exit_code) end
+
+---The container's process exits on its own (its restart policy applies).
+---@param c string
+---@param exit_code? integer default 1
+function sim.crash(c, exit_code) end
+
+---The kernel kills the container's process for its memory (oom_killed, 137).
+---@param c string
+function sim.oom(c) end
+
+---docker stop from outside (exit 0).
+---@param c string
+function sim.stop(c) end
+
+---The healthcheck's verdict from now on, and after restarts.
+---@param c string
+---@param verdict "healthy"|"unhealthy"
+function sim.set_health(c, verdict) end
+
+---docker pause from outside.
+---@param c string
+function sim.pause(c) end
+
+---docker unpause from outside.
+---@param c string
+function sim.unpause(c) end
+
+---docker rm -f from outside.
+---@param c string
+function sim.remove(c) end
+
+---The engine unreachable for `seconds` of virtual time; with restart, it comes back having
+---stopped every container (a dockerd restarted without live-restore).
+---@param seconds number
+---@param opts? { restart?: boolean }
+function sim.engine_down(seconds, opts) end
+
+---What heph.exec in `c` answers: fn(cmd) returns exit_code, stdout, stderr (default 0, "", "").
+---@param c string
+---@param fn fun(cmd: string|string[]): integer?, string?, string?
+function sim.exec_result(c, fn) end
+
+---What heph.logs of `c` answers from now on.
+---@param c string
+---@param stdout string
+---@param stderr? string
+function sim.output(c, stdout, stderr) end
+
+---Every orchestrator call that changed something, in order (heph.up's and plugins' too).
+---@return sim.Action[]
+function sim.actions() end
+
+---Runs a script file's main chunk in this test's runtime (a relative path is looked for
+---next to the test file first); returns what the chunk returns.
+---@param path string
+---@param ... string the script's arguments (arg[1], …)
+---@return any ...
+function sim.run(path, ...) end
+
 return heph

@@ -75,6 +75,39 @@ import Testing
         #expect(declared == exposed)
     }
 
+    /// Sub-tables of functions stay in step too: `sim` (in `heph test`), documented in
+    /// docs/testing.md and declared in the definitions; and any table of functions in
+    /// `heph` (none yet), documented in docs/lua-api.md.
+    @Test func theReferenceAndTheEditorDefinitionsNameExactlyTheSubTablesFunctions() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("names") + "_test.lua").path
+        try #"""
+            local function names(t) local n = {} for k, v in pairs(t) do if type(v) == "function" then n[#n + 1] = k end end table.sort(n) return table.concat(n, " ") end
+            test("names", function()
+              print("sim " .. names(sim))
+              for key, value in pairs(heph) do
+                if type(value) == "table" and names(value) ~= "" then print("heph." .. key .. " " .. names(value)) end
+              end
+            end)
+            """#.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = await TestRunner(options: TestRunner.Options()).run(file, index: 1, name: "names")
+        #expect(result.passed, "\(result.failure ?? "")")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let definitions = try String(contentsOf: root.appendingPathComponent("types/heph.d.lua"), encoding: .utf8).split(separator: "\n")
+        let tables = String(decoding: result.output, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(tables.first?.first == "sim")
+        for fields in tables {
+            let table = fields[0]
+            let exposed = Set(fields.dropFirst())
+            let reference = try String(contentsOf: root.appendingPathComponent(table == "sim" ? "docs/testing.md" : "docs/lua-api.md"), encoding: .utf8)
+            let documented = Set(reference.split(separator: "\n").compactMap { Self.functionName(in: $0, after: "| `\(table).") })
+            let declared = Set(definitions.compactMap { Self.functionName(in: $0, after: "function \(table).") })
+            #expect(exposed.count >= (table == "sim" ? 13 : 1), "\(table): \(exposed)")
+            #expect(documented == exposed, "\(table)")
+            #expect(declared == exposed, "\(table)")
+        }
+    }
+
     /// `name` when `line` is `prefix` + `name(`…, with `name` of lowercase letters and `_`.
     static func functionName(in line: Substring, after prefix: String) -> String? {
         guard line.hasPrefix(prefix) else { return nil }
