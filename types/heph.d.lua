@@ -367,7 +367,8 @@ function sim.oom(c) end
 ---@param c string
 function sim.stop(c) end
 
----The healthcheck's verdict from now on, and after restarts.
+---What the healthcheck's probes find from now on, and after restarts: healthy at the next
+---probe, unhealthy after `retries` failing ones (3 by default), `interval` apart.
 ---@param c string
 ---@param verdict "healthy"|"unhealthy"
 function sim.set_health(c, verdict) end

@@ -19,8 +19,9 @@ struct TestCommand: AsyncParsableCommand {
             Time is virtual: heph.now() and os.time() start at 1700000000 in every test \
             and jump to the next due event whenever everything waits, so an hour of \
             backoff takes milliseconds. A test that waits for what never happens fails \
-            after 24 virtual hours, saying where it waits. A test that computes for more \
-            than heph.config.hook_timeout (5 s) of real time is stopped.
+            after 24 virtual hours, saying where it waits, and so does one still running \
+            after --timeout seconds of real time. A test that computes for more than \
+            heph.config.hook_timeout (5 s) of real time between two waits is stopped.
 
             Output: ok - NAME, or not ok - NAME: FILE:LINE: MESSAGE followed by the \
             traceback, the seed and what the test printed (indented); then \
@@ -46,6 +47,10 @@ struct TestCommand: AsyncParsableCommand {
     @Option(name: .long, help: .hidden)
     var mutate: String?
 
+    /// Real time a test may take.
+    @Option(name: .long, help: ArgumentHelp("Fail a test still running after this many seconds of real time (default 60): one that waits for something real, such as a heph.shell that never ends.", valueName: "seconds"))
+    var timeout: Int = 60
+
     /// Shows what passing tests printed too.
     @Flag(name: [.short, .long], help: "Show what every test printed, not only the failing ones.")
     var verbose = false
@@ -56,6 +61,7 @@ struct TestCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or more, got \(seed)") }
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 86400 seconds, got \(timeout)") }
         if let mutate, SimulatedOrchestrator.Mutation(rawValue: mutate) == nil {
             throw ValidationError("--mutate must be \(SimulatedOrchestrator.Mutation.allCases.map(\.rawValue).joined(separator: " or "))")
         }
@@ -68,6 +74,7 @@ struct TestCommand: AsyncParsableCommand {
             searchPath: PluginCatalog.hephPath, userPluginDirectory: PluginCatalog.defaultUserDirectory,
             executablePath: CommandLine.arguments.first ?? "heph"))
         runner.options.memoryLimit = memory.bytes
+        runner.options.timeout = .seconds(timeout)
         runner.options.mutation = mutate.flatMap(SimulatedOrchestrator.Mutation.init(rawValue:))
         var passed = 0, failed = 0, selected = 0
         for file in files {
@@ -77,14 +84,14 @@ struct TestCommand: AsyncParsableCommand {
             } catch .badFilter(let problem) {
                 throw ValidationError("--filter: \(problem)")
             } catch .file(let result) {
-                report(result)
+                report(result, of: file)
                 failed += 1
                 continue
             }
-            for (offset, test) in declared.enumerated() where test.selected {
+            for test in declared where test.selected {
                 selected += 1
-                let result = await runner.run(file, index: offset + 1, name: test.name)
-                report(result)
+                let result = await runner.run(file, name: test.name)
+                report(result, of: file)
                 if result.passed { passed += 1 } else { failed += 1 }
             }
         }
@@ -98,12 +105,13 @@ struct TestCommand: AsyncParsableCommand {
 
     /// Prints one test's line, and beneath it (indented) what explains a failure: the
     /// traceback, the seed, what the test printed (with `-v`, what passing tests printed too).
-    private func report(_ result: TestRunner.Result) {
+    private func report(_ result: TestRunner.Result, of file: String) {
         var text: [UInt8]
         if let failure = result.failure {
             text = Array("not ok - \(result.name): \(failure)\n".utf8)
             var details = result.details
-            details.append("seed \(result.seed): heph test --seed \(result.seed) --filter \(Self.shellQuoted(Self.exactPattern(result.name))) replays it")
+            let replay = (result.isFile ? "" : "--filter \(Self.shellQuoted(Self.exactPattern(result.name))) ") + Self.shellQuoted(file)
+            details.append("seed \(result.seed): heph test --seed \(result.seed) \(replay) replays it")
             for line in details { text += Array("    \(line)\n".utf8) }
             text += Self.indented(result.output)
         } else {

@@ -8,22 +8,16 @@
 local world = {}
 world.simulated = sim ~= nil
 
--- A busybox service that serves nothing and stays up: healthy while /tmp/healthy exists
--- (its healthcheck probes every second), exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash).
--- `sick`: unhealthy from the start, and after every restart.
+-- A busybox service that serves nothing and stays up: healthy unless /tmp/sick exists (its
+-- healthcheck probes every second, and depends on nothing the process must do first),
+-- exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash). `sick`: unhealthy from the first probe,
+-- and after every restart.
 local sick = {}
 function world.service(name, extra)
   local config = {
     image = "heph/busybox:latest",
-    cmd = { "sh", "-c", [[
-      mkdir -p /tmp
-      if [ -n "$SICK" ]; then touch /tmp/sick; fi
-      [ -f /tmp/sick ] || touch /tmp/healthy
-      trap 'exit 0' TERM
-      trap 'exit 3' USR1
-      sleep 3600 & wait
-    ]] },
-    healthcheck = { test = "test -f /tmp/healthy", interval = 1, timeout = 1, retries = 1 },
+    cmd = { "sh", "-c", "trap 'exit 0' TERM; trap 'exit 3' USR1; sleep 3600 & wait" },
+    healthcheck = { test = 'test -z "$SICK" && test ! -f /tmp/sick', interval = 1, timeout = 1, retries = 1 },
   }
   for key, value in pairs(extra or {}) do
     if key == "sick" then
@@ -61,7 +55,7 @@ function world.record()
     print(("T %s exit %s %s"):format(ev.name, ev.exit_code, ev.oom_killed and "oom" or "-"))
   end)
   if world.simulated then
-    -- A sick service is unhealthy from its first probe on, as its process makes it.
+    -- A sick service is unhealthy from its first probe on, as its healthcheck makes it.
     heph.on("created", function(ev)
       if sick[ev.name] then sim.set_health(ev.name, "unhealthy") end
     end)
@@ -87,7 +81,7 @@ end
 
 function world.set_health(c, verdict)
   if world.simulated then return sim.set_health(c, verdict) end
-  local script = verdict == "healthy" and "rm -f /tmp/sick; touch /tmp/healthy" or "rm -f /tmp/healthy; touch /tmp/sick"
+  local script = verdict == "healthy" and "rm -f /tmp/sick" or "mkdir -p /tmp && touch /tmp/sick"
   docker("exec", engine_name(c), "sh", "-c", script)
 end
 

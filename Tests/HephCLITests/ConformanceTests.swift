@@ -9,14 +9,15 @@ import Testing
 /// engine (`heph test --mutate`) must fail the same comparison, so it can fail.
 @Suite(.usesEngine) struct ConformanceTests {
     static let directory = HephBinary.repositoryRoot + "/Tests/Conformance"
-    /// Scenarios on the shared engine, each in a project of its own.
-    static let onSharedEngine = [
-        "kill", "unhealthy_and_back", "pause", "removal", "stop_and_restart_by_script",
-        "up_with_a_failing_service", "restart_gives_up", "dependents_restarted",
-        "recreated", "crash_and_restart_policy", "stop_from_outside",
-    ]
     /// The scenario that restarts its engine: on a private one.
     static let onPrivateEngine = "engine_restart"
+    /// Every scenario: each `.lua` file of the directory but the world and the test file
+    /// (which lists them for heph test; the first test below checks that it lists all).
+    static let scenarios = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+        .filter { $0.hasSuffix(".lua") && $0 != "world.lua" && !$0.hasSuffix("_test.lua") }
+        .map { String($0.dropLast(".lua".count)) }.sorted()
+    /// Scenarios on the shared engine, each in a project of its own.
+    static let onSharedEngine = scenarios.filter { $0 != onPrivateEngine }
 
     /// Each container's lines (`PREVIOUS STATUS expected|unexpected`, `exit CODE oom|-`), in order.
     typealias Record = [String: [String]]
@@ -24,7 +25,8 @@ import Testing
     @Test func theSimulatedEngineGivesTheRealEnginesTransitions() async throws {
         let simulated = try await Self.simulated()
         let real = try await Self.real()
-        #expect(Set(simulated.keys) == Set(Self.onSharedEngine + [Self.onPrivateEngine]))
+        #expect(Self.scenarios.count >= 12 && Self.scenarios.contains(Self.onPrivateEngine))
+        #expect(Set(simulated.keys) == Set(Self.scenarios), "conformance_test.lua runs every scenario")
         for (scenario, record) in real.sorted(by: { $0.key < $1.key }) {
             let transitions = record.values.reduce(0) { $0 + $1.filter { !$0.hasPrefix("exit ") }.count }
             #expect(transitions >= 5, "\(scenario) makes only \(transitions) transitions: \(record)")

@@ -36,7 +36,7 @@ import Testing
 
     @Test func theSeedAFailurePrintsReplaysItsRandomNumbers() async throws {
         let first = try await Self.test(["--filter", "random", "outcomes.lua"])
-        let seed = try #require(first.stdout.firstMatch(of: /seed (\d+): heph test --seed \1 --filter '\^prints a random number\$' replays it/)?.1)
+        let seed = try #require(first.stdout.firstMatch(of: /seed (\d+): heph test --seed \1 --filter '\^prints a random number\$' 'outcomes.lua' replays it/)?.1)
         let number = try #require(first.stdout.firstMatch(of: /random (\d+)/)?.1)
         let replay = try await Self.test(["--seed", String(seed), "--filter", "^prints a random number$", "outcomes.lua"])
         #expect(replay.stdout.contains("random \(number)\n"), "\(replay.stdout)")

@@ -90,7 +90,7 @@ import Testing
             end)
             """#.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = await TestRunner(options: TestRunner.Options()).run(file, index: 1, name: "names")
+        let result = await TestRunner(options: TestRunner.Options()).run(file, name: "names")
         #expect(result.passed, "\(result.failure ?? "")")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let definitions = try String(contentsOf: root.appendingPathComponent("types/heph.d.lua"), encoding: .utf8).split(separator: "\n")

@@ -3,7 +3,8 @@
 local function web()
   local id = heph.create_container{
     image = "heph/busybox:latest", name = "web",
-    healthcheck = { test = "wget -q -O- http://127.0.0.1/ || exit 1", interval = 5 },
+    -- Probed every 5 s; one failing probe makes it unhealthy.
+    healthcheck = { test = "wget -q -O- http://127.0.0.1/ || exit 1", interval = 5, retries = 1 },
   }
   heph.start_container(id)
   assert(heph.wait_healthy("web"))
@@ -21,8 +22,8 @@ test("an unhealthy container is stopped and started again at once", function()
   web()
   sim.run("../autoheal.lua")
   local turned = heph.now()
-  sim.set_health("web", "unhealthy")
-  heph.sleep(1)
+  sim.set_health("web", "unhealthy")   -- what the next probe finds
+  heph.sleep(6)
   assert(ops(turned) == "stop_container heph-web, start_container heph-web", ops(turned))
   sim.set_health("web", "healthy")
   heph.sleep(10)

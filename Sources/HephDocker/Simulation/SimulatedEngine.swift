@@ -7,9 +7,10 @@ import Synchronization
 /// stream does, in the same order, so the watcher and the transition tracker turn them into
 /// the same transitions: a start is `start`; a kill from outside is `kill`, then `die`; a
 /// `docker stop` is `kill`, `die`, `stop`; an OOM kill is `oom`, then `die`; a removal of a
-/// running container `kill`, `die`, `destroy`. A container with a healthcheck turns healthy
-/// one `interval` (the engine's default, 30 s, when the config has none) after it starts,
-/// unless ``setHealth(_:healthy:)`` decides; a restart policy starts it again 100 ms after
+/// running container `kill`, `die`, `destroy`. A container with a healthcheck is probed
+/// every `interval` (the engine's default, 30 s, when the config has none): healthy at the
+/// first passing probe, unhealthy after `retries` failing ones (``setHealth(_:healthy:)``
+/// decides what the probes find); a restart policy starts it again 100 ms after
 /// it exits on its own (a stop or a kill is manual: the policy leaves it). Faults from outside (``kill(_:exitCode:)``, ``crash(_:exitCode:)``,
 /// ``oom(_:)``, ``stop(_:)``, ``pause(_:_:)``, ``remove(_:)``, ``down(for:restarting:)``)
 /// act as done behind heph's back. Later capabilities extend it here (one method per fault, one
@@ -28,8 +29,10 @@ public final class SimulatedEngine: Sendable {
         public internal(set) var state = "created"
         /// The healthcheck's verdict while running: nil without a healthcheck.
         var health: String?
-        /// What ``setHealth(_:healthy:)`` decided, which outlives restarts.
+        /// What ``setHealth(_:healthy:)`` decided the probes see, which outlives restarts.
         var healthDecided: Bool?
+        /// Failing probes in a row (the engine's `FailingStreak`).
+        var failingStreak = 0
         var exitCode = 0
         var oomKilled = false
         var restartCount = 0
@@ -179,8 +182,11 @@ public final class SimulatedEngine: Sendable {
             world.subscribers[world.nextSubscriber] = subscription
             return world.nextSubscriber
         }
-        continuation.onTermination = { [weak self] _ in
-            subscription.end()
+        continuation.onTermination = { [weak self] termination in
+            // Finished (the engine went down), the events already sent are still read and
+            // acknowledged: the reader ends the subscription after the last. Cancelled,
+            // they never will be.
+            if case .cancelled = termination { subscription.end() }
             _ = self?.world.withLock { $0.subscribers.removeValue(forKey: key) }
         }
         return (stream, subscription)
@@ -216,7 +222,7 @@ public final class SimulatedEngine: Sendable {
             if held { clock?.release() }
         }
 
-        /// The stream ended: what was not read holds the clock no more.
+        /// The reader is done (or gone): what it did not read holds the clock no more.
         func end() {
             let unread = pending.withLock { count in
                 defer { count = nil }
@@ -249,20 +255,11 @@ public final class SimulatedEngine: Sendable {
         end(id, exitCode: 0, events: [.other("kill"), .die(exitCode: 0), .other("stop")], onPurpose: true)
     }
 
-    /// The healthcheck's verdict from now on (and after restarts), for a container with one.
+    /// What the container's healthcheck probes find from now on (and after restarts): the
+    /// status follows at the probes, as the engine's does (healthy at the first passing
+    /// probe; unhealthy after `retries` failing ones in a row).
     public func setHealth(_ id: String, healthy: Bool) {
-        world.withLock { world in
-            guard var container = world.containers[id] else { return }
-            container.healthDecided = healthy
-            let verdict = healthy ? "healthy" : "unhealthy"
-            guard container.state == "running", container.config.healthcheck != nil, container.health != verdict else {
-                world.containers[id] = container
-                return
-            }
-            container.health = verdict
-            world.containers[id] = container
-            emit(.health(healthy: healthy), container, to: world)
-        }
+        world.withLock { $0.containers[id]?.healthDecided = healthy }
     }
 
     /// What the container's logs hold from now on: its standard output and error.
@@ -333,27 +330,46 @@ public final class SimulatedEngine: Sendable {
             container.oomKilled = false
             if restarting { container.restartCount += 1 }
             container.health = container.config.healthcheck == nil ? nil : "starting"
+            container.failingStreak = 0
             world.containers[id] = container
             emit(.start, container, to: world)
             return container
         }
-        if let started, started.config.healthcheck != nil { scheduleFirstProbe(started) }
+        if let started { scheduleProbes(started) }
     }
 
-    /// The first probe's verdict, one interval after the start: healthy, unless decided.
-    private func scheduleFirstProbe(_ container: Container) {
-        let interval = container.config.healthcheck?.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30
-        let deadline = clock.now + .milliseconds(Int64((interval * 1000).rounded()))
+    /// The healthcheck's probes, every `interval` from the start (the engine's default,
+    /// 30 s, when the config has none) while this run of the container lasts: a passing
+    /// probe (unless ``setHealth(_:healthy:)`` decided otherwise) makes it healthy and ends
+    /// the streak; `retries` failing ones in a row (default 3; failures within
+    /// `start_period` of a starting container do not count) make it unhealthy. A paused
+    /// container is not probed.
+    private func scheduleProbes(_ container: Container) {
+        guard let healthcheck = container.config.healthcheck else { return }
+        let interval = Duration.milliseconds(Int64(((healthcheck.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30) * 1000).rounded()))
+        let retries = max(healthcheck.retries ?? 3, 1)
+        let startPeriodEnds = clock.now + .milliseconds(Int64(((healthcheck.startPeriod ?? 0) * 1000).rounded()))
         // The world's own wait, registered before the clock can move.
         clock.task { [self] in
-            // A clock stopped (the test is over) ends the wait: nothing happens after.
-            guard (try? await clock.sleep(until: deadline)) != nil else { return }
-            world.withLock { world in
-                guard var current = world.containers[container.id], current.generation == container.generation,
-                      current.state == "running", current.health == "starting" else { return }
-                current.health = current.healthDecided == false ? "unhealthy" : "healthy"
-                world.containers[container.id] = current
-                emit(.health(healthy: current.health == "healthy"), current, to: world)
+            var due = clock.now
+            while true {
+                due += interval
+                // A clock stopped (the test is over) ends the probes.
+                guard (try? await clock.sleep(until: due)) != nil else { return }
+                let lasts = world.withLock { world in
+                    guard var current = world.containers[container.id], current.generation == container.generation,
+                          current.state == "running" || current.state == "paused" else { return false }
+                    guard current.state == "running" else { return true }
+                    let passes = current.healthDecided ?? true
+                    current.failingStreak = passes ? 0 : current.failingStreak + (current.health == "starting" && clock.now < startPeriodEnds ? 0 : 1)
+                    let verdict = passes ? "healthy" : current.failingStreak >= retries ? "unhealthy" : current.health
+                    let changed = verdict != current.health
+                    current.health = verdict
+                    world.containers[container.id] = current
+                    if changed { emit(.health(healthy: passes), current, to: world) }
+                    return true
+                }
+                guard lasts else { return }
             }
         }
     }

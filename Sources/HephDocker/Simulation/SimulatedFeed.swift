@@ -26,6 +26,7 @@ struct SimulatedFeed: WatchFeed {
 
     func follow(onConnected: () async -> Void, _ onEvent: (WatchFeedEvent) -> Void) async throws {
         let (events, subscription) = try orchestrator.engine.events(of: orchestrator.project)
+        defer { subscription.end() }
         await onConnected()
         for try await event in events {
             onEvent(.container(event))

@@ -100,7 +100,7 @@ public final class SimulatedOrchestrator: Orchestrator {
             exitCode: container.exitCode, oomKilled: container.oomKilled, restartCount: container.restartCount,
             startedAt: container.startedAt, finishedAt: container.finishedAt, labels: container.labels,
             hostname: container.config.hostname ?? String(container.id.prefix(12)),
-            health: container.health.map { HealthDetails(status: $0, failingStreak: $0 == "unhealthy" ? 3 : 0, log: []) },
+            health: container.health.map { HealthDetails(status: $0, failingStreak: container.failingStreak, log: []) },
             engineState: container.state)
         return info
     }

@@ -28,6 +28,10 @@ public final class VirtualClock: HephClock {
         var holds = 0
         /// Sleepers the clock woke, each holding it until it runs.
         var wokenHolds: Set<Int> = []
+        /// Task holds by id: true while on the clock, false while let go (the task
+        /// sleeps); gone once ended. Changed only with `holds`, in one step.
+        var taskHolds: [Int: Bool] = [:]
+        var nextTaskHold = 0
         /// Counts every change (a sleep, a wake, a hold, a release): the clock moves only
         /// when it stayed the same for the settling time.
         var generation: UInt64 = 0
@@ -80,15 +84,20 @@ public final class VirtualClock: HephClock {
         }
         // A task that holds the clock while it works lets go while it sleeps here (its
         // sleep is what the clock may move to), in the same step as its sleep is
-        // registered, and takes hold again before it runs on.
-        let token = Self.taskHold
-        let letGo = token?.letGo() ?? false
-        let released = Mutex(false)
-        var takenBack = false
+        // registered, and takes hold again before it runs on: both under the lock, so an
+        // end of the hold meanwhile cannot be miscounted. (Of tasks sharing a hold, an
+        // engine call's children, the first to sleep lets go and the first to wake takes back.)
+        let token = Self.taskHold?.id
+        let letGo = Mutex(false)
         func takeBack() {
-            guard letGo, !takenBack else { return }
-            takenBack = true
-            if token?.takeBack() == true, released.withLock({ $0 }) { hold() }
+            guard let token, letGo.withLock({ $0 }) else { return }
+            letGo.withLock { $0 = false }
+            state.withLock { state in
+                guard state.taskHolds[token] == false else { return }
+                state.taskHolds[token] = true
+                state.holds += 1
+                state.generation += 1
+            }
         }
         defer { takeBack() }
         try await withTaskCancellationHandler {
@@ -96,9 +105,10 @@ public final class VirtualClock: HephClock {
                 let resumeNow: Bool = state.withLock { state in
                     guard deadline > state.now, !Task.isCancelled, !state.stopped else { return true }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    if letGo {
+                    if let token, state.taskHolds[token] == true {
+                        state.taskHolds[token] = false
                         state.holds -= 1
-                        released.withLock { $0 = true }
+                        letGo.withLock { $0 = true }
                     }
                     state.generation += 1
                     return false
@@ -133,8 +143,23 @@ public final class VirtualClock: HephClock {
     /// ``TaskHold/running(_:)``, which lets the hold go while it sleeps on this clock, and
     /// ends it when done.
     public func taskHold() -> TaskHold {
-        hold()
-        return TaskHold(clock: self)
+        let id = state.withLock { state in
+            defer { state.nextTaskHold += 1 }
+            state.taskHolds[state.nextTaskHold] = true
+            state.holds += 1
+            state.generation += 1
+            return state.nextTaskHold
+        }
+        return TaskHold(clock: self, id: id)
+    }
+
+    /// Ends the task hold `id` (once): off the clock, if it was on.
+    fileprivate func endTaskHold(_ id: Int) {
+        state.withLock { state in
+            if state.taskHolds.removeValue(forKey: id) == true { state.holds -= 1 }
+            state.generation += 1
+        }
+        changes.yield()
     }
 
     /// The hold of the task running now (inherited by its child tasks), if any.
@@ -169,24 +194,25 @@ public final class VirtualClock: HephClock {
         changes.finish()
     }
 
-    /// Moves the clock to the earliest deadline when nothing holds it; returns whether it
-    /// moved.
+    /// Wakes the earliest sleeper (moving the clock to its deadline) when nothing holds the
+    /// clock; returns whether it woke one. One at a time: sleepers due at the same instant
+    /// wake in the order they went to sleep, each once the one before has done its work,
+    /// so a run goes the same way every time (what `heph test --seed` replays).
     @discardableResult
     func advanceIfIdle(expecting generation: UInt64? = nil) -> Bool {
-        let due: [Sleeper]? = state.withLock { state in
+        let due: Sleeper? = state.withLock { state in
             guard !state.stopped, state.holds == 0, generation.map({ $0 == state.generation }) ?? true,
-                  let next = state.sleepers.map(\.deadline).min() else { return nil }
-            state.now = max(state.now, next)
-            let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }.sorted { ($0.deadline, $0.id) < ($1.deadline, $1.id) }
-            state.sleepers.removeAll { $0.deadline <= now }
-            state.holds += due.count
-            state.wokenHolds.formUnion(due.map(\.id))
+                  let next = state.sleepers.indices.min(by: { (state.sleepers[$0].deadline, state.sleepers[$0].id) < (state.sleepers[$1].deadline, state.sleepers[$1].id) })
+            else { return nil }
+            let sleeper = state.sleepers.remove(at: next)
+            state.now = max(state.now, sleeper.deadline)
+            state.holds += 1
+            state.wokenHolds.insert(sleeper.id)
             state.generation += 1
-            return due
+            return sleeper
         }
         guard let due else { return false }
-        for sleeper in due { sleeper.continuation.resume() }
+        due.continuation.resume()
         changes.yield()
         return true
     }
@@ -210,16 +236,17 @@ public final class VirtualClock: HephClock {
     static let yieldsPerRound = 32
 }
 
-/// A task's hold on a ``VirtualClock`` (``VirtualClock/taskHold()``): kept while the task
-/// works, let go while it sleeps on the clock, ended when it is done. Of child tasks
-/// that sleep at once, the first lets go and takes back.
+/// A task's hold on a ``VirtualClock`` (``VirtualClock/taskHold()``): on while the task
+/// works, let go while it sleeps on the clock, ended when it is done. Its state lives in
+/// the clock, changed with the clock's holds in one step.
 public final class TaskHold: Sendable {
     private let clock: VirtualClock
-    /// Whether the hold is on the clock now; nil once ended.
-    private let held = Mutex<Bool?>(true)
+    /// Its key in the clock's state.
+    let id: Int
 
-    init(clock: VirtualClock) {
+    init(clock: VirtualClock, id: Int) {
         self.clock = clock
+        self.id = id
     }
 
     /// Runs `body` as the task this hold is for, then ends the hold.
@@ -228,32 +255,8 @@ public final class TaskHold: Sendable {
         return try await VirtualClock.$taskHold.withValue(self) { try await body() }
     }
 
-    /// Ends the hold (once).
+    /// Ends the hold (once; again is nothing).
     public func end() {
-        let wasHeld = held.withLock { held in
-            defer { held = nil }
-            return held == true
-        }
-        if wasHeld { clock.release() }
-    }
-
-    /// Marks the hold let go; true when this call did (the caller releases the clock).
-    func letGo() -> Bool {
-        held.withLock { held in
-            guard held == true else { return false }
-            held = false
-            return true
-        }
-    }
-
-    /// Marks the hold taken back; true when this call did (the caller holds the clock),
-    /// false once the hold has ended.
-    func takeBack() -> Bool {
-        held.withLock { held in
-            guard held == false else { return false }
-            held = true
-            return true
-        }
+        clock.endTaskHold(id)
     }
 }
-

@@ -14,12 +14,17 @@ enum HostCommand {
         } catch let error as SpawnError {
             throw DockerError(.invalidConfig, error.message)
         }
-        // Both pipes drain at once, so a command that fills one cannot stall on it.
-        async let out = Self.readAll(process.output)
-        async let err = Self.readAll(process.error)
-        let output = ContainerOutput(stdout: await out, stderr: await err)
-        // `env` answers 127 for a program it cannot find, as a shell does.
-        return ExecResult(exitCode: Int(await process.exitStatus()), output: output)
+        // A call nobody waits for any more (its run ended) ends its command too.
+        return await withTaskCancellationHandler {
+            // Both pipes drain at once, so a command that fills one cannot stall on it.
+            async let out = Self.readAll(process.output)
+            async let err = Self.readAll(process.error)
+            let output = ContainerOutput(stdout: await out, stderr: await err)
+            // `env` answers 127 for a program it cannot find, as a shell does.
+            return ExecResult(exitCode: Int(await process.exitStatus()), output: output)
+        } onCancel: {
+            process.terminate()
+        }
     }
 
     private static func readAll(_ descriptor: CInt) async -> [UInt8] {

@@ -118,12 +118,13 @@ extension LuaRuntime {
         guard let state else { return }
         var coroutine = coroutine
         // The main chunk and a REPL statement have no time limit (only interrupts); a
-        // callback or shutdown handler has what is left of heph.config.hook_timeout, and
-        // so has a test (heph test runs unattended). Time spent suspended in a waiting
-        // call is not counted.
+        // callback or shutdown handler has what is left of heph.config.hook_timeout; a
+        // test (heph test runs unattended) has all of it between two waits. Time spent
+        // suspended in a waiting call is not counted.
         let limit = hookTimeout()
-        let unlimited = (coroutine.kind == .main && configuration.testCase == nil) || coroutine.kind == .evaluation
-        let remaining = unlimited ? 0 : max(limit - coroutine.computeSeconds, 0.001)
+        let test = coroutine.kind == .main && configuration.testCase != nil
+        let unlimited = (coroutine.kind == .main && !test) || coroutine.kind == .evaluation
+        let remaining = unlimited ? 0 : test ? limit : max(limit - coroutine.computeSeconds, 0.001)
         info.pointee.limit = limit
         heph_guard_push(info.pointee.guard, remaining, coroutine.kind.cause)
         defer { heph_guard_pop(info.pointee.guard) }
@@ -234,7 +235,7 @@ extension LuaRuntime {
         switch coroutine.kind {
         case .main:
             if let failure {
-                beginShutdown(.failed(LuaFailure(kind: .runtime, message: failure)))
+                beginShutdown(.failed(LuaFailure(kind: .runtime, message: unfinishedTestReport(failure) ?? failure)))
             } else {
                 lifecycle.current?.mainFinished = true
                 lifecycle.current?.session?.ready?()

@@ -152,6 +152,8 @@ public final class LuaRuntime: @unchecked Sendable {
     let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
     /// The run in progress, its shutdown, and the state's closing.
     var lifecycle = RunLifecycle()
+    /// In a test: the limit it ran out of (``endUnfinishedTest(within:)``), from any thread.
+    let unfinishedTest = Mutex<String?>(nil)
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {

@@ -5,10 +5,16 @@ import HephDocker
 /// The one thread that owns a `lua_State`. Jobs posted from any thread run on it, one at a
 /// time, in the order they were posted.
 final class LuaThread: @unchecked Sendable {
-    // @unchecked: `jobs` and `stopping` are only touched with `condition` locked.
+    // @unchecked: `jobs`, `stopping`, `blocked` and `runningHolds` are only touched with
+    // `condition` locked.
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    /// Jobs to run, each with whether it holds the virtual clock.
+    private var jobs: [(job: @Sendable () -> Void, holds: Bool)] = []
     private var stopping = false
+    /// Whether the job running blocks the thread in a wait (``whileBlocked(_:)``).
+    private var blocked = false
+    /// Whether the job running holds the virtual clock.
+    private var runningHolds = false
     /// The watch thread every job is reported to (a job that runs past `jobLimit` plus a
     /// second, say a finalizer looping while the host pushes a value, ends heph), and the
     /// limit. Set once, before the first job.
@@ -48,13 +54,27 @@ final class LuaThread: @unchecked Sendable {
     }
 
     /// Runs `body`, a wait that blocks the thread (a call waited on in place), without
-    /// holding the virtual clock: what it waits for may be the clock's next deadline.
+    /// holding the virtual clock, neither for the job that waits nor for the jobs queued
+    /// behind it (they cannot run before the wait ends): what it waits for may be the
+    /// clock's next deadline. Jobs posted meanwhile hold it only once the wait is over.
     func whileBlocked<T>(_ body: () -> T) -> T {
         condition.lock()
         let activity = activity
+        let letGo = jobs.filter(\.holds).count + (runningHolds ? 1 : 0)
+        blocked = true
+        runningHolds = false
+        for index in jobs.indices { jobs[index].holds = false }
         condition.unlock()
-        activity?.release()
-        defer { activity?.hold() }
+        for _ in 0..<letGo { activity?.release() }
+        defer {
+            condition.lock()
+            let takeBack = activity == nil ? 0 : jobs.count + 1
+            blocked = false
+            runningHolds = activity != nil
+            for index in jobs.indices { jobs[index].holds = activity != nil }
+            condition.unlock()
+            for _ in 0..<takeBack { activity?.hold() }
+        }
         return body()
     }
 
@@ -65,8 +85,9 @@ final class LuaThread: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { return false }
-        activity?.hold()
-        jobs.append(job)
+        let holds = activity != nil && !blocked
+        if holds { activity?.hold() }
+        jobs.append((job, holds))
         condition.signal()
         return true
     }
@@ -113,16 +134,19 @@ final class LuaThread: @unchecked Sendable {
                 body?()
                 return
             }
-            let batch = jobs
-            jobs.removeAll()
+            // One at a time: a job that blocks (``whileBlocked(_:)``) must see those behind it.
+            let next = jobs.removeFirst()
+            runningHolds = next.holds
             let watch = guardPointer, limit = jobLimit, activity = activity
             condition.unlock()
-            for job in batch {
-                heph_guard_push(watch, limit, "heph's Lua thread")
-                job()
-                heph_guard_pop(watch)
-                activity?.release()
-            }
+            heph_guard_push(watch, limit, "heph's Lua thread")
+            next.job()
+            heph_guard_pop(watch)
+            condition.lock()
+            let held = runningHolds
+            runningHolds = false
+            condition.unlock()
+            if held { activity?.release() }
         }
     }
 }

@@ -14,10 +14,11 @@ extension LuaRuntime {
         guard loadChunk(stack, source: testHarnessSource, name: "=[heph]") else { return false }
         lua_pushvalue(stack.state, heph)
         lua_pushvalue(stack.state, primitives)
-        stack.push(testCase.index)
+        if let name = testCase.name { stack.push(name) } else { stack.pushNil() }
         stack.push(testCase.seed)
         if let filter = testCase.filter { stack.push(filter) } else { stack.pushNil() }
-        guard heph_pcall(stack.state, 5, 1, handler) == LUA_OK else {
+        stack.push(TestCase.virtualLimit)
+        guard heph_pcall(stack.state, 6, 1, handler) == LUA_OK else {
             setupFailure = "heph internal error: the test harness failed: \(stack.string(at: -1) ?? "?")"
             stack.pop()
             return false
@@ -44,26 +45,39 @@ extension LuaRuntime {
         return (main, 2)
     }
 
-    /// Ends a test that has run for the harness's limit of virtual time (24 hours): it fails
-    /// with the script's line the test waits at and the call it waits in. (Posted: the
-    /// harness's timer calls it, and the shutdown must not begin inside that timer.)
-    func testStalled() {
+    /// Ends a test that has not finished within one of its limits (`limit`: "24 hours of
+    /// virtual time", the harness's timer; "60 s of real time", the runner's): it fails with
+    /// the script's line the test waits at and the call it waits in. From any thread;
+    /// whatever runs Lua meanwhile is interrupted.
+    public func endUnfinishedTest(within limit: String) {
+        unfinishedTest.withLock { $0 = $0 ?? limit }
+        heph_request_interrupt(info)
         thread.post { [weak self] in
             guard let self, self.lifecycle.current != nil else { return }
-            self.beginShutdown(.failed(LuaFailure(kind: .runtime, message: self.stallReport())))
+            self.beginShutdown(.failed(LuaFailure(kind: .runtime, message: self.unfinishedReport(limit))))
         }
     }
 
-    /// `FILE:LINE: the test did not finish …: it waits in heph.wait_healthy`.
-    private func stallReport() -> String {
-        let limit = "the test did not finish within 24 hours of virtual time"
+    /// The report of a test's main coroutine that failed with `failure` because it ran out
+    /// of a limit while it waited where it could not yield (the interrupt ended the wait):
+    /// nil for any other failure.
+    func unfinishedTestReport(_ failure: String) -> String? {
+        guard let limit = unfinishedTest.withLock({ $0 }), Self.isInterruption(failure) else { return nil }
+        let firstLine = failure.prefix { $0 != "\n" }
+        let position = Self.startsWithPosition(String(firstLine)) ? String(firstLine.dropLast("interrupted".count)) : ""
+        return "\(position)the test did not finish within \(limit); it was waiting where heph sees no call (in a coroutine of the script's own, a metamethod or require)"
+    }
+
+    /// `FILE:LINE: the test did not finish within LIMIT; it was waiting in heph.wait_healthy`.
+    private func unfinishedReport(_ limit: String) -> String {
+        let unfinished = "the test did not finish within \(limit)"
         guard let state, let (ticket, main) = suspended.first(where: { $0.value.kind == .main }) else {
-            return "\(limit): it computes, or waits where heph cannot see"
+            return "\(unfinished); it was computing, or waiting where heph cannot see"
         }
         heph_push_script_where(state, main.state)
         let stack = LuaStack(state)
         let position = stack.lossyString(at: -1) ?? ""
         stack.pop()
-        return "\(position)\(limit); it was waiting in \(tickets[ticket]?.call ?? "a waiting call")"
+        return "\(position)\(unfinished); it was waiting in \(tickets[ticket]?.call ?? "a waiting call")"
     }
 }

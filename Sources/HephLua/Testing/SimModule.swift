@@ -37,6 +37,7 @@ enum SimModule {
             guard container.config.healthcheck != nil else {
                 throw .raise("sim.set_health: \(container.name) has no healthcheck, so it has no health to set; give its config a healthcheck")
             }
+            // What the probes find: the status follows at the next ones.
             engine.setHealth(container.id, healthy: verdict == "healthy")
             return 0
         },
@@ -106,18 +107,25 @@ enum SimModule {
             return 0
         },
         .simulation("stalled") { runtime, _ throws(BridgeError) in
-            runtime.testStalled()
+            runtime.endUnfinishedTest(within: "\(TestCase.virtualLimit / 3600) hours of virtual time")
             return 0
+        },
+        .simulation("script_path") { runtime, stack throws(BridgeError) in
+            // The script heph.use looks next to: sim.run's while it runs. Returns the last.
+            let previous = runtime.scriptPath
+            runtime.scriptPath = stack.string(at: 1)
+            if let previous { stack.push(previous) } else { stack.pushNil() }
+            return 1
         },
         .simulation("passed") { runtime, _ throws(BridgeError) in
             runtime.configuration.testCase?.report.markPassed()
             return 0
         },
         .simulation("id") { runtime, stack throws(BridgeError) in
-            // id(c): the id or nil; id(c, "sim.fn"): the id, or that function's error.
+            // id(c): the id or nil; id(c, "fn"): the id, or sim.fn's error.
             let reference = try stack.checkContainer(1)
-            if let caller = stack.string(at: 2) {
-                stack.push(try runtime.simulatedContainer(stack, String(caller.dropFirst("sim.".count))).container.id)
+            if let function = stack.string(at: 2) {
+                stack.push(try runtime.simulatedContainer(stack, function).container.id)
             } else if let id = try runtime.simulatedOrchestrator("id").id(of: reference) {
                 stack.push(id)
             } else {

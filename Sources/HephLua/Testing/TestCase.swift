@@ -2,20 +2,22 @@ import Synchronization
 
 /// What makes a runtime run one test of a `heph test` file (``LuaRuntime/Configuration/testCase``):
 /// the file's top level, then the test's function, with `test` and `sim` as globals, on a
-/// simulated engine in virtual time. Index 0 lists the file's tests instead of running one.
+/// simulated engine in virtual time. Without a name it lists the file's tests instead.
 public struct TestCase: Sendable {
-    /// The test to run, from 1 in the order the file declares them; 0 lists them.
-    public var index: Int
+    /// The test to run; nil lists the file's tests.
+    public var name: String?
     /// `math.randomseed`'s argument for this test.
     public var seed: Int
     /// When listing: a Lua pattern a test's name must match to be run (`--filter`).
     public var filter: String?
     /// Where the run tells what it found and how it went.
     public let report: TestReport
+    /// Virtual seconds after which a test that has not finished fails (a day).
+    public static let virtualLimit = 86_400
 
     /// Makes a test case.
-    public init(index: Int, seed: Int, filter: String? = nil, report: TestReport = TestReport()) {
-        self.index = index
+    public init(name: String?, seed: Int, filter: String? = nil, report: TestReport = TestReport()) {
+        self.name = name
         self.seed = seed
         self.filter = filter
         self.report = report
@@ -33,13 +35,14 @@ public final class TestReport: Sendable {
         public var selected: Bool
     }
 
-    private let state = Mutex<(declared: [Declared], passed: Bool)>(([], false))
+    private let state = Mutex<(declared: [Declared]?, passed: Bool)>((nil, false))
 
     /// Makes an empty report.
     public init() {}
 
-    /// The tests the file declares, in order (a listing run fills it).
-    public var declared: [Declared] { state.withLock { $0.declared } }
+    /// The tests the file declares, in order, once a listing run has gone through the
+    /// file's top level; nil until then.
+    public var declared: [Declared]? { state.withLock { $0.declared } }
 
     /// Whether the test's function returned without an error.
     public var passed: Bool { state.withLock { $0.passed } }

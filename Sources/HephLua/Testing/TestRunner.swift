@@ -20,6 +20,9 @@ public struct TestRunner: Sendable {
         public var userPluginDirectory: String?
         /// `arg[-1]`.
         public var executablePath: String
+        /// How long a test may take in real time (`--timeout`): a test that keeps waiting
+        /// for something real (a `heph.shell` that never ends) fails after it.
+        public var timeout: Duration = .seconds(60)
         /// Bytes each test's Lua may hold (`--memory-limit`); nil: no limit.
         public var memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
         /// A deliberate infidelity of the simulated engine (the conformance suite's check
@@ -51,6 +54,8 @@ public struct TestRunner: Sendable {
         public var output: [UInt8]
         /// The seed it ran with.
         public var seed: Int
+        /// Whether the file failed before any test ran (it does not load, or its top level fails).
+        public var isFile = false
         /// Whether it passed.
         public var passed: Bool { failure == nil }
     }
@@ -63,8 +68,8 @@ public struct TestRunner: Sendable {
         case badFilter(String)
     }
 
-    /// How long a test may run in virtual time (the harness's limit, in harness.lua).
-    public static let virtualLimit = "24 hours"
+    /// Bytes of a test's output kept (the rest is counted, not kept).
+    static let outputLimit = 1 << 20
 
     public var options: Options
 
@@ -76,22 +81,29 @@ public struct TestRunner: Sendable {
     /// Lists `file`'s tests (every one, with whether `--filter` selects it).
     public func list(_ file: String) async throws(ListingFailure) -> [TestReport.Declared] {
         let seed = options.seed ?? Self.newSeed()
-        let run = await runOne(file, index: 0, seed: seed)
-        if case .failed(let failure) = run.outcome {
-            if failure.message.hasPrefix("--filter: ") { throw .badFilter(String(failure.message.dropFirst("--filter: ".count))) }
-            throw .file(Self.failed(file, failure.message, output: run.output, seed: seed))
+        let run = await runOne(file, name: nil, seed: seed)
+        switch run.outcome {
+        case .exited(0) where run.report.declared != nil:
+            return run.report.declared ?? []
+        case .failed(let failure) where failure.message.hasPrefix("--filter: "):
+            throw .badFilter(String(failure.message.dropFirst("--filter: ".count).prefix { $0 != "\n" }))
+        case .failed(let failure):
+            throw .file(Self.failed(file, failure.message, output: run.output, seed: seed, isFile: true))
+        case .exited(let code):
+            throw .file(Self.failed(file, "\(file): its top level called heph.exit(\(code)): tests are declared, not run, there", output: run.output, seed: seed, isFile: true))
+        case .finished:
+            throw .file(Self.failed(file, "\(file): its top level ended before its tests were listed", output: run.output, seed: seed, isFile: true))
         }
-        return run.report.declared
     }
 
-    /// Runs the test numbered `index` (from 1, in the file's order) named `name`.
-    public func run(_ file: String, index: Int, name: String) async -> Result {
+    /// Runs the test `name` of `file`.
+    public func run(_ file: String, name: String) async -> Result {
         let seed = options.seed ?? Self.newSeed()
-        let run = await runOne(file, index: index, seed: seed)
+        let run = await runOne(file, name: name, seed: seed)
         switch run.outcome {
         case .failed(let failure):
             return Self.failed(name, failure.message, output: run.output, seed: seed)
-        case .exited(0) where run.report.passed, .finished where run.report.passed:
+        case .exited(0) where run.report.passed:
             return Result(name: name, failure: nil, details: [], output: run.output, seed: seed)
         case .exited(let code):
             return Self.failed(name, "\(file): the script called heph.exit(\(code)) before the test's function returned", output: run.output, seed: seed)
@@ -101,30 +113,45 @@ public struct TestRunner: Sendable {
     }
 
     /// One run of `file` in a fresh world: its outcome, report and output.
-    private func runOne(_ file: String, index: Int, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [UInt8]) {
+    private func runOne(_ file: String, name: String?, seed: Int) async -> (outcome: LuaRunOutcome, report: TestReport, output: [UInt8]) {
         let clock = VirtualClock()
         let session = BackendSession(simulating: SimulatedEngine(clock: clock), project: options.project, projectChosen: options.projectChosen,
                                      mutation: options.mutation)
         let report = TestReport()
-        let output = Mutex<[UInt8]>([])
+        let output = Mutex<(kept: [UInt8], dropped: Int)>(([], 0))
+        let keep: @Sendable ([UInt8]) -> Void = { bytes in
+            output.withLock { output in
+                let room = max(Self.outputLimit - output.kept.count, 0)
+                output.kept += bytes.prefix(room)
+                output.dropped += max(bytes.count - room, 0)
+            }
+        }
         let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
             backend: session, commandName: "test",
-            output: { bytes in output.withLock { $0 += bytes } },
-            diagnostics: { text in output.withLock { $0 += Array(text.utf8) } },
+            output: keep, diagnostics: { keep(Array($0.utf8)) },
             searchPath: options.searchPath, executablePath: options.executablePath, progress: nil,
             userPluginDirectory: options.userPluginDirectory, memoryLimit: options.memoryLimit,
-            testCase: TestCase(index: index, seed: seed, filter: options.filter, report: report)))
+            testCase: TestCase(name: name, seed: seed, filter: options.filter, report: report)))
+        // Real time, not the run's clock: what this bounds is how long a test may keep the
+        // operator waiting (a heph.shell that never ends takes no virtual time at all).
+        let timeout = options.timeout
+        let limit = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            runtime.endUnfinishedTest(within: "\(timeout.components.seconds) s of real time (heph test --timeout)")
+        }
         let outcome = await runtime.run(LuaScript(.file(file)))
+        limit.cancel()
         // Whatever still sleeps in the world (a health probe, a restart policy) ends here.
         clock.stop()
         await runtime.close()
         try? await session.close()
-        return (outcome, report, output.withLock { $0 })
+        let (kept, dropped) = output.withLock { ($0.kept, $0.dropped) }
+        return (outcome, report, dropped == 0 ? kept : kept + Array("\n… and \(dropped) bytes more, not kept\n".utf8))
     }
 
-    private static func failed(_ name: String, _ message: String, output: [UInt8], seed: Int) -> Result {
+    private static func failed(_ name: String, _ message: String, output: [UInt8], seed: Int, isFile: Bool = false) -> Result {
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return Result(name: name, failure: lines.first ?? message, details: Array(lines.dropFirst()), output: output, seed: seed)
+        return Result(name: name, failure: lines.first ?? message, details: Array(lines.dropFirst()), output: output, seed: seed, isFile: isFile)
     }
 
     /// A seed for a test run without `--seed`: positive, so `--seed` takes it back.

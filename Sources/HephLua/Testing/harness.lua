@@ -1,11 +1,11 @@
 -- The harness of `heph test` (LuaRuntime+Testing.swift loads it into a test's state after
 -- the prelude): declares the globals `test` and `sim`, makes time virtual for `os.time`
 -- and `os.date`, and returns the function the main coroutine runs: the test file's top
--- level, then one test (or, with index 0, the list of the file's tests).
-local heph, primitives, index, seed, filter = ...
+-- level, then the test named `name` (or, without one, the list of the file's tests).
+local heph, primitives, name, seed, filter, limit = ...
 local error, type, format, pcall = error, type, string.format, pcall
 
-local tests, names, declaring = {}, {}, true
+local tests, by_name, declaring = {}, {}, true
 
 function test(name, fn)
   if type(name) ~= "string" or name == "" then
@@ -18,9 +18,9 @@ function test(name, fn)
   if not declaring then
     error(format("test %q: declare tests at the top level of the file, not inside a test", name), 2)
   end
-  if names[name] then error(format("test %q: declared twice in this file; give each test its own name", name), 2) end
-  names[name] = true
-  tests[#tests + 1] = { name = name, fn = fn }
+  if by_name[name] then error(format("test %q: declared twice in this file; give each test its own name", name), 2) end
+  by_name[name] = fn
+  tests[#tests + 1] = name
 end
 
 -- The world's controls: the C primitives, and what is better said in Lua. A fault waits
@@ -44,7 +44,7 @@ function sim.exec_result(container, fn)
   if type(fn) ~= "function" then
     error(format("bad argument #2 to 'sim.exec_result' (function expected, got %s)", type(fn)), 2)
   end
-  answers[primitives.id(container, "sim.exec_result")] = fn
+  answers[primitives.id(container, "exec_result")] = fn
   answered = true
 end
 
@@ -63,13 +63,15 @@ function heph.exec(container, cmd, ...)
   return c or 0, out or "", err or ""
 end
 
--- sim.run(path, args…): a script's main chunk in this test's runtime. A relative path is
+-- sim.run(path, args…): a script's main chunk in this test's runtime, as heph run would
+-- run it: `arg`, and require and heph.use looking next to it first. A relative path is
 -- looked for next to the test file first.
-local here = ""
+local here, depth = "", 0
 function sim.run(path, ...)
   if type(path) ~= "string" then
     error(format("bad argument #1 to 'sim.run' (script path expected, got %s)", type(path)), 2)
   end
+  if depth >= 16 then error("sim.run: scripts run by sim.run nest 16 deep (does a script run itself?)", 2) end
   local file = path
   if path:sub(1, 1) ~= "/" and here ~= "" then
     local candidate = io.open(here .. path)
@@ -77,10 +79,20 @@ function sim.run(path, ...)
   end
   local chunk, problem = loadfile(file)
   if not chunk then error("sim.run: " .. problem, 2) end
-  local saved = arg
+  local directory = file:match("^(.*/)") or "./"
+  local saved_arg, saved_path = arg, package.path
+  local saved_script = primitives.script_path(file)
   arg = table.pack(...)
-  arg.n, arg[0], arg[-1] = nil, file, saved and saved[-1]
-  return chunk(...)
+  arg.n, arg[0], arg[-1] = nil, file, saved_arg and saved_arg[-1]
+  package.path = directory .. "?.lua;" .. directory .. "?/init.lua;" .. package.path
+  depth = depth + 1
+  local function restore(...)
+    depth = depth - 1
+    arg, package.path = saved_arg, saved_path
+    primitives.script_path(saved_script)
+    return ...
+  end
+  return restore(chunk(...))
 end
 
 -- What the test writes to io.stdout and io.stderr (the plugins' logs) is the test's output,
@@ -120,30 +132,29 @@ end
 return function(chunk, path, ...)
   here = path:match("^(.*/)") or ""
   math.randomseed(seed)
+  -- A malformed --filter is the command line's mistake, whatever the file holds.
+  if filter then
+    local ok, problem = pcall(string.find, "", filter)
+    if not ok then error("--filter: " .. tostring(problem):gsub("^.-:%d+: ", ""), 0) end
+  end
   -- A test that waits for what never happens ends after a virtual day, saying where.
-  local limit = heph.after(86400, primitives.stalled)
+  local stalled = heph.after(limit, primitives.stalled)
   chunk(...)
   declaring = false
-  if index == 0 then
-    limit:stop()
+  if name == nil then
+    stalled:stop()
     local list = {}
-    for i, t in ipairs(tests) do
-      local selected = true
-      if filter then
-        local ok, found = pcall(string.find, t.name, filter)
-        if not ok then error("--filter: " .. tostring(found):gsub("^.-:%d+: ", ""), 0) end
-        selected = found ~= nil
-      end
-      list[i] = { name = t.name, selected = selected }
+    for i, test_name in ipairs(tests) do
+      list[i] = { name = test_name, selected = filter == nil or test_name:find(filter) ~= nil }
     end
     primitives.declare(list)
-    return
+    heph.exit(0)   -- hooks or timers the top level registered end with the listing
   end
-  local case = tests[index]
-  if case == nil then
-    error(format("the file declared %d tests this time, not %d or more: declare them the same way every time", #tests, index), 0)
+  local fn = by_name[name]
+  if fn == nil then
+    error(format("the file declared no test named %q this time: declare the same tests every time (not in an order from pairs, math.random or the clock)", name), 0)
   end
-  case.fn()
+  fn()
   primitives.passed()
   heph.exit(0)
 end

@@ -45,7 +45,12 @@ test("health, pause and removal from outside", function()
   start("web")
   record()
   sim.set_health("web", "unhealthy")
+  heph.sleep(2.5)   -- probes at +1 and +2 fail
+  assert(heph.health_check("web") == "healthy", "two failing probes of three: still healthy")
+  heph.sleep(1)     -- the third
+  assert(heph.inspect_container("web").health.failing_streak == 3, heph.inspect_container("web").health.failing_streak)
   sim.set_health("web", "healthy")
+  heph.sleep(1)
   sim.pause("web")
   sim.unpause("web")
   sim.remove("web")
