@@ -12,7 +12,7 @@ struct Heph: AsyncParsableCommand {
             anything else on the engine, even when named heph-*, is left alone.
 
             Several topologies share an engine as projects: -p NAME (or HEPH_PROJECT) on \
-            run, repl, check, ps, logs and down. A script's names are the same in every \
+            run, repl, check, test, ps, logs and down. A script's names are the same in every \
             project (heph-web); the engine's are the project's (heph_NAME_web); each \
             command acts on one project only (ps --all and down --all on every one). \
             Without -p: the default project, named as heph always named things.
