@@ -48,7 +48,7 @@ struct TestCommand: AsyncParsableCommand {
     var mutate: String?
 
     /// Real time a test may take.
-    @Option(name: .long, help: ArgumentHelp("Fail a test still running after this many seconds of real time (default 60): one that waits for something real, such as a heph.shell that never ends.", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Fail a test still running after this many whole seconds of real time (1 to 86400): one that waits for something real, such as a heph.shell that never ends.", valueName: "seconds"))
     var timeout: Int = 60
 
     /// Shows what passing tests printed too.
@@ -62,6 +62,7 @@ struct TestCommand: AsyncParsableCommand {
     func validate() throws {
         if let seed, seed < 0 { throw ValidationError("--seed must be 0 or more, got \(seed)") }
         guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 86400 seconds, got \(timeout)") }
+        _ = try Self.testFiles(in: paths.isEmpty ? ["."] : paths)
         if let mutate, SimulatedOrchestrator.Mutation(rawValue: mutate) == nil {
             throw ValidationError("--mutate must be \(SimulatedOrchestrator.Mutation.allCases.map(\.rawValue).joined(separator: " or "))")
         }
@@ -82,7 +83,8 @@ struct TestCommand: AsyncParsableCommand {
             do {
                 declared = try await runner.list(file)
             } catch .badFilter(let problem) {
-                throw ValidationError("--filter: \(problem)")
+                write("heph test: --filter: \(problem)\n", to: .standardError)
+                throw ExitCode(64)
             } catch .file(let result) {
                 report(result, of: file)
                 failed += 1
@@ -110,7 +112,8 @@ struct TestCommand: AsyncParsableCommand {
         if let failure = result.failure {
             text = Array("not ok - \(result.name): \(failure)\n".utf8)
             var details = result.details
-            let replay = (result.isFile ? "" : "--filter \(Self.shellQuoted(Self.exactPattern(result.name))) ") + Self.shellQuoted(file)
+            let project = (try? self.project.chosen()).map { "-p \($0.name) " } ?? ""
+            let replay = project + (result.isFile ? "" : "--filter \(Self.shellQuoted(Self.exactPattern(result.name))) ") + Self.shellQuoted(file)
             details.append("seed \(result.seed): heph test --seed \(result.seed) \(replay) replays it")
             for line in details { text += Array("    \(line)\n".utf8) }
             text += Self.indented(result.output)

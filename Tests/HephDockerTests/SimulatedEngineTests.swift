@@ -92,8 +92,17 @@ import Testing
         try await world.orchestrator.startContainer(id)
         await world.advance(by: .seconds(1))
         #expect(await world.until(id, is: .healthy))
+        // What the probes find: unhealthy after three failing ones (the default retries),
+        // healthy again at the next passing one.
         world.engine.setHealth(id, healthy: false)
+        await world.advance(by: .seconds(2), steps: 2)
+        #expect(try await world.orchestrator.healthCheck(id) == .healthy)
+        await world.advance(by: .seconds(1))
+        #expect(await world.until(id, is: .unhealthy))
+        #expect(try await world.orchestrator.inspectContainer(id).details?.health?.failingStreak == 3)
         world.engine.setHealth(id, healthy: true)
+        await world.advance(by: .seconds(1))
+        #expect(await world.until(id, is: .healthy))
         world.engine.pause(id, true)
         world.engine.pause(id, false)
         world.engine.oom(id)

@@ -24,7 +24,8 @@ public final class SimulatedEngine: Sendable {
         public internal(set) var name: String
         /// What it was created from.
         public internal(set) var config: ContainerConfig
-        var labels: [String: String]
+        /// Its labels (the project's among them).
+        public internal(set) var labels: [String: String]
         /// `created`, `running`, `paused` or `exited`.
         public internal(set) var state = "created"
         /// The healthcheck's verdict while running: nil without a healthcheck.
@@ -212,6 +213,12 @@ public final class SimulatedEngine: Sendable {
             continuation.yield(event)
         }
 
+        /// A hold for the stream's end (the engine went down), released when the reader
+        /// ends the subscription: the reader's reconnection is work the clock waits for.
+        func holdUntilRead() {
+            if let clock, pending.withLock({ count in count.map { count = $0 + 1 } != nil }) { clock.hold() }
+        }
+
         /// The reader is done with one event.
         func acknowledge() {
             let held = pending.withLock { count in
@@ -299,6 +306,7 @@ public final class SimulatedEngine: Sendable {
             return Array(world.subscribers.values)
         }
         for subscriber in subscribers {
+            subscriber.holdUntilRead()
             subscriber.continuation.finish(throwing: DockerError(.engineUnreachable, "the simulated engine went down (sim.engine_down)"))
         }
     }
@@ -349,9 +357,11 @@ public final class SimulatedEngine: Sendable {
         let interval = Duration.milliseconds(Int64(((healthcheck.interval.flatMap { $0 > 0 ? $0 : nil } ?? 30) * 1000).rounded()))
         let retries = max(healthcheck.retries ?? 3, 1)
         let startPeriodEnds = clock.now + .milliseconds(Int64(((healthcheck.startPeriod ?? 0) * 1000).rounded()))
-        // The world's own wait, registered before the clock can move.
-        clock.task { [self] in
-            var due = clock.now
+        // Due from the start (not from when the task runs), and the world's own wait,
+        // registered before a virtual clock can move.
+        let due = clock.now
+        clock.task { [self, due] in
+            var due = due
             while true {
                 due += interval
                 // A clock stopped (the test is over) ends the probes.

@@ -28,7 +28,10 @@ struct SimulatedFeed: WatchFeed {
         let (events, subscription) = try orchestrator.engine.events(of: orchestrator.project)
         defer { subscription.end() }
         await onConnected()
-        for try await event in events {
+        // Waiting for the next event lets the watcher's hold go (time moves events on);
+        // each event, and the stream's end, comes with a hold of its own until read.
+        var iterator = events.makeAsyncIterator()
+        while let event = try await clock.awaitingTime({ try await iterator.next() }) {
             onEvent(.container(event))
             subscription.acknowledge()
         }

@@ -20,10 +20,34 @@ extension HephClock {
     /// never moves past a task that has not started yet, or is at work. Only for work whose
     /// every wait is a sleep on this clock or an engine call (never a stream or a lock).
     @discardableResult
-    public func task(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+    public func task<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> Task<T, Never> {
         guard let virtual = self as? VirtualClock else { return Task { await work() } }
         let hold = virtual.taskHold()
         return Task { await hold.running(work) }
+    }
+
+    /// A hold for a task about to start (a child of a task group, say), to run under with
+    /// ``TaskHold/run(_:_:)``; nil unless this is a ``VirtualClock``.
+    public func newTaskHold() -> TaskHold? {
+        (self as? VirtualClock)?.taskHold()
+    }
+
+    /// Runs `body`, a wait for something time moves, with the calling task's hold (on a
+    /// ``VirtualClock``) let go meanwhile: ``VirtualClock/awaitingTime(_:)``.
+    public func awaitingTime<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        guard let virtual = self as? VirtualClock else { return try await body() }
+        return try await virtual.awaitingTime(isolation: isolation, body)
+    }
+
+    /// Before resuming a task that waits in ``awaitingTime(_:)``: a hold it takes over
+    /// with ``receiveHandOver()`` once it runs, so virtual time cannot move in between.
+    public func handOverHold() {
+        (self as? VirtualClock)?.hold()
+    }
+
+    /// After a wait in ``awaitingTime(_:)`` that was resumed with ``handOverHold()``.
+    public func receiveHandOver() {
+        (self as? VirtualClock)?.release()
     }
 
     /// Sleeps for `duration` from now.

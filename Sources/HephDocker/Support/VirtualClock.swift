@@ -103,8 +103,10 @@ public final class VirtualClock: HephClock {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { state in
-                    guard deadline > state.now, !Task.isCancelled, !state.stopped else { return true }
-                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    guard !Task.isCancelled, !state.stopped else { return true }
+                    // A deadline now or past waits too: until everything due before it has
+                    // run (heph.sleep(0) lets what is under way happen first).
+                    state.sleepers.append(Sleeper(id: id, deadline: max(deadline, state.now), continuation: continuation))
                     if let token, state.taskHolds[token] == true {
                         state.taskHolds[token] = false
                         state.holds -= 1
@@ -151,6 +153,33 @@ public final class VirtualClock: HephClock {
             return state.nextTaskHold
         }
         return TaskHold(clock: self, id: id)
+    }
+
+    /// Runs `body`, a wait for something time moves (another task that sleeps on this clock,
+    /// an engine event), with the calling task's hold let go meanwhile; taken back before
+    /// the task runs on. Whoever resumes the wait hands the waiter a hold to cover the
+    /// moment until then (``HephClock/handOverHold()``, ``HephClock/receiveHandOver()``).
+    public func awaitingTime<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
+        guard let token = Self.taskHold?.id else { return try await body() }
+        let letGo = state.withLock { state in
+            guard state.taskHolds[token] == true else { return false }
+            state.taskHolds[token] = false
+            state.holds -= 1
+            state.generation += 1
+            return true
+        }
+        if letGo { changes.yield() }
+        defer {
+            if letGo {
+                state.withLock { state in
+                    guard state.taskHolds[token] == false else { return }
+                    state.taskHolds[token] = true
+                    state.holds += 1
+                    state.generation += 1
+                }
+            }
+        }
+        return try await body()
     }
 
     /// Ends the task hold `id` (once): off the clock, if it was on.
@@ -258,5 +287,11 @@ public final class TaskHold: Sendable {
     /// Ends the hold (once; again is nothing).
     public func end() {
         clock.endTaskHold(id)
+    }
+
+    /// Runs `body` under `hold` when there is one (a virtual clock's), else as it is.
+    public static func run<T: Sendable>(_ hold: TaskHold?, _ body: () async throws -> T) async rethrows -> T {
+        guard let hold else { return try await body() }
+        return try await hold.running(body)
     }
 }

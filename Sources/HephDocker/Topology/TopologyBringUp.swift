@@ -67,11 +67,14 @@ struct TopologyBringUp: Sendable {
         for name in order {
             // The order puts every dependency first, so each has its task already.
             let dependencies = (topology.services[name]?.dependsOn ?? []).compactMap { dependency in tasks[dependency].map { (dependency, $0) } }
-            tasks[name] = Task {
+            // Each its own task on the clock (in virtual time: held while it works), waiting
+            // for its dependencies' as for something time moves.
+            let clock = orchestrator.clock
+            tasks[name] = clock.task {
                 var dependencyChanged = false
                 var waitingFor: [String] = []
                 for (dependency, task) in dependencies {
-                    switch await task.value {
+                    switch await clock.awaitingTime({ await task.value }) {
                     case .ready(_, let changed): dependencyChanged = dependencyChanged || changed
                     case .notReady: waitingFor.append(dependency)
                     }
@@ -86,7 +89,7 @@ struct TopologyBringUp: Sendable {
         var problems: [(String, String, DockerError?)] = []
         for name in order {
             guard let task = tasks[name] else { continue }
-            switch await task.value {
+            switch await orchestrator.clock.awaitingTime({ await task.value }) {
             case .ready(let info, _): ready[name] = info
             case .notReady(let status, let error): problems.append((name, status, error))
             }

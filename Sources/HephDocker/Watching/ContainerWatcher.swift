@@ -52,8 +52,9 @@ public final class ContainerWatcher: Sendable {
     public func start() {
         task.withLock { task in
             guard task == nil else { return }
-            // Its stream and polls are control traffic: they never wait behind bulk work.
-            task = Task { await EngineLane.asControl { await self.watch() } }
+            // Its stream and polls are control traffic: they never wait behind bulk work. In
+            // virtual time the watcher holds the clock while it works, like any task on it.
+            task = clock.task { await EngineLane.asControl { await self.watch() } }
         }
     }
 
@@ -124,9 +125,14 @@ public final class ContainerWatcher: Sendable {
                 try? await clock.sleep(for: pollInterval)
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.followStream() }
-            group.addTask { await self.pollForever() }
+        // Each with a hold of its own (in virtual time), the stream's let go while it waits
+        // for an event (``WatchFeed/follow``), the poll's while it sleeps.
+        let holds = (clock.newTaskHold(), clock.newTaskHold())
+        await clock.awaitingTime {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await TaskHold.run(holds.0) { await self.followStream() } }
+                group.addTask { await TaskHold.run(holds.1) { await self.pollForever() } }
+            }
         }
     }
 

@@ -16,13 +16,19 @@ actor ReadinessBoard {
 
     /// The next list, keyed by full name.
     func nextSnapshot() async throws -> [String: ContainerInfo] {
-        try await withCheckedThrowingContinuation { continuation in
-            waiters.append(continuation)
-            if !polling {
-                polling = true
-                // Its rounds are control traffic: a 200-service heph.up sees each service
-                // ready at once, not after the creates queued behind it.
-                Task { await EngineLane.asControl { await self.poll() } }
+        let clock = orchestrator.clock
+        // In virtual time the wait lets the caller's hold go (the rounds are what moves
+        // it on), and the round that answers hands a hold over.
+        defer { clock.receiveHandOver() }
+        return try await clock.awaitingTime {
+            try await withCheckedThrowingContinuation { continuation in
+                waiters.append(continuation)
+                if !polling {
+                    polling = true
+                    // Its rounds are control traffic: a 200-service heph.up sees each service
+                    // ready at once, not after the creates queued behind it.
+                    clock.task { await EngineLane.asControl { await self.poll() } }
+                }
             }
         }
     }
@@ -39,7 +45,10 @@ actor ReadinessBoard {
             } catch {
                 result = .failure(error)
             }
-            for waiter in round { waiter.resume(with: result) }
+            for waiter in round {
+                orchestrator.clock.handOverHold()
+                waiter.resume(with: result)
+            }
             try? await orchestrator.clock.sleep(until: began + interval)
         }
         polling = false

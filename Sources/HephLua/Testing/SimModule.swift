@@ -7,28 +7,28 @@ import HephDocker
 /// at once, on the Lua thread, in no virtual time.
 enum SimModule {
     static let functions: [HephFunction] = [
-        .simulation("kill") { runtime, stack throws(BridgeError) in
+        .simulation("kill", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "kill", mustBe: "running")
             engine.kill(container.id, exitCode: try stack.exitCode(2, default: 137))
             return 0
         },
-        .simulation("crash") { runtime, stack throws(BridgeError) in
+        .simulation("crash", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "crash", mustBe: "running")
             engine.crash(container.id, exitCode: try stack.exitCode(2, default: 1))
             return 0
         },
-        .simulation("oom") { runtime, stack throws(BridgeError) in
+        .simulation("oom", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "oom", mustBe: "running")
             engine.oom(container.id)
             return 0
         },
-        .simulation("stop") { runtime, stack throws(BridgeError) in
+        .simulation("stop", wrapped: true) { runtime, stack throws(BridgeError) in
             // As `docker stop`: stopping a stopped container is not an error.
             let (engine, container) = try runtime.simulatedContainer(stack, "stop")
             engine.stop(container.id)
             return 0
         },
-        .simulation("set_health") { runtime, stack throws(BridgeError) in
+        .simulation("set_health", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "set_health")
             let verdict = try stack.checkString(2)
             guard verdict == "healthy" || verdict == "unhealthy" else {
@@ -41,26 +41,33 @@ enum SimModule {
             engine.setHealth(container.id, healthy: verdict == "healthy")
             return 0
         },
-        .simulation("pause") { runtime, stack throws(BridgeError) in
+        .simulation("pause", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "pause", mustBe: "running")
             engine.pause(container.id, true)
             return 0
         },
-        .simulation("unpause") { runtime, stack throws(BridgeError) in
+        .simulation("unpause", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "unpause", mustBe: "paused")
             engine.pause(container.id, false)
             return 0
         },
-        .simulation("remove") { runtime, stack throws(BridgeError) in
+        .simulation("remove", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "remove")
             engine.remove(container.id)
             return 0
         },
-        .simulation("engine_down") { runtime, stack throws(BridgeError) in
+        .simulation("engine_down", wrapped: true) { runtime, stack throws(BridgeError) in
             let seconds = try stack.checkSeconds(1, allowZero: false)
             var restarting = false
             if !stack.isNoneOrNil(2) {
                 try stack.checkTable(2)
+                var unknown: String?
+                stack.forEachPair(2) {
+                    // Read only as a string when it is one: lua_tostring would change the key lua_next needs.
+                    let key = stack.type(at: -2) == LUA_TSTRING ? stack.string(at: -2) : nil
+                    if key != "restart" { unknown = unknown ?? key ?? "a \(stack.typeName(at: -2)) key" }
+                }
+                if let unknown { throw .argument(2, "unknown option \(quoted(unknown)) (known: restart)") }
                 stack.rawField(2, "restart")
                 defer { stack.pop() }
                 guard stack.isNoneOrNil(-1) || stack.type(at: -1) == LUA_TBOOLEAN else {
@@ -163,7 +170,9 @@ extension LuaRuntime {
             throw .raise("sim.\(function): no such container: \(reference) (sim acts on the containers of the test's project)")
         }
         if let state, container.state != state {
-            throw .raise("sim.\(function): \(container.name) is \(container.state), not \(state)")
+            // In heph's words: a container that exited is "stopped".
+            func word(_ state: String) -> String { state == "exited" ? "stopped" : state }
+            throw .raise("sim.\(function): \(Project.scriptName(container.name, labels: container.labels)) is \(word(container.state)), not \(word(state))")
         }
         return (orchestrator.engine, container)
     }

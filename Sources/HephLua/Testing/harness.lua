@@ -24,16 +24,16 @@ function test(name, fn)
 end
 
 -- The world's controls: the C primitives, and what is better said in Lua. A fault waits
--- first until the watcher follows the engine (as every heph call does), so a hook
--- registered just before sees it; the wait takes no virtual time. (Tail calls: errors
--- point at the test's line.)
+-- first until the watcher follows the engine and what is under way has happened (as
+-- every heph call does), so a hook registered just before sees it; the wait takes no
+-- virtual time.
 local sleep = heph.sleep
 sim = {}
 for _, name in ipairs({ "kill", "crash", "oom", "stop", "set_health", "pause", "unpause", "remove", "engine_down" }) do
   local fault = primitives[name]
   sim[name] = function(...)
     sleep(0)
-    return fault(...)
+    fault(...)   -- not a tail call: its argument errors point one level up, at the test
   end
 end
 sim.output, sim.actions = primitives.output, primitives.actions
@@ -133,23 +133,29 @@ return function(chunk, path, ...)
   here = path:match("^(.*/)") or ""
   math.randomseed(seed)
   -- A malformed --filter is the command line's mistake, whatever the file holds.
-  if filter then
-    local ok, problem = pcall(string.find, "", filter)
-    if not ok then error("--filter: " .. tostring(problem):gsub("^.-:%d+: ", ""), 0) end
+  local function matches(subject)
+    local ok, found = pcall(string.find, subject, filter)
+    if not ok then error("--filter: " .. tostring(found):gsub("^.-:%d+: ", ""), 0) end
+    return found ~= nil
   end
+  if filter then matches(""); matches(filter) end
   -- A test that waits for what never happens ends after a virtual day, saying where.
-  local stalled = heph.after(limit, primitives.stalled)
+  -- (After, not at, the limit: what the test scheduled for that very instant goes first.)
+  local stalled = heph.after(limit, function() heph.after(0, primitives.stalled) end)
   chunk(...)
   declaring = false
   if name == nil then
     stalled:stop()
     local list = {}
     for i, test_name in ipairs(tests) do
-      list[i] = { name = test_name, selected = filter == nil or test_name:find(filter) ~= nil }
+      list[i] = { name = test_name, selected = filter == nil or matches(test_name) }
     end
     primitives.declare(list)
     heph.exit(0)   -- hooks or timers the top level registered end with the listing
   end
+  -- A wait between the top level and the test: heph.config.hook_timeout set up there
+  -- holds for the test's function.
+  sleep(0)
   local fn = by_name[name]
   if fn == nil then
     error(format("the file declared no test named %q this time: declare the same tests every time (not in an order from pairs, math.random or the clock)", name), 0)
