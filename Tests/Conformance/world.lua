@@ -18,7 +18,8 @@ function world.service(name, extra)
     image = "heph/busybox:latest",
     cmd = { "sh", "-c", "trap 'exit 0' TERM; trap 'exit 3' USR1; sleep 3600 & wait" },
     -- A long timeout: on a busy machine a probe's exec may take seconds, which is no failure.
-    healthcheck = { test = 'test -z "$SICK" && test ! -f /tmp/sick', interval = 1, timeout = 30, retries = 1 },
+    -- Two retries: a probe that meets the container dying (a kill, a crash) fails once.
+    healthcheck = { test = 'test -z "$SICK" && test ! -f /tmp/sick', interval = 1, timeout = 30, retries = 2 },
   }
   for key, value in pairs(extra or {}) do
     if key == "sick" then
