@@ -63,11 +63,15 @@ import Testing
         return records
     }
 
+    /// Scenario runs at once: enough to be quick, few enough not to starve the rest of
+    /// the suite on two cores.
+    static let slots = ProcessSlots(3)
+
     /// Every scenario through `heph run` on a real engine, the shared ones side by side.
     static func real() async throws -> [String: Record] {
         try await withThrowingTaskGroup(of: (String, Record).self) { group in
             for scenario in onSharedEngine {
-                group.addTask { (scenario, try await runOnSharedEngine(scenario)) }
+                group.addTask { (scenario, try await slots.with { try await runOnSharedEngine(scenario) }) }
             }
             group.addTask { (onPrivateEngine, try await runOnPrivateEngine(onPrivateEngine)) }
             var records: [String: Record] = [:]
