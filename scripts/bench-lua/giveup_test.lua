@@ -10,8 +10,10 @@ for round = 1, tonumber(os.getenv("GIVEUP_ROUNDS") or "9") do
   test("give-up " .. round, function()
     local gave_up_at, gave_up_virtual
     heph.use("restart", { on_give_up = function() gave_up_virtual = heph.now(); gave_up_at = wall_ms() end, log = false })
-    -- The engine's default health interval (30 s): each failure takes half a minute to see.
-    heph.up{ services = { web = { image = "heph/busybox:latest", healthcheck = { test = "true" } } } }
+    -- Probed every 10 s, unhealthy after the engine's default 3 failing probes: each
+    -- failure takes half a minute to see. (With the engine's default 30 s interval it
+    -- would take 90 s, past the plugin's reset_after of 60 s: it would never give up.)
+    heph.up{ services = { web = { image = "heph/busybox:latest", healthcheck = { test = "true", interval = 10 } } } }
     local shell_cost = -wall_ms() + wall_ms()        -- what one wall_ms() costs
     local failed_at, virtual_start = wall_ms(), heph.now()
     sim.set_health("web", "unhealthy")
