@@ -193,6 +193,17 @@ public final class SimulatedEngine: Sendable {
         return (stream, subscription)
     }
 
+    /// Returns once every event sent so far has been read by its reader (on a virtual
+    /// clock; at once on another): an engine call's answer then reaches the script after
+    /// the hooks its events set off, every time. Bounded: a reader that never reads is
+    /// given up on.
+    func drained() async {
+        for _ in 0..<10_000 {
+            guard world.withLock({ $0.subscribers.values.contains { $0.hasUnread } }) else { return }
+            await Task.yield()
+        }
+    }
+
     /// One reader of the events: its stream, and the clock holds of events not yet read.
     final class Subscription: Sendable {
         let project: String
@@ -212,6 +223,9 @@ public final class SimulatedEngine: Sendable {
             if let clock, pending.withLock({ count in count.map { count = $0 + 1 } != nil }) { clock.hold() }
             continuation.yield(event)
         }
+
+        /// Whether events sent are still unread.
+        var hasUnread: Bool { pending.withLock { ($0 ?? 0) > 0 } }
 
         /// A hold for the stream's end (the engine went down), released when the reader
         /// ends the subscription: the reader's reconnection is work the clock waits for.

@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// It checks configs and names references exactly as the engine backend does (the same
 /// validation, the same project names), answers from the simulated world, and writes down
-/// every call that changes something (``actions``), in order.
+/// every call that changes something (``actions``), in order. A call that changes
+/// something returns once the watcher has read the events it caused.
 public final class SimulatedOrchestrator: Orchestrator {
     /// One call that changed something: `op` is the Lua function's name
     /// (`restart_container`), `name` the script's name of what it acted on, `at` the
@@ -64,6 +65,7 @@ public final class SimulatedOrchestrator: Orchestrator {
         if creation.network == project.networkEngineName { _ = try engine.network(creation.network) }
         let id = try engine.createContainer(name: creation.fullName, config: config, labels: creation.body.Labels)
         record("create_container", creation.fullName)
+        await engine.drained()
         return id
     }
 
@@ -71,12 +73,14 @@ public final class SimulatedOrchestrator: Orchestrator {
         let container = try lookUp(containerID)
         record("start_container", container.name)
         try engine.startContainer(container.id)
+        await engine.drained()
     }
 
     public func stopContainer(_ containerID: String, timeout: Duration) async throws {
         let container = try lookUp(containerID)
         record("stop_container", container.name)
         try engine.stopContainer(container.id)
+        await engine.drained()
     }
 
     /// As the engine backend: a graceful stop of a running container (it exits 0), then
@@ -86,6 +90,7 @@ public final class SimulatedOrchestrator: Orchestrator {
         record("remove_container", container.name)
         try engine.stopContainer(container.id)
         try engine.removeContainer(container.id)
+        await engine.drained()
     }
 
     public func listContainers() async throws -> [ContainerInfo] {
@@ -143,6 +148,7 @@ public final class SimulatedOrchestrator: Orchestrator {
         record("restart_container", container.name)
         try engine.stopContainer(container.id)
         try engine.startContainer(container.id)
+        await engine.drained()
     }
 
     public func killContainer(_ containerID: String, signal: String) async throws {
@@ -152,18 +158,21 @@ public final class SimulatedOrchestrator: Orchestrator {
         }
         record("kill_container", container.name)
         try engine.signalContainer(container.id, signal: number)
+        await engine.drained()
     }
 
     public func pauseContainer(_ containerID: String) async throws {
         let container = try lookUp(containerID)
         record("pause_container", container.name)
         try engine.pauseContainer(container.id, true)
+        await engine.drained()
     }
 
     public func unpauseContainer(_ containerID: String) async throws {
         let container = try lookUp(containerID)
         record("unpause_container", container.name)
         try engine.pauseContainer(container.id, false)
+        await engine.drained()
     }
 
     /// What ``SimulatedEngine/setOutput(_:stdout:stderr:)`` set (nothing by default), the

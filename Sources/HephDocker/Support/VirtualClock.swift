@@ -16,6 +16,10 @@ import Synchronization
 public final class VirtualClock: HephClock {
     private struct Sleeper {
         let id: Int
+        /// What breaks a tie of deadlines, before `id`: the sleeping task's hold's id,
+        /// taken on the thread that started the task (so in the order a script's calls and
+        /// timers were made), not when the task first ran.
+        let order: Int
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, any Error>
     }
@@ -106,7 +110,7 @@ public final class VirtualClock: HephClock {
                     guard !Task.isCancelled, !state.stopped else { return true }
                     // A deadline now or past waits too: until everything due before it has
                     // run (heph.sleep(0) lets what is under way happen first).
-                    state.sleepers.append(Sleeper(id: id, deadline: max(deadline, state.now), continuation: continuation))
+                    state.sleepers.append(Sleeper(id: id, order: token ?? .max, deadline: max(deadline, state.now), continuation: continuation))
                     if let token, state.taskHolds[token] == true {
                         state.taskHolds[token] = false
                         state.holds -= 1
@@ -225,13 +229,14 @@ public final class VirtualClock: HephClock {
 
     /// Wakes the earliest sleeper (moving the clock to its deadline) when nothing holds the
     /// clock; returns whether it woke one. One at a time: sleepers due at the same instant
-    /// wake in the order they went to sleep, each once the one before has done its work,
-    /// so a run goes the same way every time (what `heph test --seed` replays).
+    /// wake in the order their tasks were started (then went to sleep), each once the one
+    /// before has done its work, so a run goes the same way every time (what
+    /// `heph test --seed` replays).
     @discardableResult
     func advanceIfIdle(expecting generation: UInt64? = nil) -> Bool {
         let due: Sleeper? = state.withLock { state in
             guard !state.stopped, state.holds == 0, generation.map({ $0 == state.generation }) ?? true,
-                  let next = state.sleepers.indices.min(by: { (state.sleepers[$0].deadline, state.sleepers[$0].id) < (state.sleepers[$1].deadline, state.sleepers[$1].id) })
+                  let next = state.sleepers.indices.min(by: { (state.sleepers[$0].deadline, state.sleepers[$0].order, state.sleepers[$0].id) < (state.sleepers[$1].deadline, state.sleepers[$1].order, state.sleepers[$1].id) })
             else { return nil }
             let sleeper = state.sleepers.remove(at: next)
             state.now = max(state.now, sleeper.deadline)

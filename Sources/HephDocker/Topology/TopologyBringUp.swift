@@ -64,38 +64,58 @@ struct TopologyBringUp: Sendable {
     /// moment the last of its dependencies is ready, and no sooner.
     func run(_ order: [String]) async throws -> [String: ContainerInfo] {
         var tasks: [String: Task<Outcome, Never>] = [:]
+        let clock = orchestrator.clock
+        // Who waits for each service's task: this function, and each service in the order
+        // that depends on it. In virtual time a task ends by handing each of them a hold,
+        // taken over once it runs: the clock cannot move between the two.
+        var waiters = Dictionary(uniqueKeysWithValues: order.map { ($0, 1) })
+        for name in order {
+            for dependency in topology.services[name]?.dependsOn ?? [] where waiters[dependency] != nil { waiters[dependency, default: 0] += 1 }
+        }
         for name in order {
             // The order puts every dependency first, so each has its task already.
             let dependencies = (topology.services[name]?.dependsOn ?? []).compactMap { dependency in tasks[dependency].map { (dependency, $0) } }
+            let handOvers = waiters[name] ?? 1
             // Each its own task on the clock (in virtual time: held while it works), waiting
             // for its dependencies' as for something time moves.
-            let clock = orchestrator.clock
             tasks[name] = clock.task {
-                var dependencyChanged = false
-                var waitingFor: [String] = []
-                for (dependency, task) in dependencies {
-                    switch await clock.awaitingTime({ await task.value }) {
-                    case .ready(_, let changed): dependencyChanged = dependencyChanged || changed
-                    case .notReady: waitingFor.append(dependency)
-                    }
-                }
-                if !waitingFor.isEmpty {
-                    return .notReady(status: "not started, as it depends on \(waitingFor.joined(separator: ", "))", error: nil)
-                }
-                return await bringUp(name, dependencyChanged: dependencyChanged)
+                let outcome = await self.service(name, after: dependencies)
+                for _ in 0..<handOvers { clock.handOverHold() }
+                return outcome
             }
         }
         var ready: [String: ContainerInfo] = [:]
         var problems: [(String, String, DockerError?)] = []
         for name in order {
             guard let task = tasks[name] else { continue }
-            switch await orchestrator.clock.awaitingTime({ await task.value }) {
+            let outcome = await clock.awaitingTime { await task.value }
+            clock.receiveHandOver()
+            switch outcome {
             case .ready(let info, _): ready[name] = info
             case .notReady(let status, let error): problems.append((name, status, error))
             }
         }
         guard problems.isEmpty else { throw failure(problems, of: order.count) }
         return ready
+    }
+
+    /// One service, once its dependencies' tasks have ended: brought up, or not started
+    /// when one of them is not ready.
+    private func service(_ name: String, after dependencies: [(String, Task<Outcome, Never>)]) async -> Outcome {
+        var dependencyChanged = false
+        var waitingFor: [String] = []
+        for (dependency, task) in dependencies {
+            let outcome = await orchestrator.clock.awaitingTime { await task.value }
+            orchestrator.clock.receiveHandOver()
+            switch outcome {
+            case .ready(_, let changed): dependencyChanged = dependencyChanged || changed
+            case .notReady: waitingFor.append(dependency)
+            }
+        }
+        if !waitingFor.isEmpty {
+            return .notReady(status: "not started, as it depends on \(waitingFor.joined(separator: ", "))", error: nil)
+        }
+        return await bringUp(name, dependencyChanged: dependencyChanged)
     }
 
     /// Creates, replaces, starts or restarts one service as needed, then waits for it.

@@ -17,18 +17,20 @@ actor ReadinessBoard {
     /// The next list, keyed by full name.
     func nextSnapshot() async throws -> [String: ContainerInfo] {
         let clock = orchestrator.clock
+        if !polling {
+            polling = true
+            // Its rounds are control traffic: a 200-service heph.up sees each service
+            // ready at once, not after the creates queued behind it. (Started, holding a
+            // virtual clock, before the caller lets its own hold go; it reads the waiters
+            // on this actor, so after the one below is in.)
+            clock.task { await EngineLane.asControl { await self.poll() } }
+        }
         // In virtual time the wait lets the caller's hold go (the rounds are what moves
         // it on), and the round that answers hands a hold over.
         defer { clock.receiveHandOver() }
         return try await clock.awaitingTime {
             try await withCheckedThrowingContinuation { continuation in
                 waiters.append(continuation)
-                if !polling {
-                    polling = true
-                    // Its rounds are control traffic: a 200-service heph.up sees each service
-                    // ready at once, not after the creates queued behind it.
-                    clock.task { await EngineLane.asControl { await self.poll() } }
-                }
             }
         }
     }

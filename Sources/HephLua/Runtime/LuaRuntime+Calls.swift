@@ -88,6 +88,8 @@ extension LuaRuntime {
         }
         // Real time, not the run's clock: the watchdog's deadline, which this moves on, is real.
         let started = ContinuousClock.now
+        if let virtual = configuration.clock as? VirtualClock { ticket.waitingInPlace(on: virtual) }
+        defer { ticket.doneWaitingInPlace() }
         let outcome = thread.whileBlocked {
             ticket.waitForOutcome {
                 guard info.pointee.interrupt != 0 else { return false }

@@ -1,4 +1,5 @@
 import Foundation
+import HephDocker
 import Synchronization
 
 /// A waiting call in progress: started on a task, finished by its results or its error
@@ -12,6 +13,10 @@ final class Ticket: Sendable {
     /// The call's name (`heph.wait_healthy`), for what a stalled test waits in.
     let call: String
     private let outcome = Mutex<Outcome?>(nil)
+    /// A virtual clock the Lua thread waits on in place for this call (it then holds
+    /// nothing), and whether the completion handed it a hold to cover the moment until the
+    /// thread runs again.
+    private let inPlace = Mutex<(clock: VirtualClock?, handedOver: Bool)>((nil, false))
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -31,10 +36,31 @@ final class Ticket: Sendable {
         task.withLock { $0 }?.cancel()
     }
 
-    /// Records the outcome (once) and wakes a wait in place.
+    /// Records the outcome (once) and wakes a wait in place (handing it a hold on a
+    /// virtual clock, so time cannot move before the Lua thread runs on).
     func complete(_ result: Outcome) {
         outcome.withLock { $0 = result }
+        inPlace.withLock { inPlace in
+            guard let clock = inPlace.clock, !inPlace.handedOver else { return }
+            clock.hold()
+            inPlace.handedOver = true
+        }
         finished.signal()
+    }
+
+    /// The Lua thread is about to wait for this call in place, holding `clock` no more.
+    func waitingInPlace(on clock: VirtualClock) {
+        inPlace.withLock { $0.clock = clock }
+    }
+
+    /// The wait in place is over (done or given up): the hold the completion handed over,
+    /// if it did, is let go now that the thread holds the clock again.
+    func doneWaitingInPlace() {
+        let handedOver = inPlace.withLock { inPlace in
+            defer { inPlace = (nil, false) }
+            return inPlace.handedOver ? inPlace.clock : nil
+        }
+        handedOver?.release()
     }
 
     /// Blocks the calling thread until the outcome is there.
