@@ -92,6 +92,21 @@ import Testing
         #expect(wrong.status == 64)
     }
 
+    @Test func aTestOutOfRealTimeEndsItsShellCommandAndWhatThatStarted() async throws {
+        let marker = "47.\(Int.random(in: 100_000...999_999))"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("shell") + "_test.lua").path
+        try "test(\"never ends\", function() heph.shell(\"sleep \(marker) & sleep \(marker)\") end)\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let result = try await HephBinary.run(["test", "--timeout", "2", file])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("the test did not finish within 2 s of real time (heph test --timeout); it was waiting in heph.shell"), "\(result.stdout)")
+        // Both sleeps (the shell's child in the background too) are gone.
+        let gone = await Fixtures.eventually(timeout: .seconds(10)) {
+            (try? await Command.run("/usr/bin/pgrep", ["-f", "sleep \(marker)"]).status) == 1
+        }
+        #expect(gone, "a sleep \(marker) outlived the test")
+    }
+
     @Test func theShippedExamplesRecoveryTestsPass() async throws {
         let result = try await HephBinary.run(["test", HephBinary.repositoryRoot + "/examples/tests"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")

@@ -15,14 +15,18 @@ public final class ChildProcess: Sendable {
     /// Read end of the child's stderr. The caller owns it.
     public let error: CInt
     private let pid: pid_t
+    /// Whether the child leads a process group of its own, which ``terminate()`` signals whole.
+    private let ownGroup: Bool
     /// The exit status once reaped (an exit code, or 128 + the signal), and who waits for it.
     private let state = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
 
     /// Starts `arguments` (the first looked up in `PATH`, through `/usr/bin/env`), with
-    /// `environment` in place of heph's own when given.
+    /// `environment` in place of heph's own when given; `ownGroup`: in a process group of
+    /// its own, so that ``terminate()`` ends what it started too (a shell's children).
     ///
     /// - Throws: ``SpawnError`` with the system's words when it cannot start.
-    public init(_ arguments: [String], environment: [String: String]? = nil, pipingInput: Bool) throws {
+    public init(_ arguments: [String], environment: [String: String]? = nil, pipingInput: Bool, ownGroup: Bool = false) throws {
+        self.ownGroup = ownGroup
         var pipes: [(read: CInt, write: CInt)] = []
         func makePipe() throws -> (read: CInt, write: CInt) {
             let ends = try ProcessSpawn.makePipe()
@@ -36,7 +40,7 @@ public final class ChildProcess: Sendable {
             pid = try ProcessSpawn.start("/usr/bin/env", ["--"] + arguments, name: arguments.first ?? "",
                                          input: stdin.map { .descriptor($0.read) } ?? .file("/dev/null"),
                                          output: .descriptor(stdout.write), error: .descriptor(stderr.write),
-                                         environment: environment)
+                                         environment: environment, ownGroup: ownGroup)
             // The child's ends are the child's now.
             for end in [stdin?.read, stdout.write, stderr.write].compactMap({ $0 }) { close(end) }
             input = stdin?.write
@@ -49,10 +53,16 @@ public final class ChildProcess: Sendable {
         Thread.detachNewThread { [self] in reap() }
     }
 
-    /// Sends SIGTERM, unless the child has ended already.
+    /// Sends SIGTERM, unless the child has ended already; to its whole process group when
+    /// it has one (what it started may outlive it: the group's id is not reused while any
+    /// member lives).
     public func terminate() {
         state.withLock { state in
-            if state.status == nil { kill(pid, SIGTERM) }
+            if ownGroup {
+                kill(-pid, SIGTERM)
+            } else if state.status == nil {
+                kill(pid, SIGTERM)
+            }
         }
     }
 

@@ -10,11 +10,12 @@ enum HostCommand {
     static func run(_ arguments: [String], environment: [String: String]) async throws -> ExecResult {
         let process: ChildProcess
         do {
-            process = try ChildProcess(arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, added in added }, pipingInput: false)
+            process = try ChildProcess(arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, added in added }, pipingInput: false, ownGroup: true)
         } catch let error as SpawnError {
             throw DockerError(.invalidConfig, error.message)
         }
-        // A call nobody waits for any more (its run ended) ends its command too.
+        // A call nobody waits for any more (its run ended) ends its command too, and what
+        // the command started (its own process group).
         return await withTaskCancellationHandler {
             // Both pipes drain at once, so a command that fills one cannot stall on it.
             async let out = Self.readAll(process.output)
