@@ -47,8 +47,9 @@ import Testing
             local order = {}
             heph.after(0, function() order[#order + 1] = "a starts"; heph.sleep(0.3); order[#order + 1] = "a ends" end)  -- sleeping is the behaviour under test: a waits, b runs meanwhile
             heph.after(0.1, function() order[#order + 1] = "b" end)
-            -- Wait for both (not a fixed time: a busy machine may fire the timers late).
-            local deadline = heph.now() + 10
+            -- Wait for both (not a fixed time: a busy machine may fire the timers late; the
+            -- suite's start has stalled every task here for 10 s on two cores).
+            local deadline = heph.now() + 60
             while #order < 3 and heph.now() < deadline do heph.sleep(0.05) end  -- the poll's interval: waits for the condition, to a deadline
             print(table.concat(order, ", "))
             """)

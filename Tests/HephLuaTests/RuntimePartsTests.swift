@@ -80,7 +80,8 @@ import Testing
 
     /// Waits (in real time) until `count` tasks sleep on `clock`.
     private func sleepers(_ count: Int, on clock: ManualClock) async -> Bool {
-        await Fixtures.eventually(timeout: .seconds(10)) { clock.sleeperCount >= count }
+        // Generous: the suite's start has stalled every task for 10 s on two cores.
+        await Fixtures.eventually(timeout: .seconds(60)) { clock.sleeperCount >= count }
     }
 
     @Test func aRuntimeWaitsOnTheClockItIsGiven() async {
