@@ -108,7 +108,7 @@ import Testing
         #expect(try await Self.fetch("http://heph_\(b)_visitor/", from: web) == "visitor")
         #expect(try await Self.fetch("http://visitor/", from: web).contains("bad address"))
         for _ in 0..<4 { #expect(try await Self.fetch("http://db/", from: web) == "db-\(a)") }
-        Docker.forceRemove(["heph_\(b)_visitor"])
+        _ = try await Docker.run("rm", "-f", "heph_\(b)_visitor")
 
         // ps: the project's containers by engine name; --all: every project, with its name.
         #expect(try await Self.listed(["-p", a]).map(\.name) == ["heph_\(a)_db", "heph_\(a)_web"])

@@ -25,21 +25,21 @@ public enum Docker {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// `docker rm -f names…`, blocking: for `defer`, where nothing can be awaited.
-    /// Containers that do not exist are fine.
+    /// `docker rm -f names…`, queued (``Cleanup``): for `defer`, where nothing can be
+    /// awaited. Containers that do not exist are fine.
     public static func forceRemove(_ names: [String]) {
         guard !names.isEmpty else { return }
-        _ = try? Command.runBlocking(executable(), ["rm", "-f"] + names)
+        Cleanup.enqueue { _ = try? Command.runBlocking(executable(), ["rm", "-f"] + names) }
     }
 
-    /// `docker network rm names…`, blocking, for `defer`.
+    /// `docker network rm names…`, queued, for `defer`.
     public static func removeNetworks(_ names: [String]) {
-        _ = try? Command.runBlocking(executable(), ["network", "rm"] + names)
+        Cleanup.enqueue { _ = try? Command.runBlocking(executable(), ["network", "rm"] + names) }
     }
 
-    /// `docker volume rm -f names…`, blocking, for `defer`.
+    /// `docker volume rm -f names…`, queued (after what was queued before), for `defer`.
     public static func removeVolumes(_ names: [String]) {
-        _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names)
+        Cleanup.enqueue { _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names) }
     }
 
     /// The ids of the managed containers of `project` (`docker ps -a`): those labelled with

@@ -26,9 +26,12 @@ public actor EngineLock {
             let result = try await $held.withValue(true) { try await body() }
             // What acts on every managed container must leave the unlabelled heph-* one be.
             if exclusive { await ForeignSentinel.expectUntouched() }
+            // The test's own cleanups are done before the engine is let go.
+            await Cleanup.drained()
             await shared.release(exclusive: exclusive)
             return result
         } catch {
+            await Cleanup.drained()
             await shared.release(exclusive: exclusive)
             throw error
         }
