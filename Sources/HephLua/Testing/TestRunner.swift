@@ -22,16 +22,21 @@ public struct TestRunner: Sendable {
         public var executablePath: String
         /// How long a test may take in real time (`--timeout`): a test that keeps waiting
         /// for something real (a `heph.shell` that never ends) fails after it.
-        public var timeout: Duration = .seconds(60)
+        public var timeout: Duration
         /// Bytes each test's Lua may hold (`--memory-limit`); nil: no limit.
-        public var memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil)
+        public var memoryLimit: Int?
         /// A deliberate infidelity of the simulated engine (the conformance suite's check
         /// that it can fail); nil always but there.
         public var mutation: SimulatedOrchestrator.Mutation?
 
         /// Options for tests in `project` (default: `default`).
         public init(filter: String? = nil, seed: Int? = nil, project: Project = .default, projectChosen: Bool = false,
-                    searchPath: [String] = [], userPluginDirectory: String? = nil, executablePath: String = "heph") {
+                    searchPath: [String] = [], userPluginDirectory: String? = nil, executablePath: String = "heph",
+                    timeout: Duration = .seconds(60), memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil),
+                    mutation: SimulatedOrchestrator.Mutation? = nil) {
+            self.timeout = timeout
+            self.memoryLimit = memoryLimit
+            self.mutation = mutation
             self.filter = filter
             self.seed = seed
             self.project = project
@@ -71,7 +76,7 @@ public struct TestRunner: Sendable {
     /// Bytes of a test's output kept (the rest is counted, not kept).
     static let outputLimit = 1 << 20
 
-    public var options: Options
+    public let options: Options
 
     /// A runner with `options`.
     public init(options: Options) {
