@@ -169,7 +169,36 @@ function Poller:stop() end
 ---@field HEALTH_INTERVAL integer 5 (seconds)
 ---@field VERSION string
 ---@field config heph.Config
+---@field state heph.State
 heph = {}
+
+---A value `heph.state` keeps: nil, booleans, numbers (integers stay integers; no NaN or
+---infinities), strings of any bytes, and tables of those (no cycles, functions or userdata).
+---@alias heph.StateValue nil|boolean|number|string|table
+
+---The project's key–value store, kept in the engine (docs/ha.md): a new leader, on any
+---host, sees what the previous one set. In heph test: in memory, per test.
+---@class heph.State
+heph.state = {}
+
+---A copy of the value of `key`; nil when it has none.
+---@param key string 1 to 1024 bytes
+---@return heph.StateValue
+function heph.state.get(key) end
+
+---Sets `key` (nil deletes it); returns once the value is durable in the engine.
+---@param key string 1 to 1024 bytes
+---@param value heph.StateValue at most 8 MiB encoded
+function heph.state.set(key, value) end
+
+---Every key that has a value, sorted.
+---@return string[]
+function heph.state.keys() end
+
+---Waits until this process leads its project (standing by while another does), as
+---`heph run --lead`. Call it before the script's first engine call; returns at once under
+-----lead and in heph test.
+function heph.lead() end
 
 ---`true` when the engine answers; raises when it cannot be reached.
 ---@return true

@@ -13,7 +13,9 @@ struct DownCommand: AsyncParsableCommand {
             not touched (with no project named, heph down says what it left alone). --all \
             acts on every project. Containers get a graceful stop (10 s) before removal, all \
             in parallel. Named volumes are kept unless --volumes is given (then only the \
-            projects' acted on go). With --swarm: every managed Swarm service of the \
+            projects' acted on go, and with them each project's heph.state). heph's lease \
+            and watcher registry are never touched; a watcher of the project still running \
+            is named (it sees its containers go: stop it first for maintenance). With --swarm: every managed Swarm service of the \
             project, then its overlay network.
             """
     )
@@ -25,7 +27,7 @@ struct DownCommand: AsyncParsableCommand {
     var all = false
 
     /// Also remove named volumes heph created.
-    @Flag(name: .long, help: "Also remove the named volumes heph created (their data is lost).")
+    @Flag(name: .long, help: "Also remove the named volumes heph created and the project's heph.state (their data is lost).")
     var volumes = false
 
     func validate() throws {
@@ -47,9 +49,20 @@ struct DownCommand: AsyncParsableCommand {
             }
             removed += report.networks.map { "network \($0)" }
             removed += report.volumes.map { "volume \($0)" }
+            removed += report.states.map { "the heph.state of project \($0)" }
             print(removed.isEmpty ? "nothing to remove" : "removed " + removed.joined(separator: ", "))
             if !all, !global.project.isChosen { try await reportOthers() }
+            if !global.swarm { try await reportWatchers() }
         }
+    }
+
+    /// Watchers of the projects acted on that still run: they see their containers go, and
+    /// an operator doing maintenance should know.
+    private func reportWatchers() async throws {
+        let watchers = try await global.withOrchestrator(scope: all ? .all : nil) { try await $0.coordination.watchers(allProjects: all) }
+        guard !watchers.isEmpty else { return }
+        let named = watchers.map { "\($0.project): \($0.host) pid \($0.pid)\($0.leading ? " (leading)" : "")" }
+        print("still running: \(watchers.count) watcher\(watchers.count == 1 ? "" : "s") (\(named.joined(separator: ", "))); it sees its containers go and its hooks react: stop it first for maintenance (heph status lists watchers)")
     }
 
     /// With no project named, the other projects' containers, left alone: an operator used

@@ -84,8 +84,10 @@ struct GlobalOptions: ParsableArguments {
     /// The orchestrator of a script's run, made on first use on the backend `--swarm`
     /// chooses (the script may still choose another with `heph.config.backend`), in the
     /// project `-p` or `HEPH_PROJECT` chooses (else the script may, with `heph.config.project`).
-    func backendSession() -> BackendSession {
-        BackendSession(backend: backend, context: runContext, projectChosen: project.isChosen)
+    /// `projectFixed`: the project is `-p`'s, `HEPH_PROJECT`'s or `default`, whatever the
+    /// script says (`heph run --lead`).
+    func backendSession(projectFixed: Bool = false) -> BackendSession {
+        BackendSession(backend: backend, context: runContext, projectChosen: projectFixed || project.isChosen)
     }
 
     /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses over `scope`

@@ -12,7 +12,7 @@ struct Heph: AsyncParsableCommand {
             anything else on the engine, even when named heph-*, is left alone.
 
             Several topologies share an engine as projects: -p NAME (or HEPH_PROJECT) on \
-            run, repl, check, test, ps, logs and down. A script's names are the same in every \
+            run, repl, check, test, ps, logs, down and status. A script's names are the same in every \
             project (heph-web); the engine's are the project's (heph_NAME_web); each \
             command acts on one project only (ps --all and down --all on every one). \
             Without -p: the default project, named as heph always named things.
@@ -29,6 +29,6 @@ struct Heph: AsyncParsableCommand {
             heph --generate-completion-script bash (or zsh, fish).
             """,
         version: hephVersion,
-        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, TestCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, PluginsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, TestCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, StatusCommand.self, PluginsCommand.self, VersionCommand.self]
     )
 }

@@ -12,14 +12,16 @@ struct PsCommand: AsyncParsableCommand {
             engine's names: heph-web in the default project, heph_P_web in project P. With \
             --all, every project's, with a PROJECT column. Status is one of created, running, \
             healthy, unhealthy, stopped, error. Ports read HOST→CONTAINER. Containers without \
-            the io.heph.managed=true label are never listed.
+            the io.heph.managed=true label are never listed, except that --all also lists \
+            heph's own coordination objects (lease, state, watcher registry: docs/ha.md) \
+            with their role in a ROLE column ("role" with --json).
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
     /// Every project's containers.
-    @Flag(name: .long, help: "List the containers of every project, with a PROJECT column (a \"project\" field with --json).")
+    @Flag(name: .long, help: "List the containers of every project, with a PROJECT column (a \"project\" field with --json), and heph's lease, state and registry objects with their ROLE.")
     var all = false
 
     /// Print JSON instead of a table.
@@ -34,12 +36,14 @@ struct PsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let containers = try await global.withOrchestrator(scope: all ? .all : nil) { try await $0.listContainers() }
-                .sorted { ($0.project, $0.dockerName) < ($1.project, $1.dockerName) }
+            let (containers, roleObjects) = try await global.withOrchestrator(scope: all ? .all : nil) { orchestrator in
+                (try await orchestrator.listContainers().sorted { ($0.project, $0.dockerName) < ($1.project, $1.dockerName) },
+                 all ? try await orchestrator.coordination.roleObjects(allProjects: true) : [])
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(containers.map { Entry($0, withProject: all) }), as: UTF8.self))
+                print(String(decoding: try encoder.encode(containers.map { Entry($0, withProject: all) } + roleObjects.map(Entry.init)), as: UTF8.self))
                 return
             }
             var header = ["NAME", "STATUS", "IMAGE", "PORTS"]
@@ -59,6 +63,9 @@ struct PsCommand: AsyncParsableCommand {
                 header.insert("PROJECT", at: 0)
                 for index in rows.indices { rows[index].insert(containers[index].project, at: 0) }
                 statusColumn += 1
+                header.append("ROLE")
+                for index in rows.indices { rows[index].append("") }
+                rows += roleObjects.map { [$0.project, $0.name, $0.state] + (global.swarm ? [""] : []) + [$0.image, "", $0.role.rawValue] }
             }
             print(TextTable(header: header, rows: rows, style: [statusColumn: TerminalStyle(for: STDOUT_FILENO).status]).rendered, terminator: "")
         }
@@ -73,6 +80,18 @@ struct PsCommand: AsyncParsableCommand {
         var ports: [String: String]
         var replicas: ReplicaCount?
         var project: String?
+        /// A coordination object's role (`lease`, `state`, `watcher`); nil for a service.
+        var role: String?
+
+        init(_ object: RoleObjectInfo) {
+            id = object.id
+            name = object.name
+            image = object.image
+            status = object.state == "running" ? .running : .created
+            ports = [:]
+            project = object.project
+            role = object.role.rawValue
+        }
 
         init(_ info: ContainerInfo, withProject: Bool) {
             id = info.id

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HephDocker
 import HephLua
+import Synchronization
 
 /// `heph run script.lua [args…]`: runs a Lua script with the `heph` module.
 struct RunCommand: AsyncParsableCommand {
@@ -27,6 +28,13 @@ struct RunCommand: AsyncParsableCommand {
             that loops, or a C call such as string.find that runs past the time limit: \
             heph ends rather than hang, and says what ran); 64 the command line is wrong.
 
+            --lead: the process is a leader candidate for its project (-p, HEPH_PROJECT \
+            or default; the script cannot choose another). While another process leads, it \
+            stands by and runs none of the script; when the leader ends, one standby takes \
+            over within seconds and runs the script from the start. A leader that can no \
+            longer prove it leads runs no further hook, says so, and stands by again \
+            (docs/ha.md). heph.lead() in the script does the same from that line.
+
             Script code is not trusted: a callback that computes for more than \
             heph.config.hook_timeout (5 s) is stopped, pcall or not; Ctrl-C stops the main \
             chunk the same way. --memory-limit caps the Lua heap (1024 MiB by default).
@@ -38,6 +46,10 @@ struct RunCommand: AsyncParsableCommand {
     /// Tear down every managed container (and the network) when the run ends.
     @Flag(name: .long, help: "When the run ends, however it ends, stop and remove every container heph manages in the run's project, and its network (as heph down).")
     var down = false
+
+    /// Lead the project: run the script only while no other process does.
+    @Flag(name: .long, help: "Run the script only while this process leads its project; until then stand by (another process leads), and take over when the leader ends. The project is -p's, HEPH_PROJECT's or default (docs/ha.md).")
+    var lead = false
 
     @OptionGroup var sandboxing: SandboxOptions
 
@@ -55,24 +67,60 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script (arg[1], arg[2], …).", valueName: "args"))
     var arguments: [String] = []
 
+    func validate() throws {
+        if lead, script == "-" {
+            throw ValidationError("--lead needs a script file, not standard input: a process that loses the lead and leads again runs the script from the start")
+        }
+    }
+
     func run() async throws {
         global.setUpLogging()
-        let backend = global.backendSession()
+        let backend = global.backendSession(projectFixed: lead)
         let searchPath = PluginCatalog.hephPath
         let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
-        let runtime = LuaRuntime(configuration: LuaRuntime.Configuration(
+        var configuration = LuaRuntime.Configuration(
             backend: backend, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
             progress: showProgress ? LuaRuntime.standardError : nil,
             sandbox: sandboxing.policy,
-            memoryLimit: memory.bytes))
-        let signals = SignalHandling.shuttingDown { code in runtime.requestShutdown(exitCode: code) }
-        let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
+            memoryLimit: memory.bytes)
+        configuration.registersWatcher = true
+        let stage = RunStage()
+        let signals = SignalHandling.shuttingDown { code in stage.signal(code) }
+        let outcome = await runLeading(configuration, stage: stage)
         signals.stop()
-        await runtime.close()
         var code = outcome.exitCodeReportingFailure()
         if down, await !tearDown(backend) { code = code == 0 ? 1 : code }
         try? await backend.close()
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Runs the script, and with `--lead` (or `heph.lead()` in it) stands by first and
+    /// again each time the lead is lost: a new runtime each time, so nothing of a lost
+    /// lead's run survives into the next.
+    private func runLeading(_ configuration: LuaRuntime.Configuration, stage: RunStage) async -> LuaRunOutcome {
+        while true {
+            let runtime = LuaRuntime(configuration: configuration)
+            if lead {
+                let campaign = Task { try await LuaRuntime.campaign(configuration.backend, diagnostics: configuration.diagnostics) }
+                stage.standingBy(campaign)
+                do {
+                    runtime.adopt(try await campaign.value)
+                } catch {
+                    await runtime.close()
+                    if let code = stage.signalled { return .exited(code) }
+                    return .failed(LuaFailure(kind: .cannotOpen, message: "--lead: \(LuaRuntime.describe(error))"))
+                }
+            }
+            stage.running(runtime)
+            let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
+            stage.running(nil)
+            await runtime.close()
+            guard case .lostLead = outcome, stage.signalled == nil else { return outcome }
+            if script == "-" {
+                FileHandle.standardError.write(Data("heph: a script read from standard input cannot stand by again; ending\n".utf8))
+                return outcome
+            }
+        }
     }
 
     /// `--down`: tears down, reports on stderr, and says whether it succeeded.
@@ -85,5 +133,43 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("heph: --down failed: \(LuaRuntime.describe(error))\n".utf8))
             return false
         }
+    }
+}
+
+/// Where a `heph run` is, for its signal handler: standing by for the lead (a signal ends
+/// the wait), or running a script (a signal asks it to shut down).
+final class RunStage: Sendable {
+    private let state = Mutex<(runtime: LuaRuntime?, campaign: Task<LeadGrant, any Error>?, signalled: Int32?)>((nil, nil, nil))
+
+    /// The exit code of the signal received, if one was.
+    var signalled: Int32? { state.withLock { $0.signalled } }
+
+    /// A signal came.
+    func signal(_ code: Int32) {
+        let (runtime, campaign) = state.withLock { state in
+            state.signalled = state.signalled ?? code
+            return (state.runtime, state.campaign)
+        }
+        campaign?.cancel()
+        runtime?.requestShutdown(exitCode: code)
+    }
+
+    /// The process stands by.
+    func standingBy(_ campaign: Task<LeadGrant, any Error>) {
+        let signalled = state.withLock { state in
+            state.campaign = campaign
+            return state.signalled != nil
+        }
+        if signalled { campaign.cancel() }
+    }
+
+    /// The script runs in `runtime` (nil: it ended).
+    func running(_ runtime: LuaRuntime?) {
+        let signalled = state.withLock { state in
+            state.campaign = nil
+            state.runtime = runtime
+            return state.signalled
+        }
+        if let signalled, let runtime { runtime.requestShutdown(exitCode: signalled) }
     }
 }

@@ -11,6 +11,9 @@ extension LuaRunOutcome {
             return 0
         case .exited(let code):
             return code
+        case .lostLead:
+            // heph run stands by again instead; a REPL session that led ends here.
+            return 75
         case .failed(let failure):
             let text = failure.kind == .cannotOpen ? "heph: \(failure.message)\n" : "\(failure.message)\n"
             FileHandle.standardError.write(Data(text.utf8))

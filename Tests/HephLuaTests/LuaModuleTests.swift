@@ -77,7 +77,7 @@ import Testing
 
     /// Sub-tables of functions stay in step too: `sim` (in `heph test`), documented in
     /// docs/testing.md and declared in the definitions; and any table of functions in
-    /// `heph` (none yet), documented in docs/lua-api.md.
+    /// `heph` (`heph.state`), documented in docs/lua-api.md.
     @Test func theReferenceAndTheEditorDefinitionsNameExactlyTheSubTablesFunctions() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("names") + "_test.lua").path
         try #"""
@@ -96,6 +96,7 @@ import Testing
         let definitions = try String(contentsOf: root.appendingPathComponent("types/heph.d.lua"), encoding: .utf8).split(separator: "\n")
         let tables = String(decoding: result.output, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(tables.first?.first == "sim")
+        #expect(tables.contains { $0.first == "heph.state" })
         for fields in tables {
             let table = fields[0]
             let exposed = Set(fields.dropFirst())

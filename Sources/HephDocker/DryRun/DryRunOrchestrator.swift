@@ -30,6 +30,8 @@ public final class DryRunOrchestrator: Orchestrator {
     /// The backend whose rules configs are checked by.
     public let backend: Backend
     public let clock: any HephClock
+    /// Nothing reaches an engine: the lead is taken at once, the state kept in memory.
+    public let coordination: any Coordination = LocalCoordination()
     /// Where what the run creates is written down.
     public let record: DryRunRecord
     /// The project whose names it would create.

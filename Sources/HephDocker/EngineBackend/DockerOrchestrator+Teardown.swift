@@ -37,6 +37,11 @@ extension DockerOrchestrator {
             } catch let error as DockerError {
                 failures.record("volumes", error.message)
             }
+            do {
+                report.states = try await client.removeStates(project: scope == .all ? nil : project).sorted()
+            } catch {
+                failures.record("state", DockerError(error).message)
+            }
         }
         try failures.check()
         return report

@@ -12,6 +12,8 @@ public final class DockerOrchestrator: Orchestrator {
     /// The engine connection.
     public let client: EngineClient
     public let clock: any HephClock
+    /// The project's lease, state and registry, in the engine.
+    public let coordination: any Coordination
     /// The projects it sees; what it creates takes ``project``'s names.
     public let scope: ProjectScope
     let logger: Logger
@@ -26,6 +28,7 @@ public final class DockerOrchestrator: Orchestrator {
     /// `clock`, acting on the containers of `scope` (the default project unless told).
     public init(client: EngineClient, clock: any HephClock = SystemClock(), scope: ProjectScope = .project(.default)) {
         self.client = client
+        coordination = EngineCoordination(client: client, project: scope.project)
         self.clock = clock
         self.scope = scope
         self.logger = client.logger
@@ -41,6 +44,7 @@ public final class DockerOrchestrator: Orchestrator {
 
     /// Closes the engine connection (``EngineClient/close()``).
     public func close() async throws {
+        await coordination.close()
         try await client.close()
     }
 

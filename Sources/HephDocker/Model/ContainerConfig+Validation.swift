@@ -102,6 +102,9 @@ extension ContainerConfig {
             throw invalid("config.name: \(quoted(name)) starts with \(quoted(ContainerName.projectPrefix)), which heph keeps for the engine's names of projects' containers (project P's web is heph_P_web); choose another name")
         }
         let fullName = ContainerName.full(name)
+        if fullName.hasPrefix(RoleObject.namePrefix) {
+            throw invalid("config.name: \(quoted(name)) starts with \(quoted(RoleObject.namePrefix)), which heph keeps for its lease, state and watcher registry (docs/ha.md); choose a name starting with a letter or digit")
+        }
         guard fullName.utf8.count <= ContainerName.maximumLength else {
             throw invalid("config.name: the full name \(quoted(fullName)) has \(fullName.utf8.count) characters; at most \(ContainerName.maximumLength) are allowed (it is a DNS name)")
         }

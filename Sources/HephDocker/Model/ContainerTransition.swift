@@ -62,3 +62,19 @@ public struct TaskPlacement: Sendable, Hashable {
         self.nodeID = nodeID
     }
 }
+
+/// What a watcher last saw of one container: what a new leader compares with the engine.
+public struct WatchedStatus: Sendable, Hashable, Codable {
+    /// The script's name.
+    public var name: String
+    /// The engine's name.
+    public var dockerName: String
+    public var status: ContainerStatus
+
+    /// Makes one.
+    public init(name: String, dockerName: String, status: ContainerStatus) {
+        self.name = name
+        self.dockerName = dockerName
+        self.status = status
+    }
+}

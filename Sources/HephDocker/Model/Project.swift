@@ -30,7 +30,7 @@ public struct Project: Sendable, Hashable, CustomStringConvertible {
         self.name = name
     }
 
-    private init(unchecked name: String) {
+    init(unchecked name: String) {
         self.name = name
     }
 

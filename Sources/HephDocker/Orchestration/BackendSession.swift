@@ -67,6 +67,13 @@ public final class BackendSession: Sendable {
         }
     }
 
+    /// Whether the orchestrator has been made: the script's first engine call is behind it.
+    public var isInUse: Bool {
+        state.withLock { state in
+            if case .made = state.phase { true } else { false }
+        }
+    }
+
     /// The backend chosen: the one in use, or the one the first use will make.
     public var backend: Backend { state.withLock { $0.backend } }
 

@@ -67,6 +67,11 @@ public protocol Orchestrator: Sendable {
     /// Runs `command` (exec form) in the running container and waits for it to end.
     func exec(_ containerID: String, command: [String]) async throws -> ExecResult
 
+    // Coordination.
+
+    /// The project's lease, `heph.state` and watcher registry (docs/ha.md).
+    var coordination: any Coordination { get }
+
     // Watching.
 
     /// A watcher over this backend's managed containers (not started), reporting each
@@ -132,6 +137,8 @@ public struct TeardownReport: Sendable, Hashable {
     public var networks: [String]
     /// Names of the named volumes removed (only when asked to remove volumes).
     public var volumes: [String]
+    /// The projects whose `heph.state` went (with volumes only).
+    public var states: [String] = []
 
     /// Makes a report.
     public init(containers: [String] = [], networks: [String] = [], volumes: [String] = []) {

@@ -35,6 +35,8 @@ public final class SimulatedOrchestrator: Orchestrator {
     let logger = Logger(label: "heph.simulation")
 
     public var clock: any HephClock { engine.clock }
+    /// One process: it leads at once; the state lives in memory, per test.
+    public let coordination: any Coordination = LocalCoordination()
 
     /// An orchestrator over `engine`, in `project`.
     public init(engine: SimulatedEngine, project: Project = .default, mutation: Mutation? = nil) {

@@ -42,6 +42,8 @@ public final class SwarmOrchestrator: Orchestrator {
     }
 
     public var clock: any HephClock { manager.clock }
+    /// The project's lease, state and registry: in the manager's engine.
+    public var coordination: any Coordination { manager.coordination }
 
     public func ping() async throws {
         try await manager.ping()

@@ -109,6 +109,12 @@ extension EngineClient {
         return try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout ?? answerTimeout)
     }
 
+    /// Sends `body` (a tar archive) to the versioned API and collects the answer.
+    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], tar body: [UInt8], timeout: Duration? = nil) async throws -> EngineResponse {
+        let version = try await apiVersion()
+        return try await execute(method, path: "/v\(version)\(path)", query: query, body: ByteBuffer(bytes: body), contentType: "application/x-tar", timeout: timeout ?? answerTimeout)
+    }
+
     /// Sends a request to the versioned API and returns as soon as the answer's head arrives,
     /// leaving the body to stream (pull progress, the event stream, an exec's output). A
     /// bulk stream holds its slot only until the head arrives: a followed log holds none.
@@ -125,9 +131,10 @@ extension EngineClient {
     }
 
     /// Sends a request to `path` as given (unversioned for `/_ping`) and collects the answer.
-    func execute(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> EngineResponse {
+    func execute(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, contentType: String = "application/json",
+                 timeout: Duration) async throws -> EngineResponse {
         try await inLane {
-            let response = try await send(method, path: path, query: query, body: body, timeout: timeout)
+            let response = try await send(method, path: path, query: query, body: body, contentType: contentType, timeout: timeout)
             do {
                 let collected = try await response.body.collect(upTo: Self.maximumBodyBytes)
                 return EngineResponse(status: response.status, headers: response.headers, body: collected)
@@ -145,7 +152,8 @@ extension EngineClient {
         }
     }
 
-    private func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, timeout: Duration) async throws -> HTTPClientResponse {
+    private func send(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, contentType: String = "application/json",
+                      timeout: Duration) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url(path: path, query: query))
         request.method = method
         if !endpoint.transport.isTCP {
@@ -154,7 +162,7 @@ extension EngineClient {
             request.headers.add(name: "Host", value: "docker")
         }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(body)
         }
         // Real time, not the run's clock: how long the engine took, for the debug log.

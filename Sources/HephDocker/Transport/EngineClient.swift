@@ -122,7 +122,7 @@ public final class EngineClient: Sendable {
         return version
     }
 
-    private static func tlsConfiguration(_ files: EngineEndpoint.TLSFiles) throws -> TLSConfiguration {
+    static func tlsConfiguration(_ files: EngineEndpoint.TLSFiles) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if files.verify {

@@ -28,6 +28,8 @@ public final class ContainerWatcher: Sendable {
     /// An event asked for a look before the next poll is due.
     private let lookRequested = Mutex(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
+    /// Hears what the watcher knows after every change (a leader's ``StatusJournal``).
+    private let journal = Mutex<(@Sendable ([String: WatchedStatus]) -> Void)?>(nil)
     /// Whether the first attempt to start watching is over (connected, or failed), and who
     /// waits for that.
     private let readiness = Mutex<(settled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
@@ -47,14 +49,17 @@ public final class ContainerWatcher: Sendable {
     private var pollInterval: Duration { feed.pollInterval }
     private var clock: any HephClock { feed.clock }
 
-    /// Starts watching: learns the current state (reporting nothing about it), then follows
-    /// the stream and polls. Calling it again does nothing.
-    public func start() {
+    /// Starts watching: learns the current state (reporting nothing about it, except how
+    /// the containers of `baseline`, what an earlier watcher last saw, changed since), then
+    /// follows the stream and polls. `journal` hears what the watcher knows after every
+    /// change. Calling it again does nothing.
+    public func start(baseline: [String: WatchedStatus] = [:], journal: (@Sendable ([String: WatchedStatus]) -> Void)? = nil) {
+        self.journal.withLock { $0 = journal }
         task.withLock { task in
             guard task == nil else { return }
             // Its stream and polls are control traffic: they never wait behind bulk work. In
             // virtual time the watcher holds the clock while it works, like any task on it.
-            task = clock.task { await EngineLane.asControl { await self.watch() } }
+            task = clock.task { await EngineLane.asControl { await self.watch(baseline: baseline) } }
         }
     }
 
@@ -97,14 +102,19 @@ public final class ContainerWatcher: Sendable {
         try await looks.run { try await look(emit: emit, full: full) }
     }
 
-    private func look(emit: Bool, full: Bool) async throws -> Int {
+    /// `only`: report the transitions of these containers alone (the first look after a
+    /// baseline).
+    private func look(emit: Bool, full: Bool, only: Set<String>? = nil) async throws -> Int {
         // Real time: how long the engine calls took, for the debug log.
         let began = ContinuousClock.now
         let poll = tracker.withLock { $0.startPoll() }
         let look = try await feed.observe(full: full) { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
         let now = clock.epochSeconds
         let watched = tracker.withLock { tracker in
-            for transition in tracker.reconcile(look.observations, scope: look.scope, poll: poll, at: now, emit: emit) { onTransition(transition) }
+            for transition in tracker.reconcile(look.observations, scope: look.scope, poll: poll, at: now, emit: emit) where only?.contains(transition.id) ?? true {
+                onTransition(transition)
+            }
+            keepJournal(tracker)
             return tracker.known.count
         }
         let elapsed = (ContinuousClock.now - began) / .milliseconds(1)
@@ -113,11 +123,20 @@ public final class ContainerWatcher: Sendable {
         return look.calls
     }
 
-    private func watch() async {
-        // Learn the state first, so only what changes from here on is reported.
+    /// Hands what the tracker knows to the journal, if there is one.
+    private func keepJournal(_ tracker: TransitionTracker) {
+        guard let journal = journal.withLock({ $0 }) else { return }
+        journal(tracker.snapshot)
+    }
+
+    private func watch(baseline: [String: WatchedStatus]) async {
+        // Learn the state first, so only what changes from here on is reported (and how
+        // the baseline's containers changed since it was written).
+        tracker.withLock { $0.seed(baseline) }
+        let seeded = Set(baseline.keys)
         while !Task.isCancelled {
             do {
-                try await reconcile(emit: false)
+                try await looks.run { try await look(emit: !seeded.isEmpty, full: true, only: seeded) }
                 break
             } catch {
                 onNotice(.pollFailed(DockerError(error)))
@@ -154,7 +173,9 @@ public final class ContainerWatcher: Sendable {
                     switch event {
                     case .container(let event):
                         tracker.withLock { tracker in
-                            for transition in tracker.apply(event) { onTransition(transition) }
+                            let transitions = tracker.apply(event)
+                            for transition in transitions { onTransition(transition) }
+                            if !transitions.isEmpty { keepJournal(tracker) }
                         }
                     case .lookSoon:
                         lookRequested.withLock { $0 = true }

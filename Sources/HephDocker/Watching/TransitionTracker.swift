@@ -69,6 +69,19 @@ struct TransitionTracker {
     /// never reuses an id.) Forgotten once a poll that began after the removal answers.
     private var removedAt: [String: UInt64] = [:]
 
+    /// Takes what an earlier watcher last saw as known (a new leader continuing the old
+    /// one's watch): the first look then reports how each of these changed since.
+    mutating func seed(_ baseline: [String: WatchedStatus]) {
+        for (id, seen) in baseline where known[id] == nil {
+            known[id] = Known(name: seen.name, dockerName: seen.dockerName, status: seen.status)
+        }
+    }
+
+    /// What is known of each container, as a journal keeps it.
+    var snapshot: [String: WatchedStatus] {
+        known.mapValues { WatchedStatus(name: $0.name, dockerName: $0.dockerName, status: $0.status) }
+    }
+
     /// Call as a poll's list begins; pass the answer to ``reconcile(_:poll:at:emit:)``.
     mutating func startPoll() -> Poll {
         pollsStarted += 1

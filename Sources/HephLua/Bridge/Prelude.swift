@@ -39,6 +39,8 @@ for name, start in pairs(starts) do
   heph[name] = function(...) return await(start(...)) end
 end
 
+\#(statePreludeSource)
+
 -- To a script, a managed coroutine is the main thread: it cannot yield.
 function coroutine.yield(...)
   if managed[running()] then error("attempt to yield from outside a coroutine", 2) end
@@ -270,7 +272,7 @@ if debug then
       if type(v) == "function" then owned[v] = true end
     end
   end
-  own(heph); own(starts); own(primitives); own(coroutine)
+  own(heph); own(heph.state); own(starts); own(primitives); own(coroutine)
   owned[print], owned[os.exit], owned[xpcall] = true, true, true
   for _, metatable in ipairs(handles) do own(metatable.__index) end
   local getupvalue, setupvalue, upvalueid, upvaluejoin = debug.getupvalue, debug.setupvalue, debug.upvalueid, debug.upvaluejoin

@@ -150,3 +150,14 @@ extension ExecResult {
         [.integer(exitCode), .bytes(output.stdout), .bytes(output.stderr)]
     }
 }
+
+extension HephFunction {
+    /// A `heph.state` key: the prelude has checked it is a string of 1 to
+    /// ``StateLimits/maximumKeyBytes`` bytes.
+    static func stateKey(_ stack: LuaStack, arg: Int32) throws(BridgeError) -> [UInt8] {
+        guard stack.type(at: arg) == LUA_TSTRING, let bytes = stack.bytes(at: arg) else {
+            throw .argument(arg, "string key expected, got \(stack.typeName(at: arg))")
+        }
+        return Array(bytes)
+    }
+}

@@ -6,8 +6,9 @@ struct HephFunction: Sendable {
     struct Waiting: Sendable {
         /// The name in `heph`: the `by` of the transitions it causes.
         var luaName: String
-        /// `heph.NAME`, what its errors say.
-        var qualifiedName: String { "heph.\(luaName)" }
+        /// `heph.NAME`, what its errors say (`heph.state.get` for a function the prelude
+        /// moves into a sub-table).
+        var qualifiedName: String
         /// Whether it reaches the engine (and so fixes the backend a script chose).
         var usesEngine = true
         /// Whether a sandboxed script may call it.
@@ -60,10 +61,12 @@ struct HephFunction: Sendable {
     let body: Body
 
     /// `heph.NAME`, a waiting call.
-    static func waiting(_ name: String, usesEngine: Bool = true, allowedInSandbox: Bool = true, expects: Expects = .nothing,
+    static func waiting(_ name: String, qualifiedName: String? = nil, usesEngine: Bool = true, allowedInSandbox: Bool = true, expects: Expects = .nothing,
                         _ start: @escaping @Sendable (LuaStack) throws(BridgeError) -> Operation) -> HephFunction {
-        HephFunction(luaName: name, kind: .waiting, qualifiedName: "heph.\(name)", visibleLevel: 1,
-                     body: .waiting(Waiting(luaName: name, usesEngine: usesEngine, allowedInSandbox: allowedInSandbox, expects: expects, start: start)))
+        let qualifiedName = qualifiedName ?? "heph.\(name)"
+        return HephFunction(luaName: name, kind: .waiting, qualifiedName: qualifiedName, visibleLevel: 1,
+                            body: .waiting(Waiting(luaName: name, qualifiedName: qualifiedName, usesEngine: usesEngine, allowedInSandbox: allowedInSandbox,
+                                                   expects: expects, start: start)))
     }
 
     /// `heph.NAME`, called directly.

@@ -134,6 +134,31 @@ enum HephModule {
             return { _ in try await HostCommand.run(command, environment: environment).luaValues }
         },
 
+        .waiting("lead") { _ throws(BridgeError) in
+            { context in
+                try await context.lead()
+                return []
+            }
+        },
+        // heph.state: the prelude moves these into `heph.state` and encodes the values.
+        .waiting("state_get", qualifiedName: "heph.state.get") { stack throws(BridgeError) in
+            let key = try HephFunction.stateKey(stack, arg: 1)
+            return { context in [try await context.orchestrator().coordination.state.get(key).map { .bytes($0) } ?? .nil] }
+        },
+        .waiting("state_set", qualifiedName: "heph.state.set") { stack throws(BridgeError) in
+            let key = try HephFunction.stateKey(stack, arg: 1)
+            let value = stack.isNoneOrNil(2) ? nil : stack.bytes(at: 2).map { Array($0) }
+            // Taken here, on the Lua thread: the order the script asked in.
+            let order = StateWriteOrder.next()
+            return { context in
+                try await context.orchestrator().coordination.state.set(key, value, order: order)
+                return []
+            }
+        },
+        .waiting("state_keys", qualifiedName: "heph.state.keys") { _ throws(BridgeError) in
+            { context in [.array(try await context.orchestrator().coordination.state.keys().map { .bytes($0) })] }
+        },
+
         // Direct calls: scripts call the C closure itself.
         .direct("start_health_polling") { runtime, stack throws(BridgeError) in try runtime.startPolling(stack) },
         .direct("now") { runtime, stack throws(BridgeError) in

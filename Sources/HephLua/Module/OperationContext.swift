@@ -25,4 +25,6 @@ struct OperationContext: Sendable {
     let remember: @Sendable (Topology) -> Void
     /// The bind mounts a sandboxed script may make; nil outside a sandbox.
     let mounts: MountPolicy?
+    /// `heph.lead()`: returns once this process leads its project.
+    let lead: @Sendable () async throws -> Void
 }

@@ -4,9 +4,14 @@
 --
 --   heph.use("restart", { target = { pattern = "^heph%-api" }, initial = 1, max = 60 })
 --
--- Per container (by name): one restart at a time; a stop or restart this process asked
--- for (ev.expected) is not a failure; running or healthy for `reset_after` seconds starts
--- the backoff and the budget over; a container removed is forgotten.
+-- Per container (by id: a new container under the same name starts afresh): one restart
+-- at a time; a stop or restart this process asked for (ev.expected) is not a failure;
+-- running or healthy for `reset_after` seconds starts the backoff and the budget over; a
+-- container removed is forgotten.
+--
+-- The budget and backoff are kept in heph.state ("restart/" .. container id), so a watcher
+-- that takes over (heph run --lead) or starts again continues them instead of starting
+-- over. When the state cannot be reached, the plugin goes on with what it has in memory.
 --
 -- On a swarm (events with ev.task) Swarm replaces a failed task itself, by the service's
 -- restart policy; the plugin then restarts nothing but keeps the budget, so on_give_up
@@ -79,13 +84,34 @@ function plugin.setup(heph, opts)
     if o.log then io.stderr:write(("heph restart: " .. fmt .. "\n"):format(...)) end
   end
 
-  local function state_of(name)
-    local state = states[name]
+  -- By container id; a Swarm task's by its service (Swarm replaces tasks under new ids).
+  local ids = {}
+  local function key_of(ev) return ev.task and ev.name or ev.id end
+
+  local function state_of(ev)
+    local key = key_of(ev)
+    ids[ev.name] = key
+    local state = states[key]
     if not state then
-      state = { attempt = 0, restarts = {}, restarting = false, given_up = false }
-      states[name] = state
+      local ok, saved = pcall(heph.state.get, "restart/" .. key)
+      saved = ok and type(saved) == "table" and saved or {}
+      state = states[key] or {
+        attempt = math.tointeger(saved.attempt) or 0,
+        restarts = type(saved.restarts) == "table" and saved.restarts or {},
+        given_up = saved.given_up == true,
+        ok_since = tonumber(saved.ok_since),
+        restarting = false,
+      }
+      states[key] = state
     end
     return state
+  end
+
+  -- Keeps what a successor needs; a failure to write is no reason to stop restarting.
+  local function save(ev, state)
+    pcall(heph.state.set, "restart/" .. key_of(ev), {
+      attempt = state.attempt, restarts = state.restarts, given_up = state.given_up, ok_since = state.ok_since,
+    })
   end
 
   local function on(event, fn)
@@ -94,7 +120,7 @@ function plugin.setup(heph, opts)
 
   local function failed(ev)
     if ev.expected then return end
-    local state = state_of(ev.name)
+    local state = state_of(ev)
     if state.restarting then return end
     local now = heph.now()
     if state.ok_since and now - state.ok_since >= o.reset_after then
@@ -110,12 +136,14 @@ function plugin.setup(heph, opts)
     state.restarts = recent
     if #recent >= o.max_restarts then
       state.given_up = true
+      save(ev, state)
       log("%s is %s; giving up after %d restarts in %g s", ev.name, ev.status, #recent, o.window)
       if o.on_give_up then o.on_give_up(ev) end
       return
     end
     if ev.task then
       state.restarts[#state.restarts + 1] = now
+      save(ev, state)
       log("%s (task %s on %s) is %s; Swarm replaces it", ev.name, ev.task, ev.node, ev.status)
       return
     end
@@ -123,14 +151,16 @@ function plugin.setup(heph, opts)
     local attempt = state.attempt
     local delay = plugin.delay(o, attempt)
     state.restarting = true
+    save(ev, state)
     log("%s is %s%s; restart %d in %.2f s", ev.name, ev.status,
       ev.exit_code and (" (exit code " .. ev.exit_code .. ")") or "", attempt, delay)
     heph.sleep(delay)
     -- Removed meanwhile (the "removed" hook forgot it): nothing left to restart.
-    if states[ev.name] ~= state then return end
+    if states[key_of(ev)] ~= state then return end
     local ok, problem = pcall(heph.restart_container, ev.name)
     state.restarting = false
     state.restarts[#state.restarts + 1] = heph.now()
+    save(ev, state)
     if not ok then
       log("%s", problem)
       return
@@ -139,20 +169,28 @@ function plugin.setup(heph, opts)
   end
 
   local function recovered(ev)
-    local state = state_of(ev.name)
-    state.ok_since = state.ok_since or ev.at
+    local state = state_of(ev)
+    if state.ok_since then return end
+    state.ok_since = ev.at
+    save(ev, state)
   end
 
   for _, event in ipairs(o.events) do on(event, failed) end
   on("running", recovered)
   on("healthy", recovered)
   -- A task removed (Swarm prunes old ones) is not its service removed.
-  on("removed", function(ev) if not ev.task then states[ev.name] = nil end end)
+  on("removed", function(ev)
+    if ev.task then return end
+    states[ev.id] = nil
+    if ids[ev.name] == ev.id then ids[ev.name] = nil end
+    pcall(heph.state.set, "restart/" .. ev.id, nil)
+  end)
 
   return {
     -- A copy of what the plugin knows of a container: attempt, restarts (times), given_up.
     state = function(name)
-      local state = states[name] or states[heph.CONTAINER_PREFIX .. name]
+      local key = ids[name] or ids[heph.CONTAINER_PREFIX .. name]
+      local state = key and states[key]
       if not state then return nil end
       return { attempt = state.attempt, restarts = #state.restarts, given_up = state.given_up, restarting = state.restarting }
     end,

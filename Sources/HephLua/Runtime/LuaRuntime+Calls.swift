@@ -27,7 +27,12 @@ extension LuaRuntime {
         if !waiting.allowedInSandbox, configuration.sandbox != nil {
             throw .raise("\(name): not available in a sandbox (heph run --sandbox)")
         }
-        if waiting.usesEngine { try applyEngineSettings() }
+        if waiting.usesEngine {
+            if leadLapsed() {
+                throw .raise("\(name): this process no longer leads project \(configuration.backend.project.name) (its lease lapsed): it does nothing more and stands by")
+            }
+            try applyEngineSettings()
+        }
         let operation = try waiting.start(stack)
         let ticket = tickets.add { Ticket(id: $0, call: name) }.value
         let caller = waiting.luaName
@@ -46,7 +51,8 @@ extension LuaRuntime {
             withdraw: { thread.post { [weak self] in self?.expectations.withdraw(ticket: ticket.id) } },
             progress: configuration.progress,
             remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
-            mounts: configuration.sandbox
+            mounts: configuration.sandbox,
+            lead: { [weak self] in try await self?.lead() }
         )
         // In virtual time the call holds the clock until its result is posted, except while
         // it sleeps on the clock: the clock never moves past a call at work.

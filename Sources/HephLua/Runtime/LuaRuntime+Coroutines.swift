@@ -105,6 +105,11 @@ extension LuaRuntime {
     /// `argument` (when given).
     func call(_ reference: Int32, kind: ManagedCoroutine.Kind, argument: LuaValue? = nil) {
         guard let state else { return }
+        // A leader that can no longer prove it leads runs no further hook, timer or poller.
+        switch kind {
+        case .hook, .timer, .pollerCallback: if leadLapsed() { return }
+        case .main, .shutdown, .evaluation: break
+        }
         let stack = LuaStack(state)
         stack.pushReference(reference)
         guard let coroutine = spawnCoroutine(stack, kind: kind) else { return }
@@ -268,7 +273,10 @@ extension LuaRuntime {
         }
         // A callback that removes the last hook or timer is still running: it may go on to
         // wait (resuming counts it), and the run lasts until it has finished.
-        guard run.mainFinished, run.session == nil, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else { return }
+        guard run.mainFinished, run.session == nil, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else {
+            if run.mainFinished { registerAsWatcher() }
+            return
+        }
         beginShutdown(.finished)
     }
 

@@ -114,12 +114,13 @@ extension LuaRuntime {
         try applyEngineSettings()
         let thread = self.thread
         do {
-            guard let watcher = try configuration.backend.orchestrator().makeWatcher(
+            let orchestrator = try configuration.backend.orchestrator()
+            guard let watcher = try orchestrator.makeWatcher(
                 pollInterval: defaultHealthCheckInterval,
                 onTransition: { transition in thread.post { [weak self] in self?.deliver(transition) } },
                 onNotice: { notice in thread.post { [weak self] in self?.tell(notice) } }
             ) else { return }
-            watcher.start()
+            startWatching(watcher, orchestrator)
             self.watcher = watcher
         } catch {
             throw .raise("heph.on: cannot watch the engine: \(Self.describe(error))")

@@ -48,6 +48,9 @@ public final class LuaRuntime: @unchecked Sendable {
         /// tests), with `test` and `sim`; its main coroutine computes under the hook time
         /// limit, and a callback that fails fails the test. Nil: an ordinary run.
         public var testCase: TestCase?
+        /// Whether a run that keeps running registers itself in the engine as a watcher of
+        /// its project (`heph run`), so `heph status` and `heph down` can find it.
+        public var registersWatcher = false
 
         /// Makes a configuration.
         public init(
@@ -152,6 +155,10 @@ public final class LuaRuntime: @unchecked Sendable {
     let pendingShutdown = Mutex<LuaRunOutcome?>(nil)
     /// The run in progress, its shutdown, and the state's closing.
     var lifecycle = RunLifecycle()
+    /// The lead of the project this process holds (`heph run --lead`, `heph.lead()`).
+    var leadership: (any Leadership)?
+    /// What the previous leader last saw, for the first watcher of this leader.
+    var leaderBaseline: [String: WatchedStatus] = [:]
     /// In a test: the limit it ran out of (``endUnfinishedTest(within:)``), from any thread.
     let unfinishedTest = Mutex<String?>(nil)
 

@@ -40,6 +40,9 @@ public enum LuaRunOutcome: Sendable, Equatable {
     case exited(Int32)
     /// The script could not be opened or compiled, or raised an error.
     case failed(LuaFailure)
+    /// The process led its project and could no longer prove it does (docs/ha.md): the run
+    /// ended at once, without its `on_shutdown` handlers; `heph run` stands by again.
+    case lostLead(String)
 }
 
 /// Why a run failed.

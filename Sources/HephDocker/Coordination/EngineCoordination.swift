@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+
+/// Coordination through the engine alone (docs/ha.md): no shared file system, so watchers
+/// on other hosts talking to the same engine coordinate too.
+public final class EngineCoordination: Coordination {
+    /// A lease container found in `created` (its maker died between create and start) is
+    /// taken for abandoned this long after its creation, by the engine's clock.
+    static let abandonedAfter: Double = 10
+    /// How long a standby's wait for the lease's end lasts before it looks again.
+    static let waitSlice: Duration = .seconds(30)
+
+    public let state: any ProjectStateStore
+    private let client: EngineClient
+    private let project: Project
+    private let identity: WatcherIdentity
+    private let lease = Mutex<HeldContainer?>(nil)
+    private let registration = Mutex<Task<Void, Never>?>(nil)
+
+    /// Coordination of `project` through `client`, as `identity` (this process).
+    public init(client: EngineClient, project: Project, identity: WatcherIdentity = .current) {
+        self.client = client
+        self.project = project
+        self.identity = identity
+        state = EngineStateStore(client: client, project: project)
+    }
+
+    private var leaseName: String { RoleObject.lease.engineName(project: project) }
+
+    public func campaign(announce: @escaping @Sendable (String) -> Void) async throws -> any Leadership {
+        var announced: String?
+        var unreachable = false
+        while true {
+            try Task.checkCancellation()
+            do {
+                if let held = try await HeldContainer.hold(client, name: leaseName, labels: RoleObject.lease.labels(project: project, identity: identity), timing: .lease) {
+                    // Leading means able to prove it: the first heartbeat came back.
+                    guard await held.proven() else { continue }
+                    lease.withLock { $0 = held }
+                    return held
+                }
+                unreachable = false
+                try await waitForLeaseEnd { holder in
+                    let line = "standing by: project \(project.name) is led by \(holder)"
+                    if line != announced { announce(line) }
+                    announced = line
+                }
+            } catch let error as DockerError where error.code == .engineUnreachable || error.code == .engineTimeout || error.code == .queueTimeout {
+                if !unreachable { announce("standing by: \(error.message); trying again every second") }
+                unreachable = true
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Looks at the lease that exists: waits for a running one to end, removes one that
+    /// ended or was abandoned, and returns when the name may be free.
+    private func waitForLeaseEnd(holder: (String) -> Void) async throws {
+        try await EngineLane.asControl {
+            let inspected = try await client.request(.GET, "/containers/\(leaseName)/json")
+            if inspected.status == .notFound { return }  // gone meanwhile
+            guard inspected.succeeded else { throw inspected.failure("cannot look at the lease of project \(project.name)") }
+            let lease = try inspected.decode(LeaseInspect.self)
+            client.logger.debug("the lease \(leaseName) exists: \(lease.Id.prefix(12)) \(lease.State.Status), held by \(lease.Config.Labels?[WatcherLabel.instance] ?? "?")")
+            switch lease.State.Status {
+            case "running":
+                if let owner = WatcherIdentity(labels: lease.Config.Labels) {
+                    holder("\(owner.host) pid \(owner.pid) (instance \(owner.instance))")
+                }
+                // Returns when the lease's container stops: its holder let go, died, froze
+                // or was cut off for longer than the lease.
+                do {
+                    let waited = try await client.request(.POST, "/containers/\(lease.Id)/wait", query: [("condition", "not-running")], timeout: Self.waitSlice)
+                    client.logger.debug("the wait for \(lease.Id.prefix(12)) ended: \(waited.status.code) \(String(buffer: waited.body))")
+                    // Anything but the container's end: look again rather than remove it.
+                    guard waited.succeeded else { return }
+                } catch let error as DockerError where error.code == .engineTimeout {
+                    return
+                }
+            case "created":
+                let engineNow = inspected.engineDate ?? 0
+                let created = lease.Created.flatMap(EngineTimestamp.unixSeconds) ?? engineNow
+                guard engineNow - created > Self.abandonedAfter else {
+                    try await Task.sleep(for: .milliseconds(200))
+                    return
+                }
+            case "removing":
+                try await Task.sleep(for: .milliseconds(50))
+                return
+            default:
+                break
+            }
+            // By id: a lease taken meanwhile under the same name is another container.
+            client.logger.debug("removing the ended lease \(lease.Id.prefix(12))")
+            _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: [("force", "1")])
+        }
+    }
+
+    public func registerWatcher() {
+        registration.withLock { task in
+            guard task == nil else { return }
+            let name = RoleObject.watcher.engineName(project: project, instance: identity.instance)
+            let labels = RoleObject.watcher.labels(project: project, identity: identity)
+            let client = self.client
+            task = Task {
+                // Held for as long as the process runs; made again after the engine restarts.
+                var delay: Duration = .milliseconds(500)
+                while !Task.isCancelled {
+                    do {
+                        if let held = try await HeldContainer.hold(client, name: name, labels: labels, timing: .registry) {
+                            delay = .milliseconds(500)
+                            await withTaskCancellationHandler {
+                                await held.ended()
+                            } onCancel: {
+                                Task { await held.release() }
+                            }
+                        } else {
+                            // An entry of this instance from before the engine restarted.
+                            _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(name)", query: [("force", "1")]) }
+                        }
+                    } catch {
+                        // Unreachable, or refused: try again later; registering never fails a run.
+                    }
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+            }
+        }
+    }
+
+    public func watchers(allProjects: Bool) async throws -> [WatcherEntry] {
+        try await client.watchers(project: allProjects ? nil : project)
+    }
+
+    public func roleObjects(allProjects: Bool) async throws -> [RoleObjectInfo] {
+        try await client.roleObjects(project: allProjects ? nil : project)
+    }
+
+    public func close() async {
+        let held = lease.withLock { lease in
+            defer { lease = nil }
+            return lease
+        }
+        await held?.release()
+        let task = registration.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        _ = await task?.value
+        _ = try? await EngineLane.asControl {
+            try await client.request(.DELETE, "/containers/\(RoleObject.watcher.engineName(project: project, instance: identity.instance))", query: [("force", "1")])
+        }
+    }
+}
+
+/// `GET /containers/{id}/json`, the part the lease campaign reads.
+struct LeaseInspect: Decodable, Sendable {
+    struct StateFields: Decodable, Sendable {
+        var Status: String
+    }
+
+    struct ConfigFields: Decodable, Sendable {
+        var Labels: [String: String]?
+    }
+
+    var Id: String
+    var Created: String?
+    var State: StateFields
+    var Config: ConfigFields
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The label naming what a coordination object is: `lease`, `state` or `watcher`.
+///
+/// Such objects carry it and **not** ``managedLabel``: lists, `heph ps`, hooks, pollers,
+/// `teardown_all` and a plain `heph down` never see them.
+public let roleLabel = "io.heph.role"
+
+/// Labels a watcher's registry entry (and a lease) carries about the process behind it.
+enum WatcherLabel {
+    static let instance = "io.heph.instance"
+    static let host = "io.heph.host"
+    static let pid = "io.heph.pid"
+    static let since = "io.heph.since"
+}
+
+/// The coordination objects heph keeps in the engine for a project: one lease, one state,
+/// and one registry entry per running watcher.
+public enum RoleObject: String, Sendable, CaseIterable, Codable {
+    /// Held by the project's leading watcher (`heph-.lease.P`).
+    case lease
+    /// The project's `heph.state` (`heph-.state.P`), a container that is never started.
+    case state
+    /// One per running watcher (`heph-.watcher.P.INSTANCE`).
+    case watcher
+
+    /// What every coordination object's engine name starts with. A service's engine name
+    /// is `heph-NAME` with NAME starting with a letter or digit, or `heph_P_NAME`: no
+    /// service can produce a name starting with `heph-.`.
+    public static let namePrefix = "heph-."
+
+    /// The engine name of this project's object; a watcher's is per instance.
+    public func engineName(project: Project, instance: String? = nil) -> String {
+        let base = "\(Self.namePrefix)\(rawValue).\(project.name)"
+        return instance.map { "\(base).\($0)" } ?? base
+    }
+
+    /// The labels of this project's object.
+    func labels(project: Project, identity: WatcherIdentity? = nil) -> [String: String] {
+        var labels = [roleLabel: rawValue, projectLabel: project.name]
+        if let identity {
+            labels[WatcherLabel.instance] = identity.instance
+            labels[WatcherLabel.host] = identity.host
+            labels[WatcherLabel.pid] = String(identity.pid)
+            labels[WatcherLabel.since] = identity.since
+        }
+        return labels
+    }
+}
+
+/// Who a heph process is, as its registry entry and lease say.
+public struct WatcherIdentity: Sendable, Hashable, Codable {
+    /// Random per process: pids and host names repeat (in containers above all).
+    public var instance: String
+    /// The host name.
+    public var host: String
+    /// The process id.
+    public var pid: Int
+    /// When the process started, ISO 8601 in UTC.
+    public var since: String
+
+    /// This process.
+    public static let current: WatcherIdentity = {
+        var bytes = [UInt8](repeating: 0, count: 6)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return WatcherIdentity(instance: bytes.map { String(format: "%02x", $0) }.joined(),
+                               host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), since: formatter.string(from: Date()))
+    }()
+
+    /// Read back from an object's labels; nil when they lack any of it.
+    init?(labels: [String: String]?) {
+        guard let labels, let instance = labels[WatcherLabel.instance], let host = labels[WatcherLabel.host],
+              let pid = labels[WatcherLabel.pid].flatMap(Int.init), let since = labels[WatcherLabel.since] else { return nil }
+        self.init(instance: instance, host: host, pid: pid, since: since)
+    }
+
+    /// Makes an identity.
+    public init(instance: String, host: String, pid: Int, since: String) {
+        self.instance = instance
+        self.host = host
+        self.pid = pid
+        self.since = since
+    }
+}
+
+/// The image heph's own small containers run (the lease and registry entries run `sh`; the
+/// state's is never started): `HEPH_SYSTEM_IMAGE`, else `busybox:latest`. It needs a shell
+/// whose `read` takes `-t` (busybox's, bash; not dash).
+public enum SystemImage {
+    /// The default.
+    public static let defaultName = "busybox:latest"
+
+    /// The image in use.
+    public static var name: String {
+        let configured = ProcessInfo.processInfo.environment["HEPH_SYSTEM_IMAGE"] ?? ""
+        return configured.isEmpty ? defaultName : configured
+    }
+}

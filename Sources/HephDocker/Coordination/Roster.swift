@@ -1,0 +1,79 @@
+import Foundation
+
+/// One coordination object as `heph ps --all` lists it.
+public struct RoleObjectInfo: Sendable, Hashable {
+    public var id: String
+    /// The engine's name: `heph-.lease.P`, `heph-.state.P`, `heph-.watcher.P.INSTANCE`.
+    public var name: String
+    public var role: RoleObject
+    public var project: String
+    /// The engine's state: `running` (a lease, a registry entry), `created` (the state).
+    public var state: String
+    public var image: String
+    /// The process behind a lease or a registry entry.
+    public var identity: WatcherIdentity?
+}
+
+/// One running watcher, as `heph status` shows it.
+public struct WatcherEntry: Sendable, Hashable, Encodable {
+    public var project: String
+    public var instance: String
+    public var host: String
+    public var pid: Int
+    public var since: String
+    /// Whether it holds the project's lease.
+    public var leading: Bool
+    /// The keys of the project's `heph.state` (as text; bytes that are not UTF-8 replaced).
+    public var stateKeys: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case project, instance, host, pid, since, leading
+        case stateKeys = "state_keys"
+    }
+}
+
+extension EngineClient {
+    /// The coordination objects of `project` (every project's when nil).
+    public func roleObjects(project: Project?) async throws -> [RoleObjectInfo] {
+        var labels = [roleLabel]
+        if let project { labels.append("\(projectLabel)=\(project.name)") }
+        let filters = String(decoding: try JSONSerialization.data(withJSONObject: ["label": labels], options: [.sortedKeys]), as: UTF8.self)
+        let response = try await EngineLane.asControl { try await request(.GET, "/containers/json", query: [("all", "1"), ("filters", filters)]) }
+        guard response.succeeded else { throw response.failure("cannot list heph's coordination objects") }
+        return try response.decode([EngineContainerSummary].self).compactMap { summary in
+            guard let role = summary.Labels?[roleLabel].flatMap(RoleObject.init(rawValue:)) else { return nil }
+            return RoleObjectInfo(id: summary.Id, name: summary.Names.first.map { String($0.drop { $0 == "/" }) } ?? summary.Id,
+                                  role: role, project: Project.named(by: summary.Labels), state: summary.State, image: summary.Image,
+                                  identity: WatcherIdentity(labels: summary.Labels))
+        }.sorted { ($0.project, $0.role.rawValue, $0.name) < ($1.project, $1.role.rawValue, $1.name) }
+    }
+
+    /// The running watchers of `project` (every project's when nil), with whether each leads
+    /// and its project's state keys.
+    public func watchers(project: Project?) async throws -> [WatcherEntry] {
+        let objects = try await roleObjects(project: project)
+        let leaders = Set(objects.filter { $0.role == .lease && $0.state == "running" }.compactMap { $0.identity.map { "\($0.instance)" } })
+        var keys: [String: [String]] = [:]
+        for state in objects where state.role == .state {
+            let store = EngineStateStore(client: self, project: Project(unchecked: state.project))
+            keys[state.project] = try await store.keys().map { String(decoding: $0, as: UTF8.self) }
+        }
+        return objects.filter { $0.role == .watcher && $0.state == "running" }.compactMap { object in
+            guard let identity = object.identity else { return nil }
+            return WatcherEntry(project: object.project, instance: identity.instance, host: identity.host, pid: identity.pid,
+                                since: identity.since, leading: leaders.contains(identity.instance), stateKeys: keys[object.project] ?? [])
+        }.sorted { ($0.project, $0.leading ? 0 : 1, $0.since, $0.instance) < ($1.project, $1.leading ? 0 : 1, $1.since, $1.instance) }
+    }
+
+    /// Removes the state containers of `project` (every project's when nil); returns the
+    /// projects whose state went.
+    func removeStates(project: Project?) async throws -> [String] {
+        var removed: [String] = []
+        for state in try await roleObjects(project: project) where state.role == .state {
+            let response = try await request(.DELETE, "/containers/\(state.id)", query: [("force", "1")])
+            guard response.succeeded || response.status == .notFound else { throw response.failure("cannot remove the state of project \(state.project)") }
+            removed.append(state.project)
+        }
+        return removed
+    }
+}

@@ -1,0 +1,340 @@
+import Foundation
+import HephDocker
+import HephTestSupport
+import Testing
+
+/// One leading watcher per project (docs/ha.md), on the real engine: a leader and two
+/// standbys of a project of the test's own, the leader ended every way a leader ends, and
+/// each time exactly one standby takes over, no hook runs twice for one transition, and a
+/// container that failed in the leaderless gap reaches the new leader's hooks once.
+@Suite(.usesEngine) struct LeadershipTests {
+    /// A watcher: says when it leads, and prints each exit and start it sees, signed.
+    static let watcher = """
+        local me = arg[1]
+        print("lead " .. me)
+        heph.on("exit", function(ev) print("exit " .. ev.name .. " " .. me) end)
+        heph.on("running", function(ev) print("running " .. ev.name .. " " .. me) end)
+        """
+
+    /// One service, `svc`, that sleeps (no restart policy: only the watcher restarts).
+    static let upOne = """
+        heph.up{ services = { svc = { image = "heph/busybox:latest", cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } } } }
+        """
+
+    /// Three candidates A, B, C of `project` running `script`, A leading, B and C standing by.
+    struct Trio {
+        var processes: [String: HephProcess]
+
+        init(project: String, script: String, environment: [String: String] = [:], environmentOfA: [String: String] = [:]) async throws {
+            let a = try HephProcess(["run", "--log-level", "debug", "--lead", "-p", project, script, "A"], environment: environment.merging(environmentOfA) { _, new in new })
+            #expect(await a.waitFor("lead A", timeout: .seconds(30)), "\(a.stderr)")
+            var processes = ["A": a]
+            for name in ["B", "C"] {
+                let process = try HephProcess(["run", "--log-level", "debug", "--lead", "-p", project, script, name], environment: environment)
+                #expect(await process.waitFor("standing by: project \(project) is led by", in: \.stderr, timeout: .seconds(30)),
+                        "\(name): \(process.stderr.split(separator: "\n").filter { $0.contains("lease") || $0.contains("lead") }.joined(separator: "\n"))\nA: \(a.stderr.split(separator: "\n").filter { $0.contains("lease") || $0.contains("lead") }.joined(separator: "\n"))")
+                processes[name] = process
+            }
+            self.processes = processes
+        }
+
+        subscript(_ name: String) -> HephProcess { processes[name]! }
+
+        /// The names of the processes whose output has `line`.
+        func saying(_ line: String) -> [String] {
+            processes.filter { $0.value.stdout.split(separator: "\n").contains { $0 == line } }.keys.sorted()
+        }
+
+        /// How many times `line` appears in all outputs together.
+        func count(_ line: String) -> Int {
+            processes.values.reduce(0) { $0 + $1.stdout.split(separator: "\n").filter { $0 == line }.count }
+        }
+
+        /// Waits until one of B and C leads; returns it.
+        func successor(of ended: String, timeout: Duration = .seconds(15)) async -> String? {
+            let candidates = processes.keys.filter { $0 != ended }.sorted()
+            _ = await Fixtures.eventually(timeout: timeout) { candidates.contains { processes[$0]!.stdout.contains("lead \($0)\n") } }
+            let leaders = candidates.filter { processes[$0]!.stdout.contains("lead \($0)\n") }
+            #expect(leaders.count == 1, "leaders: \(leaders)")
+            return leaders.first
+        }
+
+        func stop() {
+            for process in processes.values { process.signal(SIGKILL) }
+        }
+
+        /// What each process logged about the lease (with --log-level debug).
+        var leaseLog: String {
+            processes.sorted { $0.key < $1.key }.map { name, process in
+                "\(name): " + process.stderr.split(separator: "\n").filter { $0.contains("lease") || $0.contains("lead") }.joined(separator: "\n   ")
+            }.joined(separator: "\n")
+        }
+    }
+
+    static func script(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("lead")).lua").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The leader's journal of `project`: what it last saw of each container, as JSON.
+    static func journal(_ project: String) async -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("journal")).path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard (try? await Docker.run("cp", "heph-.state.\(project):/heph-state/statuses", file))?.status == 0 else { return "" }
+        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+    }
+
+    /// Brings `svc` up in `project`; returns its engine name.
+    static func upService(_ project: String) async throws -> String {
+        let result = try await HephBinary.run(["run", "-p", project, try script(upOne)])
+        #expect(result.status == 0, "\(result.stderr)")
+        return "heph_\(project)_svc"
+    }
+
+    @Test func aKilledLeaderIsFollowedByExactlyOneStandbyThatSeesTheGapsFailureOnce() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let svc = try await Self.upService(project)
+        let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
+        defer { trio.stop() }
+        // Only the leader reacts.
+        try await Docker.output("kill", svc)
+        #expect(await trio["A"].waitFor("exit heph-svc A"), "\(trio.leaseLog)")
+        try await Docker.output("start", svc)
+        #expect(await trio["A"].waitFor("running heph-svc A"))
+        // The leader's journal (what it last saw, kept with the state) says so.
+        #expect(await Fixtures.eventually(timeout: .seconds(20)) { await Self.journal(project).contains("\"running\"") })
+        #expect(trio.saying("exit heph-svc B").isEmpty && trio.saying("exit heph-svc C").isEmpty)
+        // SIGKILL: no handler runs; the kernel closes the lease's connection.
+        trio["A"].signal(SIGKILL)
+        try await Docker.output("kill", svc)  // in the leaderless gap
+        let next = try #require(await trio.successor(of: "A"))
+        #expect(await trio[next].waitFor("exit heph-svc \(next)"))
+        try await Task.sleep(for: .seconds(1))
+        #expect(trio.count("exit heph-svc \(next)") == 1, "\(trio[next].stdout)")
+        let other = next == "B" ? "C" : "B"
+        #expect(!trio[other].stdout.contains("exit"), "\(trio[other].stdout)")
+        #expect(trio[other].isRunning)
+    }
+
+    @Test func aFrozenLeaderIsReplacedAndOnceThawedRunsNoHookAndStandsBy() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let svc = try await Self.upService(project)
+        let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
+        defer { trio.stop() }
+        trio["A"].signal(SIGSTOP)
+        let next = try #require(await trio.successor(of: "A"))
+        try await Docker.output("kill", svc)
+        #expect(await trio[next].waitFor("exit heph-svc \(next)"))
+        let before = trio["A"].stdout
+        trio["A"].signal(SIGCONT)
+        #expect(await trio["A"].waitFor("lost the lead of project \(project)", in: \.stderr), "\(trio["A"].stderr)")
+        #expect(await trio["A"].waitFor("standing by: project \(project) is led by", in: \.stderr, after: trio["A"].stderr.range(of: "lost the lead").map { trio["A"].stderr.distance(from: trio["A"].stderr.startIndex, to: $0.lowerBound) } ?? 0))
+        try await Task.sleep(for: .seconds(1))
+        // The exit came while it was frozen: it never ran a hook for it.
+        #expect(trio["A"].stdout == before)
+        #expect(!trio["A"].stdout.contains("exit heph-svc A"))
+        #expect(trio["A"].isRunning)
+        #expect(trio.count("exit heph-svc \(next)") == 1)
+    }
+
+    @Test func aTerminatedLeaderReleasesTheLeaseAtOnce() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
+        defer { trio.stop() }
+        trio["A"].signal(SIGTERM)
+        #expect(await trio["A"].status() == 143)
+        _ = try #require(await trio.successor(of: "A"))
+    }
+
+    @Test func aLeaderCutOffFromTheEngineLosesTheLeadAndAStandbyTakesOver() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let port = Fixtures.freePort()
+        let relay = try BackgroundProcess("/usr/bin/socat", ["tcp-listen:\(port),bind=127.0.0.1,reuseaddr,fork", "unix-connect:\(EngineEndpoint.defaultSocketPath)"], ownGroup: true)
+        defer { relay.stop() }
+        _ = await Fixtures.eventually(timeout: .seconds(5)) { (try? await Command.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status) == 0 }
+        let trio = try await Trio(project: project, script: try Self.script(Self.watcher), environmentOfA: ["DOCKER_HOST": "tcp://127.0.0.1:\(port)"])
+        defer { trio.stop() }
+        relay.stop()  // every connection of A's drops, the lease's with them
+        let next = try #require(await trio.successor(of: "A"))
+        #expect(await trio["A"].waitFor("lost the lead of project \(project)", in: \.stderr), "\(trio["A"].stderr)")
+        #expect(trio["A"].isRunning)
+        #expect(trio.saying("lead \(next)") == [next])
+    }
+
+    @Test func aLeaderBringingUpFiftyServicesKeepsItsLead() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let up = try Self.script("""
+            print("lead " .. arg[1])
+            local services = {}
+            for i = 1, 50 do services["s" .. i] = { image = "heph/busybox:latest", cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } } end
+            heph.up{ services = services }
+            print("up done")
+            heph.on("exit", function() end)
+            """)
+        let leader = try HephProcess(["run", "--lead", "-p", project, up, "A"])
+        defer { leader.signal(SIGKILL) }
+        #expect(await leader.waitFor("lead A", timeout: .seconds(30)))
+        let standby = try HephProcess(["run", "--lead", "-p", project, up, "B"])
+        defer { standby.signal(SIGKILL) }
+        #expect(await leader.waitFor("up done", timeout: .seconds(120)), "\(leader.stderr)")
+        #expect(!leader.stderr.contains("lost the lead"), "\(leader.stderr)")
+        #expect(!standby.stdout.contains("lead B"))
+    }
+
+    @Test func theStateALeaderWroteIsAllThereForTheNextOneEvenAfterSIGKILL() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let script = try Self.script("""
+            local me = arg[1]
+            if me == "A" then
+              heph.lead()
+              for i = 1, 50 do heph.state.set("k" .. i, { i = i, f = i + 0.5, s = "b\\0\\255" .. i, nested = { list = { i, -i } } }) end
+              heph.state.set("gone", true)
+              heph.state.set("gone", nil)
+              print("written")
+              heph.on("exit", function() end)
+            else
+              heph.lead()
+              local keys, ok = heph.state.keys(), true
+              for i = 1, 50 do
+                local v = heph.state.get("k" .. i)
+                ok = ok and v.i == i and math.type(v.i) == "integer" and v.f == i + 0.5 and math.type(v.f) == "float"
+                  and v.s == "b\\0\\255" .. i and v.nested.list[1] == i and v.nested.list[2] == -i
+              end
+              print(#keys, ok, heph.state.get("gone"))
+              heph.exit(0)
+            end
+            """)
+        let a = try HephProcess(["run", "-p", project, script, "A"])
+        defer { a.signal(SIGKILL) }
+        #expect(await a.waitFor("written", timeout: .seconds(30)), "\(a.stderr)")
+        a.signal(SIGKILL)
+        let b = try await HephBinary.run(["run", "-p", project, script, "B"])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stdout == "50\ttrue\tnil\n")
+    }
+
+    @Test func theRestartPluginsBudgetContinuesAcrossATakeover() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let up = try Self.script("""
+            heph.up{ services = { flaky = { image = "heph/busybox:latest", cmd = { "sh", "-c", "sleep 1; exit 1" } } } }
+            """)
+        let watch = try Self.script("""
+            local me = arg[1]
+            print("lead " .. me)
+            heph.use("restart", { initial = 0.1, factor = 1, jitter = 0, max_restarts = 5, window = 300, log = false,
+              on_restart = function(ev, attempt) print("restart " .. attempt .. " " .. me) end,
+              on_give_up = function(ev) print("gave up " .. me) end })
+            """)
+        let a = try HephProcess(["run", "--lead", "-p", project, watch, "A"])
+        defer { a.signal(SIGKILL) }
+        #expect(await a.waitFor("lead A", timeout: .seconds(30)))
+        let b = try HephProcess(["run", "--lead", "-p", project, watch, "B"])
+        defer { b.signal(SIGKILL) }
+        #expect(await b.waitFor("standing by", in: \.stderr, timeout: .seconds(30)))
+        let upped = try await HephBinary.run(["run", "-p", project, up])
+        #expect(upped.status == 0, "\(upped.stderr)")
+        #expect(await a.waitFor("restart 4 A", timeout: .seconds(30)), "\(a.stdout)\(a.stderr)")
+        a.signal(SIGKILL)
+        #expect(await b.waitFor("gave up B", timeout: .seconds(30)), "\(b.stdout)\(b.stderr)")
+        #expect(b.stdout.split(separator: "\n").filter { $0.hasPrefix("restart") } == ["restart 5 B"], "\(b.stdout)")
+    }
+
+    @Test func coordinationObjectsAreInvisibleToListsAndTeardownsButStatusAndPsAllSeeThem() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        _ = try await Self.upService(project)
+        let watch = try Self.script("""
+            heph.state.set("alpha", 1)
+            heph.state.set("beta", { 2 })
+            print("lead " .. arg[1])
+            heph.on("exit", function() end)
+            """)
+        let a = try HephProcess(["run", "--lead", "-p", project, watch, "A"])
+        defer { a.signal(SIGKILL) }
+        #expect(await a.waitFor("lead A", timeout: .seconds(30)))
+        let b = try HephProcess(["run", "--lead", "-p", project, watch, "B"])
+        defer { b.signal(SIGKILL) }
+        #expect(await b.waitFor("standing by", in: \.stderr, timeout: .seconds(30)))
+
+        // Lists, hooks' scripts and teardown_all see the service only.
+        let listed = try await HephBinary.run(["run", "-p", project, try Self.script("""
+            local names = {}
+            for _, c in ipairs(heph.list_containers()) do names[#names + 1] = c.name end
+            print(table.concat(names, ","))
+            heph.teardown_all()
+            """)])
+        #expect(listed.stdout == "heph-svc\n", "\(listed.stderr)")
+        let ps = try await HephBinary.run(["ps", "-p", project, "--json"])
+        #expect(ps.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || ps.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "\(ps.stdout)")
+
+        // heph status: both watchers, A leading, the state's keys.
+        struct Watcher: Decodable { var project: String; var instance: String; var host: String; var pid: Int; var since: String; var leading: Bool; var state_keys: [String] }
+        let status = try await HephBinary.run(["status", "-p", project, "--json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let watchers = try JSONDecoder().decode([Watcher].self, from: Data(status.stdout.utf8))
+        #expect(watchers.count == 2, "\(status.stdout)")
+        #expect(watchers.filter(\.leading).count == 1)
+        #expect(Set(watchers.map(\.instance)).count == 2)
+        #expect(watchers.allSatisfy { $0.project == project && $0.state_keys == ["alpha", "beta"] && $0.pid > 0 && !$0.host.isEmpty && $0.since.hasSuffix("Z") })
+        let table = try await HephBinary.run(["status"])
+        #expect(table.stdout.contains(project) && table.stdout.contains("LEADING"), "\(table.stdout)")
+
+        // ps --all: the three roles, named as no service can be.
+        struct Entry: Decodable { var name: String; var project: String?; var role: String? }
+        let all = try JSONDecoder().decode([Entry].self, from: Data(try await HephBinary.run(["ps", "--all", "--json"]).stdout.utf8))
+        let mine = all.filter { $0.project == project && $0.role != nil }
+        #expect(Set(mine.map { $0.role! }) == ["lease", "state", "watcher"], "\(mine)")
+        #expect(mine.allSatisfy { $0.name.hasPrefix("heph-.") })
+        #expect(mine.filter { $0.role == "watcher" }.count == 2)
+
+        // heph down keeps the state and names the watchers; with --volumes the state goes.
+        let down = try await HephBinary.run(["down", "-p", project])
+        #expect(down.stdout.contains("still running: 2 watchers"), "\(down.stdout)")
+        #expect(try await HephBinary.run(["status", "-p", project, "--json"]).stdout.contains("alpha"))
+        let downVolumes = try await HephBinary.run(["down", "-p", project, "--volumes"])
+        #expect(downVolumes.stdout.contains("the heph.state of project \(project)"), "\(downVolumes.stdout)")
+        let after = try JSONDecoder().decode([Watcher].self, from: Data(try await HephBinary.run(["status", "-p", project, "--json"]).stdout.utf8))
+        #expect(after.allSatisfy { $0.state_keys.isEmpty })
+        #expect(after.count == 2)
+    }
+
+    @Test func aKilledWatchersRegistryEntryGoesAway() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let watch = try HephProcess(["run", "-p", project, try Self.script("""
+            heph.ping()
+            heph.every(1, function() end)
+            print("watching")
+            """)])
+        defer { watch.signal(SIGKILL) }
+        #expect(await watch.waitFor("watching", timeout: .seconds(30)))
+        #expect(await Fixtures.eventually(timeout: .seconds(10)) { (try? await HephBinary.run(["status", "-p", project, "--json"]).stdout.contains("\"leading\" : false")) == true })
+        watch.signal(SIGKILL)
+        #expect(await Fixtures.eventually(timeout: .seconds(10)) { (try? await HephBinary.run(["status", "-p", project]).stdout.contains("no watcher of project \(project) runs")) == true })
+    }
+
+    @Test func leadingFixesTheProjectAndComesFirst() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let other = try await HephBinary.run(["run", "--lead", "-p", project, try Self.script(#"heph.config.project = "elsewhere"; heph.ping()"#)])
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("heph.config.project") && other.stderr.contains("cannot choose elsewhere"), "\(other.stderr)")
+        let late = try await HephBinary.run(["run", "-p", project, try Self.script("heph.ping(); heph.lead()")])
+        #expect(late.status == 1)
+        #expect(late.stderr.contains("heph.lead: call it before the script's first engine call"), "\(late.stderr)")
+        let stdin = try await HephBinary.run(["run", "--lead", "-"], input: "print(1)")
+        #expect(stdin.status == 64)
+        #expect(stdin.stderr.contains("--lead needs a script file"), "\(stdin.stderr)")
+        let named = try await HephBinary.run(["run", "-p", project, try Self.script(#"heph.create_container{ image = "heph/busybox:latest", name = "heph-.lease.x" }"#)])
+        #expect(named.status == 1)
+        #expect(named.stderr.contains("which heph keeps for its lease, state and watcher registry"), "\(named.stderr)")
+    }
+}
