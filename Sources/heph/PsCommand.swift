@@ -76,7 +76,7 @@ struct PsCommand: AsyncParsableCommand {
         var id: String
         var name: String
         var image: String
-        var status: ContainerStatus
+        var status: String
         var ports: [String: String]
         var replicas: ReplicaCount?
         var project: String?
@@ -87,7 +87,8 @@ struct PsCommand: AsyncParsableCommand {
             id = object.id
             name = object.name
             image = object.image
-            status = object.state == "running" ? .running : .created
+            // The engine's word: running (a lease, a registry entry), volume (a state key).
+            status = object.state
             ports = [:]
             project = object.project
             role = object.role.rawValue
@@ -97,7 +98,7 @@ struct PsCommand: AsyncParsableCommand {
             id = info.id
             name = info.dockerName
             image = info.image
-            status = info.status
+            status = info.status.rawValue
             ports = info.ports
             replicas = info.replicas
             project = withProject ? info.project : nil

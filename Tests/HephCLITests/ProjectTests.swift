@@ -59,6 +59,8 @@ import Testing
         var name: String
         var status: String
         var project: String?
+        /// Set for heph's coordination objects (`ps --all`).
+        var role: String?
     }
 
     static func listed(_ arguments: [String], environment: [String: String] = [:]) async throws -> [Listed] {
@@ -114,11 +116,11 @@ import Testing
         #expect(try await Self.listed(["-p", a]).map(\.name) == ["heph_\(a)_db", "heph_\(a)_web"])
         #expect(try await Self.listed(["-p", a]).allSatisfy { $0.project == nil })
         let all = try await Self.listed(["--all"])
-        #expect(all.filter { $0.project == a || $0.project == b }.map(\.name) == ["heph_\(a)_db", "heph_\(a)_web", "heph_\(b)_db", "heph_\(b)_web"].sorted())
+        #expect(all.filter { ($0.project == a || $0.project == b) && $0.role == nil }.map(\.name) == ["heph_\(a)_db", "heph_\(a)_web", "heph_\(b)_db", "heph_\(b)_web"].sorted())
         #expect(all.contains { $0.name == ForeignSentinel.projectName && $0.project == ForeignSentinel.project })
         let table = try await HephBinary.run(["ps", "--all"])
         let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        #expect(rows.first == ["PROJECT", "NAME", "STATUS", "IMAGE", "PORTS"])
+        #expect(rows.first == ["PROJECT", "NAME", "STATUS", "IMAGE", "PORTS", "ROLE"])
         #expect(rows.contains([a, "heph_\(a)_web", "healthy", "heph/busybox:latest"]), "\(table.stdout)")
 
         // Another project's containers are "no such container", by id and by engine name.

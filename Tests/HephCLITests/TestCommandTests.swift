@@ -34,6 +34,13 @@ import Testing
         #expect(result.stderr.isEmpty, "\(result.stderr)")
     }
 
+    @Test func stateLivesInMemoryPerTestAndLeadingIsImmediate() async throws {
+        let result = try await Self.test(["-v", "state.lua"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").last == "4 passed, 0 failed", "\(result.stdout)")
+        for ordinal in ["first", "second", "third", "fourth"] { #expect(result.stdout.contains("\(ordinal) test done"), "\(result.stdout)") }
+    }
+
     @Test func theSeedAFailurePrintsReplaysItsRandomNumbers() async throws {
         let first = try await Self.test(["--filter", "random", "outcomes.lua"])
         let seed = try #require(first.stdout.firstMatch(of: /seed (\d+): heph test --seed \1 --filter '\^prints a random number\$' 'outcomes.lua' replays it/)?.1)

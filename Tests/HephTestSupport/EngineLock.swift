@@ -37,6 +37,16 @@ public actor EngineLock {
         }
     }
 
+    /// Removes the default project's `heph.state` (docs/ha.md): the restart plugin keeps
+    /// budgets there for the containers of the tests that run in the default project, and
+    /// a test that ends before its containers' removal reaches the plugin leaves them. The
+    /// default project is the suite's own. Runs only while no test holds the engine.
+    private static func removeDefaultProjectState() async {
+        guard let names = try? await Docker.output("volume", "ls", "-q", "--filter", "label=io.heph.role=state", "--filter", "label=io.heph.project=default"),
+              !names.isEmpty else { return }
+        _ = try? await Command.run(Docker.executable(), ["volume", "rm", "-f"] + names.split(separator: "\n").map(String.init))
+    }
+
     /// Removes the managed `heph-network` when no container uses it (`docker network rm`
     /// refuses one in use). Runs only while no test holds the engine.
     private static func removeIdleNetwork() async {
@@ -60,6 +70,7 @@ public actor EngineLock {
             // Hold the engine exclusively while cleaning, so no test starts halfway through.
             writer = true
             await Self.removeIdleNetwork()
+            await Self.removeDefaultProjectState()
             writer = false
         }
         while let next = waiting.first, canGrant(exclusive: next.exclusive) {

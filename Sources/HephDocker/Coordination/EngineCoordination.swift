@@ -15,7 +15,8 @@ public final class EngineCoordination: Coordination {
     private let project: Project
     private let identity: WatcherIdentity
     private let lease = Mutex<HeldContainer?>(nil)
-    private let registration = Mutex<Task<Void, Never>?>(nil)
+    /// The registry entry's upkeep: its task, the entry held now, and whether to stop.
+    private let registration = Mutex<(task: Task<Void, Never>?, held: HeldContainer?, stopped: Bool)>((nil, nil, false))
 
     /// Coordination of `project` through `client`, as `identity` (this process).
     public init(client: EngineClient, project: Project, identity: WatcherIdentity = .current) {
@@ -97,33 +98,54 @@ public final class EngineCoordination: Coordination {
     }
 
     public func registerWatcher() {
-        registration.withLock { task in
-            guard task == nil else { return }
-            let name = RoleObject.watcher.engineName(project: project, instance: identity.instance)
-            let labels = RoleObject.watcher.labels(project: project, identity: identity)
-            let client = self.client
-            task = Task {
-                // Held for as long as the process runs; made again after the engine restarts.
-                var delay: Duration = .milliseconds(500)
-                while !Task.isCancelled {
-                    do {
-                        if let held = try await HeldContainer.hold(client, name: name, labels: labels, timing: .registry) {
-                            delay = .milliseconds(500)
-                            await withTaskCancellationHandler {
-                                await held.ended()
-                            } onCancel: {
-                                Task { await held.release() }
-                            }
-                        } else {
-                            // An entry of this instance from before the engine restarted.
-                            _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(name)", query: [("force", "1")]) }
-                        }
-                    } catch {
-                        // Unreachable, or refused: try again later; registering never fails a run.
+        registration.withLock { registration in
+            guard registration.task == nil, !registration.stopped else { return }
+            registration.task = Task { await keepRegistered() }
+        }
+    }
+
+    /// Holds this process's registry entry for as long as it runs, and makes it again after
+    /// the engine restarts. Never cancelled mid-way (``close()`` asks it to stop): an entry
+    /// left half made would stay `created`.
+    private func keepRegistered() async {
+        let name = RoleObject.watcher.engineName(project: project, instance: identity.instance)
+        let labels = RoleObject.watcher.labels(project: project, identity: identity)
+        await removeAbandonedEntries()
+        var delay: Duration = .milliseconds(500)
+        while !registration.withLock({ $0.stopped }) {
+            do {
+                if let held = try await HeldContainer.hold(client, name: name, labels: labels, timing: .registry) {
+                    delay = .milliseconds(500)
+                    let stopped = registration.withLock { registration in
+                        if !registration.stopped { registration.held = held }
+                        return registration.stopped
                     }
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(5))
+                    if stopped { await held.release() }
+                    await held.ended()
+                    registration.withLock { $0.held = nil }
+                } else {
+                    // An entry of this instance from before the engine restarted.
+                    _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(name)", query: [("force", "1")]) }
                 }
+            } catch {
+                // Unreachable, or refused: try again later; registering never fails a run.
+            }
+            let until = ContinuousClock.now + delay
+            while ContinuousClock.now < until, !registration.withLock({ $0.stopped }) { try? await Task.sleep(for: .milliseconds(100)) }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    /// Removes the project's registry entries that never started (their process died
+    /// between create and start) or ended without going, older than ``abandonedAfter`` by
+    /// the engine's clock.
+    private func removeAbandonedEntries() async {
+        _ = try? await EngineLane.asControl {
+            let filters = String(decoding: try JSONSerialization.data(withJSONObject: ["label": ["\(roleLabel)=\(RoleObject.watcher.rawValue)", "\(projectLabel)=\(project.name)"]], options: [.sortedKeys]), as: UTF8.self)
+            let listed = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", filters)])
+            guard listed.succeeded, let now = listed.engineDate else { return }
+            for entry in try listed.decode([RegistryEntrySummary].self) where entry.State != "running" && now - Double(entry.Created) > Self.abandonedAfter {
+                _ = try await client.request(.DELETE, "/containers/\(entry.Id)", query: [("force", "1")])
             }
         }
     }
@@ -142,16 +164,26 @@ public final class EngineCoordination: Coordination {
             return lease
         }
         await held?.release()
-        let task = registration.withLock { task in
-            defer { task = nil }
-            return task
+        let (task, entry) = registration.withLock { registration in
+            registration.stopped = true
+            return (registration.task, registration.held)
         }
-        task?.cancel()
-        _ = await task?.value
+        await entry?.release()
+        guard let task else { return }  // never registered: nothing to remove
+        _ = await task.value
+        // An entry the upkeep made as it was told to stop.
         _ = try? await EngineLane.asControl {
             try await client.request(.DELETE, "/containers/\(RoleObject.watcher.engineName(project: project, instance: identity.instance))", query: [("force", "1")])
         }
     }
+}
+
+/// One entry of `GET /containers/json`, as the registry's upkeep reads it.
+struct RegistryEntrySummary: Decodable, Sendable {
+    var Id: String
+    var State: String
+    /// Unix seconds, by the engine's clock.
+    var Created: Int
 }
 
 /// `GET /containers/{id}/json`, the part the lease campaign reads.

@@ -117,7 +117,10 @@ public final class HeldContainer: Sendable {
             ending.listeners = []
         }
         holding.withLock { $0?.cancel() }
-        _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")]) }
+        let (client, id) = (self.client, self.id)
+        await Task.detached {
+            _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")]) }
+        }.value
     }
 
     private func end(_ reason: String) {
@@ -142,7 +145,11 @@ public final class HeldContainer: Sendable {
             do {
                 return try await attachAndStart(client, id: id, name: name, timing: timing)
             } catch {
-                _ = try? await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")])
+                // Not cancelled with the caller: a container left `created` would hold the
+                // name until a standby found it abandoned.
+                await Task.detached {
+                    _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")]) }
+                }.value
                 throw error
             }
         }

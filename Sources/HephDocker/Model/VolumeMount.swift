@@ -25,6 +25,9 @@ struct VolumeMount: Sendable, Hashable {
             if host.hasPrefix(ContainerName.projectPrefix) {
                 throw DockerError(.invalidConfig, "config.volumes: volume name \(quoted(host)) starts with \(quoted(ContainerName.projectPrefix)), which heph keeps for projects' volumes (a project's volume \"data\" is heph_PROJECT_data); choose another name")
             }
+            if host.hasPrefix(RoleObject.namePrefix) {
+                throw DockerError(.invalidConfig, "config.volumes: volume name \(quoted(host)) starts with \(quoted(RoleObject.namePrefix)), which heph keeps for its state (docs/ha.md); choose another name")
+            }
             source = .volume(name: host)
         } else {
             throw DockerError(.invalidConfig, "config.volumes: host path \(quoted(host)) is relative; use an absolute path (\"/srv/data\") or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)")

@@ -11,7 +11,7 @@ do
   local get, set, list = heph.state_get, heph.state_set, heph.state_keys
   heph.state_get, heph.state_set, heph.state_keys = nil, nil, nil
   local spack, sunpack, mtype, huge, concat, sort, next, rawget, fmt = string.pack, string.unpack, math.type, math.huge, table.concat, table.sort, next, rawget, string.format
-  local max_depth, max_key, max_bytes = 64, 1024, 8 * 1024 * 1024
+  local max_depth, max_key, max_bytes = 64, 1024, 1024 * 1024
 
   local function keytext(k)
     if type(k) == "string" and k:match("^[%a_][%w_]*$") then return "." .. k end

@@ -172,7 +172,8 @@ function plugin.setup(heph, opts)
     local state = state_of(ev)
     if state.ok_since then return end
     state.ok_since = ev.at
-    save(ev, state)
+    -- A container that never failed has nothing a successor needs.
+    if state.attempt > 0 or #state.restarts > 0 or state.given_up then save(ev, state) end
   end
 
   for _, event in ipairs(o.events) do on(event, failed) end
