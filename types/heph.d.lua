@@ -188,7 +188,7 @@ function heph.state.get(key) end
 
 ---Sets `key` (nil deletes it); returns once the value is durable in the engine.
 ---@param key string 1 to 1024 bytes
----@param value heph.StateValue at most 8 MiB encoded
+---@param value heph.StateValue at most 1 MiB encoded
 function heph.state.set(key, value) end
 
 ---Every key that has a value, sorted.

@@ -19,7 +19,7 @@ enum WatcherLabel {
 public enum RoleObject: String, Sendable, CaseIterable, Codable {
     /// Held by the project's leading watcher (`heph-.lease.P`).
     case lease
-    /// The project's `heph.state` (`heph-.state.P`), a container that is never started.
+    /// The project's `heph.state`: one volume per key (`heph-.state.P.HASH.VERSION`).
     case state
     /// One per running watcher (`heph-.watcher.P.INSTANCE`).
     case watcher
@@ -29,7 +29,8 @@ public enum RoleObject: String, Sendable, CaseIterable, Codable {
     /// service can produce a name starting with `heph-.`.
     public static let namePrefix = "heph-."
 
-    /// The engine name of this project's object; a watcher's is per instance.
+    /// The engine name of this project's object; a watcher's is per instance (and a state
+    /// volume's per key, after this).
     public func engineName(project: Project, instance: String? = nil) -> String {
         let base = "\(Self.namePrefix)\(rawValue).\(project.name)"
         return instance.map { "\(base).\($0)" } ?? base

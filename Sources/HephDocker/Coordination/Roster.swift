@@ -3,7 +3,7 @@ import Foundation
 /// One coordination object as `heph ps --all` lists it.
 public struct RoleObjectInfo: Sendable, Hashable {
     public var id: String
-    /// The engine's name: `heph-.lease.P`, `heph-.state.P`, `heph-.watcher.P.INSTANCE`.
+    /// The engine's name: `heph-.lease.P`, `heph-.state.P.HASH.VERSION`, `heph-.watcher.P.INSTANCE`.
     public var name: String
     public var role: RoleObject
     public var project: String
