@@ -52,7 +52,7 @@ struct DownCommand: AsyncParsableCommand {
             removed += report.states.map { "the heph.state of project \($0)" }
             print(removed.isEmpty ? "nothing to remove" : "removed " + removed.joined(separator: ", "))
             if !all, !global.project.isChosen { try await reportOthers() }
-            if !global.swarm { try await reportWatchers() }
+            try await reportWatchers()
         }
     }
 

@@ -26,7 +26,9 @@ struct RunCommand: AsyncParsableCommand {
             error (the message with file:line and a traceback on stderr), or --down failed; \
             130 after SIGINT; 143 after SIGTERM; 124 Lua could not be stopped (a finalizer \
             that loops, or a C call such as string.find that runs past the time limit: \
-            heph ends rather than hang, and says what ran); 64 the command line is wrong.
+            heph ends rather than hang, and says what ran); 75 a script read from standard \
+            input lost the lead it took with heph.lead() (it cannot be run again to stand \
+            by); 64 the command line is wrong.
 
             --lead: the process is a leader candidate for its project (-p, HEPH_PROJECT \
             or default; the script cannot choose another). While another process leads, it \
@@ -110,6 +112,11 @@ struct RunCommand: AsyncParsableCommand {
                     if let code = stage.signalled { return .exited(code) }
                     return .failed(LuaFailure(kind: .cannotOpen, message: "--lead: \(LuaRuntime.describe(error))"))
                 }
+            }
+            // A signal that came as the lead was won (or between two runs) ends it here.
+            if let code = stage.signalled {
+                await runtime.close()
+                return .exited(code)
             }
             stage.running(runtime)
             let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))

@@ -25,12 +25,15 @@ import Testing
     struct Trio {
         var processes: [String: HephProcess]
 
-        init(project: String, script: String, environment: [String: String] = [:], environmentOfA: [String: String] = [:]) async throws {
-            let a = try HephProcess(["run", "--log-level", "debug", "--lead", "-p", project, script, "A"], environment: environment.merging(environmentOfA) { _, new in new })
+        /// `byFunction`: the script calls `heph.lead()` (its first line) instead of `--lead`.
+        init(project: String, script: String, environment: [String: String] = [:], environmentOfA: [String: String] = [:], byFunction: Bool = false) async throws {
+            let script = byFunction ? try LeadershipTests.script("heph.lead()\n" + (try String(contentsOfFile: script, encoding: .utf8))) : script
+            let lead = byFunction ? [] : ["--lead"]
+            let a = try HephProcess(["run", "--log-level", "debug"] + lead + ["-p", project, script, "A"], environment: environment.merging(environmentOfA) { _, new in new })
             #expect(await a.waitFor("lead A", timeout: .seconds(30)), "\(a.stderr)")
             var processes = ["A": a]
             for name in ["B", "C"] {
-                let process = try HephProcess(["run", "--log-level", "debug", "--lead", "-p", project, script, name], environment: environment)
+                let process = try HephProcess(["run", "--log-level", "debug"] + lead + ["-p", project, script, name], environment: environment)
                 #expect(await process.waitFor("standing by: project \(project) is led by", in: \.stderr, timeout: .seconds(30)),
                         "\(name): \(process.stderr.split(separator: "\n").filter { $0.contains("lease") || $0.contains("lead") }.joined(separator: "\n"))\nA: \(a.stderr.split(separator: "\n").filter { $0.contains("lease") || $0.contains("lead") }.joined(separator: "\n"))")
                 processes[name] = process
@@ -122,11 +125,12 @@ import Testing
         #expect(trio[other].isRunning)
     }
 
-    @Test func aFrozenLeaderIsReplacedAndOnceThawedRunsNoHookAndStandsBy() async throws {
+    /// With `--lead`, and with `heph.lead()` in the script: both stand by again.
+    @Test(arguments: [false, true]) func aFrozenLeaderIsReplacedAndOnceThawedRunsNoHookAndStandsBy(byFunction: Bool) async throws {
         let project = TestNames.project()
         defer { ProjectTests.cleanUp([project]) }
         let svc = try await Self.upService(project)
-        let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
+        let trio = try await Trio(project: project, script: try Self.script(Self.watcher), byFunction: byFunction)
         defer { trio.stop() }
         trio["A"].signal(SIGSTOP)
         let next = try #require(await trio.successor(of: "A"))

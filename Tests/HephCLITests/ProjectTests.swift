@@ -325,7 +325,7 @@ import Testing
 
         let conflict = try await Self.check(["-p", "y"], #"heph.config.project = "x"; heph.list_containers()"#)
         #expect(conflict.status == 1)
-        #expect(conflict.stderr.hasPrefix("stdin:1: heph.config.project: this run is project y, chosen by -p/--project or HEPH_PROJECT; a script cannot choose x"), "\(conflict.stderr)")
+        #expect(conflict.stderr.hasPrefix("stdin:1: heph.config.project: this run is project y, chosen by -p/--project or HEPH_PROJECT (or the default, with --lead); a script cannot choose x"), "\(conflict.stderr)")
         let agreeing = try await Self.check([], #"heph.config.project = "y"; heph.list_containers()"#, environment: ["HEPH_PROJECT": "y"])
         #expect(agreeing.status == 0, "\(agreeing.stderr)")
 

@@ -29,26 +29,43 @@ public final class EngineCoordination: Coordination {
     private var leaseName: String { RoleObject.lease.engineName(project: project) }
 
     public func campaign(announce: @escaping @Sendable (String) -> Void) async throws -> any Leadership {
+        // A lead this process lost is let go first: its container may still run.
+        let previous = lease.withLock { lease in
+            defer { lease = nil }
+            return lease
+        }
+        await previous?.release()
         var announced: String?
-        var unreachable = false
+        var failing: String?
+        var unproven = 0
+        var seenCreated: [String: ContinuousClock.Instant] = [:]
         while true {
             try Task.checkCancellation()
             do {
                 if let held = try await HeldContainer.hold(client, name: leaseName, labels: RoleObject.lease.labels(project: project, identity: identity), timing: .lease) {
                     // Leading means able to prove it: the first heartbeat came back.
-                    guard await held.proven() else { continue }
+                    guard await held.proven() else {
+                        await held.release()
+                        try Task.checkCancellation()
+                        unproven += 1
+                        if unproven >= 3 {
+                            throw DockerError(.invalidConfig, "the lease's container (image \(SystemImage.name)) does not echo its heartbeats: its sh must take read -t (busybox's or bash, not dash); name another image with HEPH_SYSTEM_IMAGE")
+                        }
+                        continue
+                    }
                     lease.withLock { $0 = held }
                     return held
                 }
-                unreachable = false
-                try await waitForLeaseEnd { holder in
+                failing = nil
+                try await waitForLeaseEnd(seenCreated: &seenCreated) { holder in
                     let line = "standing by: project \(project.name) is led by \(holder)"
                     if line != announced { announce(line) }
                     announced = line
                 }
-            } catch let error as DockerError where error.code == .engineUnreachable || error.code == .engineTimeout || error.code == .queueTimeout {
-                if !unreachable { announce("standing by: \(error.message); trying again every second") }
-                unreachable = true
+            } catch let error as DockerError where error.code != .invalidConfig && error.code != .imagePull {
+                // Unreachable, slow, or refusing for now: stand by and try again.
+                if failing != error.message { announce("standing by: \(error.message); trying again every second") }
+                failing = error.message
                 try await Task.sleep(for: .seconds(1))
             }
         }
@@ -56,13 +73,19 @@ public final class EngineCoordination: Coordination {
 
     /// Looks at the lease that exists: waits for a running one to end, removes one that
     /// ended or was abandoned, and returns when the name may be free.
-    private func waitForLeaseEnd(holder: (String) -> Void) async throws {
+    private func waitForLeaseEnd(seenCreated: inout [String: ContinuousClock.Instant], holder: (String) -> Void) async throws {
         try await EngineLane.asControl {
             let inspected = try await client.request(.GET, "/containers/\(leaseName)/json")
             if inspected.status == .notFound { return }  // gone meanwhile
             guard inspected.succeeded else { throw inspected.failure("cannot look at the lease of project \(project.name)") }
             let lease = try inspected.decode(LeaseInspect.self)
             client.logger.debug("the lease \(leaseName) exists: \(lease.Id.prefix(12)) \(lease.State.Status), held by \(lease.Config.Labels?[WatcherLabel.instance] ?? "?")")
+            // This process's own, from before (a lost lead, a create whose answer never came):
+            // it holds none now, so the container is stale.
+            if lease.Config.Labels?[WatcherLabel.instance] == identity.instance {
+                _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: [("force", "1")])
+                return
+            }
             switch lease.State.Status {
             case "running":
                 if let owner = WatcherIdentity(labels: lease.Config.Labels) {
@@ -79,9 +102,17 @@ public final class EngineCoordination: Coordination {
                     return
                 }
             case "created":
-                let engineNow = inspected.engineDate ?? 0
-                let created = lease.Created.flatMap(EngineTimestamp.unixSeconds) ?? engineNow
-                guard engineNow - created > Self.abandonedAfter else {
+                // By the engine's clock; without its Date header, by how long this process
+                // has seen it so.
+                let abandoned: Bool
+                if let engineNow = inspected.engineDate, let created = lease.Created.flatMap(EngineTimestamp.unixSeconds) {
+                    abandoned = engineNow - created > Self.abandonedAfter
+                } else {
+                    let first = seenCreated[lease.Id] ?? ContinuousClock.now
+                    seenCreated[lease.Id] = first
+                    abandoned = ContinuousClock.now - first > .seconds(Self.abandonedAfter)
+                }
+                guard abandoned else {
                     try await Task.sleep(for: .milliseconds(200))
                     return
                 }
@@ -91,9 +122,11 @@ public final class EngineCoordination: Coordination {
             default:
                 break
             }
-            // By id: a lease taken meanwhile under the same name is another container.
-            client.logger.debug("removing the ended lease \(lease.Id.prefix(12))")
-            _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: [("force", "1")])
+            // By id: a lease taken meanwhile under the same name is another container. Not
+            // forced (but a paused one, which can never answer): a maker that started it
+            // since the look keeps it, as the engine refuses to remove a running container.
+            client.logger.debug("removing the ended lease \(lease.Id.prefix(12)) (\(lease.State.Status))")
+            _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: lease.State.Status == "paused" ? [("force", "1")] : [])
         }
     }
 
@@ -145,7 +178,7 @@ public final class EngineCoordination: Coordination {
             let listed = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", filters)])
             guard listed.succeeded, let now = listed.engineDate else { return }
             for entry in try listed.decode([RegistryEntrySummary].self) where entry.State != "running" && now - Double(entry.Created) > Self.abandonedAfter {
-                _ = try await client.request(.DELETE, "/containers/\(entry.Id)", query: [("force", "1")])
+                _ = try await client.request(.DELETE, "/containers/\(entry.Id)")  // not forced: a running one stays
             }
         }
     }
@@ -170,10 +203,31 @@ public final class EngineCoordination: Coordination {
         }
         await entry?.release()
         guard let task else { return }  // never registered: nothing to remove
-        _ = await task.value
+        // The upkeep stops at its next look; a call of its that hangs is not waited for past
+        // a few seconds (its entry, if any, ends with this process's connection anyway).
+        if await !Self.finishes(task, within: .seconds(3)) { task.cancel() }
         // An entry the upkeep made as it was told to stop.
         _ = try? await EngineLane.asControl {
             try await client.request(.DELETE, "/containers/\(RoleObject.watcher.engineName(project: project, instance: identity.instance))", query: [("force", "1")])
+        }
+    }
+}
+
+extension EngineCoordination {
+    /// Waits for `task` at most `limit`: true when it finished by then (else it goes on).
+    static func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+        let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            waiter.withLock { $0 = continuation }
+            let answer: @Sendable (Bool) -> Void = { finished in waiter.withLock { $0.take() }?.resume(returning: finished) }
+            Task {
+                await task.value
+                answer(true)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                answer(false)
+            }
         }
     }
 }

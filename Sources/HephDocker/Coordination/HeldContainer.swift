@@ -42,6 +42,9 @@ public final class HeldContainer: Sendable {
     /// The container's engine name.
     public let name: String
     private let client: EngineClient
+    private let timing: Timing
+    /// Whether any heartbeat has come back yet.
+    private let echoed = Mutex(false)
     private let validUntil: Mutex<ContinuousClock.Instant>
     /// Why the hold ended, once it has; and who wants to know.
     private let ending = Mutex<(reason: String?, released: Bool, listeners: [@Sendable (String) -> Void])>((nil, false, []))
@@ -71,18 +74,32 @@ public final class HeldContainer: Sendable {
         }
     }
 
-    private init(id: String, name: String, client: EngineClient, validUntil: ContinuousClock.Instant) {
+    private init(id: String, name: String, client: EngineClient, timing: Timing, validUntil: ContinuousClock.Instant) {
         self.id = id
         self.name = name
         self.client = client
+        self.timing = timing
         self.validUntil = Mutex(validUntil)
     }
 
     /// Whether the holder may still count on the container: within the validity of the last
-    /// echoed heartbeat, and not ended.
+    /// echoed heartbeat, and not ended. A lapse is final: the hold ends the moment anyone
+    /// sees it, so a late echo cannot revive a lead its holder has already given up.
     public var isValid: Bool {
-        ContinuousClock.now < validUntil.withLock { $0 } && ending.withLock { $0.reason == nil }
+        guard ending.withLock({ $0.reason == nil }) else { return false }
+        let current = ContinuousClock.now < validUntil.withLock({ $0 })
+        // Before the first echo there is no proof to lapse (``proven()`` bounds that wait).
+        if !current, echoed.withLock({ $0 }) { lapse() }
+        return current
     }
+
+    /// Ends the hold because its validity ran out.
+    private func lapse() {
+        end("no answer from the engine about \(name) for \(validityText): its lease lapsed (the engine unreachable, or this process frozen)")
+        holding.withLock { $0?.cancel() }
+    }
+
+    private var validityText: String { "\(timing.validity)" }
 
     /// Calls `listener` (from any task) once the hold ends other than by ``release()``:
     /// at once when it has ended already.
@@ -94,11 +111,13 @@ public final class HeldContainer: Sendable {
         if let ended { listener(ended) }
     }
 
-    /// Waits for the first echoed heartbeat: true once the holder is valid, false when the
-    /// hold ended first.
+    /// Waits for the first echoed heartbeat: true once one came back, false when the hold
+    /// ended first, or no echo came within a few seconds (a system image whose `sh` cannot
+    /// `read -t` exits at once), or the task was cancelled.
     public func proven() async -> Bool {
-        while ending.withLock({ $0.reason == nil }) {
-            if isValid { return true }
+        let deadline = ContinuousClock.now + timing.validity + .seconds(3)
+        while ending.withLock({ $0.reason == nil }), !Task.isCancelled, ContinuousClock.now < deadline {
+            if echoed.withLock({ $0 }) { return isValid }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return false
@@ -118,8 +137,10 @@ public final class HeldContainer: Sendable {
         }
         holding.withLock { $0?.cancel() }
         let (client, id) = (self.client, self.id)
+        // Detached: a release is never cancelled half way. Briefly: the closed connection
+        // ends the container anyway.
         await Task.detached {
-            _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")]) }
+            _ = try? await EngineLane.asControl { try await client.request(.DELETE, "/containers/\(id)", query: [("force", "1")], timeout: .seconds(2)) }
         }.value
     }
 
@@ -181,7 +202,7 @@ public final class HeldContainer: Sendable {
         let (attached, attachedSignal) = AsyncStream<Result<Void, any Error>>.makeStream()
         // Counted from before the start: the container's `read` begins after it.
         let beforeStart = ContinuousClock.now
-        let held = HeldContainer(id: id, name: name, client: client, validUntil: beforeStart + timing.validity)
+        let held = HeldContainer(id: id, name: name, client: client, timing: timing, validUntil: beforeStart + timing.validity)
         let task = Task {
             await EngineLane.asControl {
                 do {
@@ -203,11 +224,13 @@ public final class HeldContainer: Sendable {
         var iterator = attached.makeAsyncIterator()
         guard let outcome = await iterator.next() else { throw DockerError(.engine, "cannot attach to \(name)") }
         try outcome.get()
-        let start = try await client.request(.POST, "/containers/\(id)/start")
-        guard start.succeeded else {
+        do {
+            let start = try await client.request(.POST, "/containers/\(id)/start")
+            guard start.succeeded else { throw start.failure("cannot start \(name)") }
+        } catch {
             task.cancel()
-            held.markStarted()
-            throw start.failure("cannot start \(name)")
+            held.markStarted()  // the heartbeat task's wait ends, and with the cancel, the task
+            throw error
         }
         held.markStarted()
         return held
@@ -224,7 +247,10 @@ public final class HeldContainer: Sendable {
                     // pass a later echo off as its own.
                     for number in frames.lines(in: chunk).compactMap({ Int($0) }) {
                         guard let sent = self.pending.withLock({ $0.removeValue(forKey: number) }) else { continue }
+                        // Too late: the lead is over, whatever this echo says.
+                        guard self.isValid || !self.echoed.withLock({ $0 }) else { throw CancellationError() }
                         self.validUntil.withLock { $0 = max($0, sent + timing.validity) }
+                        self.echoed.withLock { $0 = true }
                     }
                 }
                 throw DockerError(.engineUnreachable, "the engine ended \(self.name)")
@@ -238,7 +264,8 @@ public final class HeldContainer: Sendable {
                 while true {
                     let now = ContinuousClock.now
                     guard now < self.validUntil.withLock({ $0 }) || now - firstSent < timing.validity else {
-                        throw DockerError(.engineUnreachable, "no answer from the engine about \(self.name) for \(timing.validity)")
+                        self.lapse()
+                        throw CancellationError()
                     }
                     number += 1
                     self.pending.withLock { pending in

@@ -9,7 +9,10 @@ import Synchronization
 /// changes in that window and again in the gap is reported by its net change.
 public final class StatusJournal: Sendable {
     private let store: any ProjectStateStore
-    private let pending = Mutex<(latest: [String: WatchedStatus]?, writing: Bool)>((nil, false))
+    /// The snapshot waiting to be written, whether a write is under way, and the last
+    /// snapshot taken (one equal to it is not written again: the watcher hands one over
+    /// after every poll).
+    private let pending = Mutex<(latest: [String: WatchedStatus]?, writing: Bool, last: [String: WatchedStatus]?)>((nil, false, nil))
 
     /// A journal in `store`.
     public init(store: any ProjectStateStore) {
@@ -26,6 +29,8 @@ public final class StatusJournal: Sendable {
     /// Records `snapshot`; it is written in the background.
     public func record(_ snapshot: [String: WatchedStatus]) {
         let start = pending.withLock { pending -> Bool in
+            guard snapshot != pending.last else { return false }
+            pending.last = snapshot
             pending.latest = snapshot
             guard !pending.writing else { return false }
             pending.writing = true

@@ -88,7 +88,7 @@ public final class BackendSession: Sendable {
         try state.withLock { state in
             guard project != state.project else { return }
             if projectChosen {
-                throw DockerError(.conflict, "this run is project \(state.project.name), chosen by -p/--project or HEPH_PROJECT; a script cannot choose \(project.name) (leave heph.config.project unset, or run it with -p \(project.name))")
+                throw DockerError(.conflict, "this run is project \(state.project.name), chosen by -p/--project or HEPH_PROJECT (or the default, with --lead); a script cannot choose \(project.name) (leave heph.config.project unset, or run it with -p \(project.name))")
             }
             switch state.phase {
             case .waiting:

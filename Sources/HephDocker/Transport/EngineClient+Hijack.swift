@@ -53,6 +53,9 @@ extension EngineClient {
         var head = "\(method) /v\(version)\(path)\(queryString) HTTP/1.1\r\n"
         head += "Host: \(endpoint.transport.isTCP ? hostHeader : "docker")\r\n"
         head += "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
+        // An engine that never answers must not hold the caller: the connection is closed
+        // if the answer's head has not come within the limit.
+        let headLimit = channel.channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.channel.close(promise: nil) }
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: head))
             var iterator = inbound.makeAsyncIterator()
@@ -68,6 +71,7 @@ extension EngineClient {
                     throw DockerError(.engine, "the engine's answer to \(method) \(path) has no end of its head")
                 }
             }
+            headLimit.cancel()
             let headEnd = received.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound - received.readerIndex
             let text = String(buffer: received.getSlice(at: received.readerIndex, length: headEnd) ?? received)
             received.moveReaderIndex(forwardBy: headEnd)

@@ -10,54 +10,83 @@ let statePreludeSource = #"""
 do
   local get, set, list = heph.state_get, heph.state_set, heph.state_keys
   heph.state_get, heph.state_set, heph.state_keys = nil, nil, nil
+  -- Captured now: a script may change the string metatable or these tables later.
   local spack, sunpack, mtype, huge, concat, sort, next, rawget, fmt = string.pack, string.unpack, math.type, math.huge, table.concat, table.sort, next, rawget, string.format
+  local ssub, smatch, tostring, type, ipairs, pcall, error = string.sub, string.match, tostring, type, ipairs, pcall, error
   local max_depth, max_key, max_bytes = 64, 1024, 1024 * 1024
 
   local function keytext(k)
-    if type(k) == "string" and k:match("^[%a_][%w_]*$") then return "." .. k end
-    return "[" .. (type(k) == "string" and fmt("%q", k) or tostring(k)) .. "]"
+    if type(k) == "string" and #k <= 64 and smatch(k, "^[%a_][%w_]*$") then return "." .. k end
+    if type(k) == "string" then return "[" .. quoted(k) .. "]" end
+    return "[" .. tostring(k) .. "]"
+  end
+
+  local function quoted(k)
+    return fmt("%q", ssub(k, 1, 64)) .. (#k > 64 and "…" or "")
+  end
+
+  -- Where in the value the encoder is: the keys that led there, formatted only for an error.
+  local function where(path, depth)
+    if depth == 0 then return "the value" end
+    local parts = { "value" }
+    for i = 1, depth do parts[#parts + 1] = keytext(path[i]) end
+    return concat(parts)
+  end
+
+  -- out.size: bytes so far; the encoder stops as soon as the value is too large.
+  local function put(out, piece)
+    out[#out + 1] = piece
+    out.size = out.size + #piece
+    if out.size > max_bytes then
+      error(("the value takes more than %d bytes encoded (keep large data elsewhere)"):format(max_bytes), 0)
+    end
   end
 
   local function encode(v, out, path, depth, seen)
     local t = type(v)
-    local where = path == "" and "the value" or "value" .. path
     if t == "boolean" then
-      out[#out + 1] = v and "T" or "F"
+      put(out, v and "T" or "F")
     elseif t == "number" then
       if mtype(v) == "integer" then
-        out[#out + 1] = spack("<c1j", "i", v)
+        put(out, spack("<c1j", "i", v))
       elseif v ~= v or v == huge or v == -huge then
-        error(where .. " is " .. (v ~= v and "NaN" or tostring(v)) .. "; heph.state keeps finite numbers only", 0)
+        error(where(path, depth) .. " is " .. (v ~= v and "NaN" or tostring(v)) .. "; heph.state keeps finite numbers only", 0)
       else
-        out[#out + 1] = spack("<c1n", "d", v)
+        put(out, spack("<c1n", "d", v))
       end
     elseif t == "string" then
-      out[#out + 1] = spack("<c1s4", "s", v)
+      if #v > max_bytes then put(out, v) end  -- too large: says so without copying it
+      put(out, spack("<c1s4", "s", v))
     elseif t == "table" then
-      if seen[v] then error(where .. " contains itself (a cycle); heph.state keeps trees of values", 0) end
-      if depth >= max_depth then error(where .. " nests more than " .. max_depth .. " tables deep", 0) end
+      if seen[v] then error(where(path, depth) .. " contains itself (a cycle); heph.state keeps trees of values", 0) end
+      if depth >= max_depth then error(where(path, depth) .. " nests more than " .. max_depth .. " tables deep", 0) end
       seen[v] = true
       local keys = {}
       for k in next, v do keys[#keys + 1] = k end
-      out[#out + 1] = spack("<c1I4", "t", #keys)
+      put(out, spack("<c1I4", "t", #keys))
       for _, k in ipairs(keys) do
         local kt = type(k)
         if kt ~= "string" and kt ~= "number" and kt ~= "boolean" then
-          error(where .. " has a " .. kt .. " as a key; heph.state keys tables by strings, numbers and booleans", 0)
+          error(where(path, depth) .. " has a " .. kt .. " as a key; heph.state keys tables by strings, numbers and booleans", 0)
         end
+        if kt == "number" and (k == huge or k == -huge) then
+          error(where(path, depth) .. " has " .. tostring(k) .. " as a key; heph.state keeps finite numbers only", 0)
+        end
+        path[depth + 1] = k
         encode(k, out, path, depth + 1, seen)
-        encode(rawget(v, k), out, path .. keytext(k), depth + 1, seen)
+        encode(rawget(v, k), out, path, depth + 1, seen)
       end
+      path[depth + 1] = nil
       seen[v] = nil
     else
-      error(where .. " is a " .. t .. "; heph.state keeps nil, booleans, numbers, strings and tables of those", 0)
+      error(where(path, depth) .. " is a " .. t .. "; heph.state keeps nil, booleans, numbers, strings and tables of those", 0)
     end
   end
 
   local function damaged() error("heph.state.get: the stored value is damaged (not written by heph.state.set)", 0) end
 
   local function decode(s, pos)
-    local tag = s:sub(pos, pos)
+    local tag = ssub(s, pos, pos)
     if tag == "T" then return true, pos + 1 end
     if tag == "F" then return false, pos + 1 end
     if tag == "i" then return sunpack("<j", s, pos + 1) end
@@ -90,7 +119,7 @@ do
       check_key(key, "get")
       local bytes = get(key)
       if bytes == nil then return nil end
-      if bytes:sub(1, 1) ~= "\1" then damaged() end
+      if ssub(bytes, 1, 1) ~= "\1" then damaged() end
       local ok, value, stop = pcall(decode, bytes, 2)
       if not ok or stop ~= #bytes + 1 then damaged() end
       return value
@@ -99,13 +128,11 @@ do
       check_key(key, "set")
       local bytes
       if value ~= nil then
-        local out = { "\1" }
-        local ok, problem = pcall(encode, value, out, "", 0, {})
-        if not ok then error(("heph.state.set(%q): %s"):format(key, tostring(problem)), 2) end
+        local out = { "\1", size = 1 }
+        local ok, problem = pcall(encode, value, out, {}, 0, {})
+        if not ok then error(("heph.state.set(%s): %s"):format(quoted(key), tostring(problem)), 2) end
+        out.size = nil
         bytes = concat(out)
-        if #bytes > max_bytes then
-          error(("heph.state.set(%q): the value takes %d bytes encoded; at most %d fit (keep large data elsewhere)"):format(key, #bytes, max_bytes), 2)
-        end
       end
       set(key, bytes)
     end,

@@ -32,6 +32,8 @@ extension LuaRuntime {
                 throw .raise("\(name): this process no longer leads project \(configuration.backend.project.name) (its lease lapsed): it does nothing more and stands by")
             }
             try applyEngineSettings()
+            // heph.lead() itself is the one engine call allowed before it.
+            if waiting.luaName != "lead" { usedEngine = true }
         }
         let operation = try waiting.start(stack)
         let ticket = tickets.add { Ticket(id: $0, call: name) }.value

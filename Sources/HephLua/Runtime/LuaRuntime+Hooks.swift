@@ -112,6 +112,7 @@ extension LuaRuntime {
     private func startWatcher() throws(BridgeError) {
         guard watcher == nil else { return }
         try applyEngineSettings()
+        usedEngine = true
         let thread = self.thread
         do {
             let orchestrator = try configuration.backend.orchestrator()

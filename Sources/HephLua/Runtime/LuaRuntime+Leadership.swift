@@ -41,9 +41,9 @@ extension LuaRuntime {
     /// `heph.lead()`, from its operation's task: returns at once when the process leads
     /// already (`--lead`), else campaigns; refused after the script's first engine call.
     func lead() async throws {
-        let leading = await thread.perform { self.leadership != nil } ?? false
+        let (leading, used) = await thread.perform { (self.leadership != nil, self.usedEngine) } ?? (false, false)
         if leading { return }
-        if configuration.backend.isInUse {
+        if used {
             throw DockerError(.conflict, "call it before the script's first engine call (a standby must not have touched the engine), or run the script with heph run --lead")
         }
         let grant = try await Self.campaign(configuration.backend, diagnostics: configuration.diagnostics)

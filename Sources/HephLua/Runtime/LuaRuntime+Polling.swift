@@ -29,6 +29,7 @@ extension LuaRuntime {
         let seconds = try stack.checkInterval(1, minimum: Self.minimumPollInterval)
         try stack.checkFunction(2)
         try applyEngineSettings()
+        usedEngine = true
         lua_pushvalue(stack.state, 2)
         let function = stack.makeReference()
         let thread = self.thread

@@ -157,6 +157,10 @@ public final class LuaRuntime: @unchecked Sendable {
     var lifecycle = RunLifecycle()
     /// The lead of the project this process holds (`heph run --lead`, `heph.lead()`).
     var leadership: (any Leadership)?
+    /// Whether this run's script has called the engine (heph.lead() must come first). Per
+    /// runtime: a run that lost the lead runs the script again in a new one, on the same
+    /// connection.
+    var usedEngine = false
     /// What the previous leader last saw, for the first watcher of this leader.
     var leaderBaseline: [String: WatchedStatus] = [:]
     /// In a test: the limit it ran out of (``endUnfinishedTest(within:)``), from any thread.

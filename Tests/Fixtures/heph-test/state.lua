@@ -42,3 +42,24 @@ test("the restart plugin keeps its budget by container id", function()
   eq(saved.given_up, false)
   print("fourth test done")
 end)
+
+test("hostile values are refused early or read raw", function()
+  local ok, problem = pcall(heph.state.set, "big", string.rep("x", 2 * 1024 * 1024))
+  eq(problem, 'heph.state.set("big"): the value takes more than 1048576 bytes encoded (keep large data elsewhere)')
+  local deep = {}
+  for _ = 1, 100 do deep = { deep } end
+  ok, problem = pcall(heph.state.set, "deep", deep)
+  eq(ok, false)
+  assert(problem:find("nests more than 64 tables deep", 1, true), problem)
+  ok, problem = pcall(heph.state.set, "inf", { [math.huge] = 1 })
+  eq(problem, 'heph.state.set("inf"): the value has inf as a key; heph.state keeps finite numbers only')
+  -- Metamethods are not called: the table's own fields are kept.
+  local sneaky = setmetatable({ real = 1 }, { __pairs = function() error("called") end, __index = function() error("called") end })
+  heph.state.set("sneaky", sneaky)
+  eq(heph.state.get("sneaky").real, 1)
+  -- A script that breaks the string library does not break heph.state.
+  string.sub, string.match = nil, nil
+  heph.state.set("after", { ok = true })
+  eq(heph.state.get("after").ok, true)
+  print("fifth test done")
+end)
