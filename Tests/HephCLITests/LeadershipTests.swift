@@ -80,6 +80,22 @@ import Testing
         return path
     }
 
+    /// `heph run --lead -p project script NAME` for each name in turn: the first leads (its
+    /// script prints `lead NAME`), the others stand by. Killed when the test lets go.
+    static func candidates(_ names: [String], project: String, script: String) async throws -> [HephProcess] {
+        var processes: [HephProcess] = []
+        for name in names {
+            let process = try HephProcess(["run", "--lead", "-p", project, script, name])
+            processes.append(process)
+            if processes.count == 1 {
+                #expect(await process.waitFor("lead \(name)", timeout: .seconds(30)), "\(process.stderr)")
+            } else {
+                #expect(await process.waitFor("standing by", in: \.stderr, timeout: .seconds(30)), "\(process.stderr)")
+            }
+        }
+        return processes
+    }
+
     /// The leader's journal of `project`: what it last saw of each container, as JSON.
     static func journal(_ project: String) async -> String {
         let values = (try? await Docker.run("volume", "ls", "-q", "--filter", "label=io.heph.project=\(project)", "--filter", "label=io.heph.state-key=statuses"))?.stdout
@@ -247,12 +263,9 @@ import Testing
               on_restart = function(ev, attempt) print("restart " .. attempt .. " " .. me) end,
               on_give_up = function(ev) print("gave up " .. me) end })
             """)
-        let a = try HephProcess(["run", "--lead", "-p", project, watch, "A"])
-        defer { a.signal(SIGKILL) }
-        #expect(await a.waitFor("lead A", timeout: .seconds(30)))
-        let b = try HephProcess(["run", "--lead", "-p", project, watch, "B"])
-        defer { b.signal(SIGKILL) }
-        #expect(await b.waitFor("standing by", in: \.stderr, timeout: .seconds(30)))
+        let candidates = try await Self.candidates(["A", "B"], project: project, script: watch)
+        defer { for process in candidates { process.signal(SIGKILL) } }
+        let (a, b) = (candidates[0], candidates[1])
         let upped = try await HephBinary.run(["run", "-p", project, up])
         #expect(upped.status == 0, "\(upped.stderr)")
         #expect(await a.waitFor("restart 4 A", timeout: .seconds(30)), "\(a.stdout)\(a.stderr)")
@@ -271,12 +284,9 @@ import Testing
             print("lead " .. arg[1])
             heph.on("exit", function() end)
             """)
-        let a = try HephProcess(["run", "--lead", "-p", project, watch, "A"])
-        defer { a.signal(SIGKILL) }
-        #expect(await a.waitFor("lead A", timeout: .seconds(30)))
-        let b = try HephProcess(["run", "--lead", "-p", project, watch, "B"])
-        defer { b.signal(SIGKILL) }
-        #expect(await b.waitFor("standing by", in: \.stderr, timeout: .seconds(30)))
+        let candidates = try await Self.candidates(["A", "B"], project: project, script: watch)
+        defer { for process in candidates { process.signal(SIGKILL) } }
+        let (a, b) = (candidates[0], candidates[1])
 
         // Lists, hooks' scripts and teardown_all see the service only.
         let listed = try await HephBinary.run(["run", "-p", project, try Self.script("""
@@ -367,11 +377,9 @@ import Testing
             print("up done")
             heph.on("exit", function() end)
             """)
-        let leader = try HephProcess(["run", "--lead", "-p", project, up, "A"])
-        defer { leader.signal(SIGKILL) }
-        #expect(await leader.waitFor("lead A", timeout: .seconds(30)))
-        let standby = try HephProcess(["run", "--lead", "-p", project, up, "B"])
-        defer { standby.signal(SIGKILL) }
+        let candidates = try await LeadershipTests.candidates(["A", "B"], project: project, script: up)
+        defer { for process in candidates { process.signal(SIGKILL) } }
+        let (leader, standby) = (candidates[0], candidates[1])
         #expect(await leader.waitFor("up done", timeout: .seconds(120)), "\(leader.stderr)")
         #expect(!leader.stderr.contains("lost the lead"), "\(leader.stderr)")
         #expect(!standby.stdout.contains("lead B"))
