@@ -110,8 +110,12 @@ function world.engine_restart(seconds)
     heph.sleep(seconds)
   else
     print("world engine-restart " .. seconds)
-    heph.sleep(1)
+    -- Gone first (the suite may take a moment to read the line under load), then back.
     local deadline = heph.now() + 120
+    while pcall(heph.ping) do
+      if heph.now() > deadline then error("the engine was not stopped within 120 s", 2) end
+      heph.sleep(0.1)
+    end
     while not pcall(heph.ping) do
       if heph.now() > deadline then error("the engine did not come back within 120 s", 2) end
       heph.sleep(0.2)
