@@ -88,10 +88,16 @@ struct RunCommand: AsyncParsableCommand {
         configuration.registersWatcher = true
         let stage = RunStage()
         let signals = SignalHandling.shuttingDown { code in stage.signal(code) }
-        let outcome = await runLeading(configuration, stage: stage)
+        let (outcome, mayTearDown) = await runLeading(configuration, stage: stage)
         signals.stop()
         var code = outcome.exitCodeReportingFailure()
-        if down, await !tearDown(backend) { code = code == 0 ? 1 : code }
+        if down {
+            if !mayTearDown {
+                FileHandle.standardError.write(Data("heph: --down left project \(backend.project.name) alone: this process does not lead it (another process may)\n".utf8))
+            } else if await !tearDown(backend) {
+                code = code == 0 ? 1 : code
+            }
+        }
         try? await backend.close()
         if code != 0 { throw ExitCode(code) }
     }
@@ -99,7 +105,11 @@ struct RunCommand: AsyncParsableCommand {
     /// Runs the script, and with `--lead` (or `heph.lead()` in it) stands by first and
     /// again each time the lead is lost: a new runtime each time, so nothing of a lost
     /// lead's run survives into the next.
-    private func runLeading(_ configuration: LuaRuntime.Configuration, stage: RunStage) async -> LuaRunOutcome {
+    /// Returns how the last run ended, and whether its project is this process's to tear
+    /// down (``LuaRuntime/mayTearDown()``).
+    private func runLeading(_ configuration: LuaRuntime.Configuration, stage: RunStage) async -> (LuaRunOutcome, mayTearDown: Bool) {
+        // The instance's start time is the process's.
+        _ = WatcherIdentity.current
         while true {
             let runtime = LuaRuntime(configuration: configuration)
             if lead {
@@ -109,23 +119,27 @@ struct RunCommand: AsyncParsableCommand {
                     runtime.adopt(try await campaign.value)
                 } catch {
                     await runtime.close()
-                    if let code = stage.signalled { return .exited(code) }
-                    return .failed(LuaFailure(kind: .cannotOpen, message: "--lead: \(LuaRuntime.describe(error))"))
+                    if let code = stage.signalled { return (.exited(code), false) }
+                    return (.failed(LuaFailure(kind: .cannotOpen, message: "--lead: \(LuaRuntime.describe(error))")), false)
                 }
             }
             // A signal that came as the lead was won (or between two runs) ends it here.
             if let code = stage.signalled {
+                let mayTearDown = await runtime.mayTearDown()
                 await runtime.close()
-                return .exited(code)
+                return (.exited(code), mayTearDown)
             }
             stage.running(runtime)
             let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
             stage.running(nil)
+            let mayTearDown = await runtime.mayTearDown()
             await runtime.close()
-            guard case .lostLead = outcome, stage.signalled == nil else { return outcome }
+            guard case .lostLead = outcome else { return (outcome, mayTearDown) }
+            // A signal ends the process, even when the lead was lost meanwhile.
+            if let code = stage.signalled { return (.exited(code), false) }
             if script == "-" {
                 FileHandle.standardError.write(Data("heph: a script read from standard input cannot stand by again; ending\n".utf8))
-                return outcome
+                return (outcome, false)
             }
         }
     }

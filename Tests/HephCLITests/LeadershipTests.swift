@@ -174,6 +174,22 @@ import Testing
         _ = try #require(await trio.successor(of: "A"))
     }
 
+    @Test func aStandbysDownLeavesTheLeadersProjectAlone() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let svc = try await Self.upService(project)
+        let watch = try Self.script(Self.watcher)
+        let candidates = try await Self.candidates(["A"], project: project, script: watch)
+        defer { for process in candidates { process.signal(SIGKILL) } }
+        let standby = try HephProcess(["run", "--lead", "--down", "-p", project, watch, "B"])
+        defer { standby.signal(SIGKILL) }
+        #expect(await standby.waitFor("standing by", in: \.stderr, timeout: .seconds(30)))
+        standby.signal(SIGTERM)
+        #expect(await standby.status() == 143)
+        #expect(standby.stderr.contains("heph: --down left project \(project) alone: this process does not lead it"), "\(standby.stderr)")
+        #expect(try await Docker.output("inspect", "-f", "{{.State.Running}}", svc) == "true")
+    }
+
     @Test func aLeaderCutOffFromTheEngineLosesTheLeadAndAStandbyTakesOver() async throws {
         let project = TestNames.project()
         defer { ProjectTests.cleanUp([project]) }

@@ -37,7 +37,6 @@ public final class EngineCoordination: Coordination {
         await previous?.release()
         var announced: String?
         var failing: String?
-        var unproven = 0
         var seenCreated: [String: ContinuousClock.Instant] = [:]
         while true {
             try Task.checkCancellation()
@@ -47,11 +46,7 @@ public final class EngineCoordination: Coordination {
                     guard await held.proven() else {
                         await held.release()
                         try Task.checkCancellation()
-                        unproven += 1
-                        if unproven >= 3 {
-                            throw DockerError(.invalidConfig, "the lease's container (image \(SystemImage.name)) does not echo its heartbeats: its sh must take read -t (busybox's or bash, not dash); name another image with HEPH_SYSTEM_IMAGE")
-                        }
-                        continue
+                        throw DockerError(.engineTimeout, "the lease's container did not echo its first heartbeat in time (a slow engine; or an image whose sh cannot read -t: busybox's or bash, not dash, in HEPH_SYSTEM_IMAGE)")
                     }
                     lease.withLock { $0 = held }
                     return held
@@ -62,8 +57,13 @@ public final class EngineCoordination: Coordination {
                     if line != announced { announce(line) }
                     announced = line
                 }
-            } catch let error as DockerError where error.code != .invalidConfig && error.code != .imagePull {
-                // Unreachable, slow, or refusing for now: stand by and try again.
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Unreachable, slow, or refusing for now: stand by and try again. Only what
+                // no retry mends ends the campaign (the system image missing, a bad config).
+                let error = DockerError(error)
+                if error.code == .invalidConfig || error.code == .imagePull { throw error }
                 if failing != error.message { announce("standing by: \(error.message); trying again every second") }
                 failing = error.message
                 try await Task.sleep(for: .seconds(1))
@@ -83,7 +83,7 @@ public final class EngineCoordination: Coordination {
             // This process's own, from before (a lost lead, a create whose answer never came):
             // it holds none now, so the container is stale.
             if lease.Config.Labels?[WatcherLabel.instance] == identity.instance {
-                _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: [("force", "1")])
+                try await remove(lease.Id, force: true)
                 return
             }
             switch lease.State.Status {
@@ -96,8 +96,9 @@ public final class EngineCoordination: Coordination {
                 do {
                     let waited = try await client.request(.POST, "/containers/\(lease.Id)/wait", query: [("condition", "not-running")], timeout: Self.waitSlice)
                     client.logger.debug("the wait for \(lease.Id.prefix(12)) ended: \(waited.status.code) \(String(buffer: waited.body))")
-                    // Anything but the container's end: look again rather than remove it.
-                    guard waited.succeeded else { return }
+                    // Anything but the container's end: look again (after a pause) rather
+                    // than remove it.
+                    guard waited.succeeded else { throw waited.failure("cannot wait for the lease of project \(project.name)") }
                 } catch let error as DockerError where error.code == .engineTimeout {
                     return
                 }
@@ -126,8 +127,15 @@ public final class EngineCoordination: Coordination {
             // forced (but a paused one, which can never answer): a maker that started it
             // since the look keeps it, as the engine refuses to remove a running container.
             client.logger.debug("removing the ended lease \(lease.Id.prefix(12)) (\(lease.State.Status))")
-            _ = try await client.request(.DELETE, "/containers/\(lease.Id)", query: lease.State.Status == "paused" ? [("force", "1")] : [])
+            try await remove(lease.Id, force: lease.State.Status == "paused")
         }
+    }
+
+    /// Removes the container `id`; gone already is fine, a refusal (it runs again, or
+    /// the engine cannot yet) is an error the campaign waits a second after.
+    private func remove(_ id: String, force: Bool) async throws {
+        let removed = try await client.request(.DELETE, "/containers/\(id)", query: force ? [("force", "1")] : [])
+        guard removed.succeeded || removed.status == .notFound else { throw removed.failure("cannot remove the ended lease of project \(project.name)") }
     }
 
     public func registerWatcher() {
@@ -208,7 +216,8 @@ public final class EngineCoordination: Coordination {
         if await !Self.finishes(task, within: .seconds(3)) { task.cancel() }
         // An entry the upkeep made as it was told to stop.
         _ = try? await EngineLane.asControl {
-            try await client.request(.DELETE, "/containers/\(RoleObject.watcher.engineName(project: project, instance: identity.instance))", query: [("force", "1")])
+            try await client.request(.DELETE, "/containers/\(RoleObject.watcher.engineName(project: project, instance: identity.instance))", query: [("force", "1")],
+                                     timeout: .seconds(2))
         }
     }
 }

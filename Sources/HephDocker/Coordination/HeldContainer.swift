@@ -96,7 +96,7 @@ public final class HeldContainer: Sendable {
     /// Ends the hold because its validity ran out.
     private func lapse() {
         end("no answer from the engine about \(name) for \(validityText): its lease lapsed (the engine unreachable, or this process frozen)")
-        holding.withLock { $0?.cancel() }
+        holding.withLock { $0 }?.cancel()  // cancelled outside the lock
     }
 
     private var validityText: String { "\(timing.validity)" }
@@ -135,7 +135,7 @@ public final class HeldContainer: Sendable {
             ending.released = true
             ending.listeners = []
         }
-        holding.withLock { $0?.cancel() }
+        holding.withLock { $0 }?.cancel()  // cancelled outside the lock
         let (client, id) = (self.client, self.id)
         // Detached: a release is never cancelled half way. Briefly: the closed connection
         // ends the container anyway.
@@ -214,22 +214,26 @@ public final class HeldContainer: Sendable {
                 } catch is CancellationError {
                     held.end("released")
                 } catch {
-                    attachedSignal.yield(.failure(error))
+                    attachedSignal.yield(.failure(DockerError(error)))
                     held.end(DockerError(error).message)
                 }
                 attachedSignal.finish()
             }
         }
         held.holding.withLock { $0 = task }
-        var iterator = attached.makeAsyncIterator()
-        guard let outcome = await iterator.next() else { throw DockerError(.engine, "cannot attach to \(name)") }
-        try outcome.get()
         do {
+            var iterator = attached.makeAsyncIterator()
+            guard let outcome = await iterator.next() else {
+                try Task.checkCancellation()
+                throw DockerError(.engine, "cannot attach to \(name)")
+            }
+            try outcome.get()
             let start = try await client.request(.POST, "/containers/\(id)/start")
             guard start.succeeded else { throw start.failure("cannot start \(name)") }
         } catch {
+            // The heartbeat task's wait ends, and with the cancel, the task and its connection.
             task.cancel()
-            held.markStarted()  // the heartbeat task's wait ends, and with the cancel, the task
+            held.markStarted()
             throw error
         }
         held.markStarted()

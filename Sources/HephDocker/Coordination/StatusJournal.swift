@@ -9,14 +9,17 @@ import Synchronization
 /// changes in that window and again in the gap is reported by its net change.
 public final class StatusJournal: Sendable {
     private let store: any ProjectStateStore
+    /// Whether this process may still write (it leads): checked before every write.
+    private let mayWrite: @Sendable () -> Bool
     /// The snapshot waiting to be written, whether a write is under way, and the last
     /// snapshot taken (one equal to it is not written again: the watcher hands one over
     /// after every poll).
     private let pending = Mutex<(latest: [String: WatchedStatus]?, writing: Bool, last: [String: WatchedStatus]?)>((nil, false, nil))
 
-    /// A journal in `store`.
-    public init(store: any ProjectStateStore) {
+    /// A journal in `store`, written only while `mayWrite` says so.
+    public init(store: any ProjectStateStore, mayWrite: @escaping @Sendable () -> Bool = { true }) {
         self.store = store
+        self.mayWrite = mayWrite
     }
 
     /// What the previous leader last saw; empty when nothing (or unreadable).
@@ -30,7 +33,6 @@ public final class StatusJournal: Sendable {
     public func record(_ snapshot: [String: WatchedStatus]) {
         let start = pending.withLock { pending -> Bool in
             guard snapshot != pending.last else { return false }
-            pending.last = snapshot
             pending.latest = snapshot
             guard !pending.writing else { return false }
             pending.writing = true
@@ -44,7 +46,10 @@ public final class StatusJournal: Sendable {
                     if pending.latest == nil { pending.writing = false }
                     return pending.latest
                 }) {
-                    if let bytes = try? JSONEncoder().encode(next) { try? await store.saveStatuses(Array(bytes)) }
+                    guard mayWrite(), let bytes = try? JSONEncoder().encode(next) else { continue }
+                    // Only a snapshot written counts as the last: after a failed write the
+                    // same snapshot is written again at the next look.
+                    if (try? await store.saveStatuses(Array(bytes))) != nil { pending.withLock { $0.last = next } }
                 }
             }
         }

@@ -15,13 +15,15 @@ do
   local ssub, smatch, tostring, type, ipairs, pcall, error = string.sub, string.match, tostring, type, ipairs, pcall, error
   local max_depth, max_key, max_bytes = 64, 1024, 1024 * 1024
 
+  local quoted
+
   local function keytext(k)
     if type(k) == "string" and #k <= 64 and smatch(k, "^[%a_][%w_]*$") then return "." .. k end
     if type(k) == "string" then return "[" .. quoted(k) .. "]" end
     return "[" .. tostring(k) .. "]"
   end
 
-  local function quoted(k)
+  function quoted(k)
     return fmt("%q", ssub(k, 1, 64)) .. (#k > 64 and "…" or "")
   end
 
@@ -38,7 +40,7 @@ do
     out[#out + 1] = piece
     out.size = out.size + #piece
     if out.size > max_bytes then
-      error(("the value takes more than %d bytes encoded (keep large data elsewhere)"):format(max_bytes), 0)
+      error(fmt("the value takes more than %d bytes encoded (keep large data elsewhere)", max_bytes), 0)
     end
   end
 
@@ -107,10 +109,10 @@ do
 
   local function check_key(key, name)
     if type(key) ~= "string" then
-      error(("bad argument #1 to 'heph.state.%s' (string key expected, got %s)"):format(name, type(key)), 3)
+      error(fmt("bad argument #1 to 'heph.state.%s' (string key expected, got %s)", name, type(key)), 3)
     end
     if #key == 0 or #key > max_key then
-      error(("bad argument #1 to 'heph.state.%s' (a key is 1 to %d bytes, got %d)"):format(name, max_key, #key), 3)
+      error(fmt("bad argument #1 to 'heph.state.%s' (a key is 1 to %d bytes, got %d)", name, max_key, #key), 3)
     end
   end
 
@@ -130,7 +132,7 @@ do
       if value ~= nil then
         local out = { "\1", size = 1 }
         local ok, problem = pcall(encode, value, out, {}, 0, {})
-        if not ok then error(("heph.state.set(%s): %s"):format(quoted(key), tostring(problem)), 2) end
+        if not ok then error(fmt("heph.state.set(%s): %s", quoted(key), tostring(problem)), 2) end
         out.size = nil
         bytes = concat(out)
       end

@@ -80,6 +80,11 @@ extension LuaRuntime {
         lifecycle.runsStarted += 1
         pendingShutdown.withLock { $0 = nil }
         lifecycle.current = RunState(completion: completion, number: lifecycle.runsStarted, session: session)
+        // The lead was lost before the run could begin: it ends at once.
+        if let reason = leadLost {
+            completeRun(.lostLead(reason))
+            return
+        }
         resume(main, arguments: Int32(script.arguments.count) + extra)
     }
 
@@ -284,6 +289,7 @@ extension LuaRuntime {
     /// waiter gets the outcome.
     func completeRun(_ outcome: LuaRunOutcome) {
         guard let run = lifecycle.current, let state else { return }
+        let outcome = lostLeadOutcome(outcome)
         lifecycle.current = nil
         run.session?.evaluation?.resume(returning: .ended(outcome))
         lifecycle.shutdown = nil

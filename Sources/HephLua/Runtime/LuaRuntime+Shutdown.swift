@@ -70,6 +70,11 @@ extension LuaRuntime {
     /// signal) if it was, else with `outcome`.
     func beginShutdown(_ outcome: LuaRunOutcome) {
         guard let run = lifecycle.current, lifecycle.shutdown == nil else { return }
+        // A lost lead runs no handler: another process may lead by now.
+        if let reason = leadLost {
+            completeRun(.lostLead(reason))
+            return
+        }
         let outcome = pendingShutdown.withLock { $0 } ?? outcome
         // An interrupt asked for along with this shutdown was for what ran before it; the
         // handlers have their own time limits.

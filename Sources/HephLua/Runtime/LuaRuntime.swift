@@ -161,6 +161,12 @@ public final class LuaRuntime: @unchecked Sendable {
     /// runtime: a run that lost the lead runs the script again in a new one, on the same
     /// connection.
     var usedEngine = false
+    /// Why the lead was lost, once it was: the run ends as lost however it ends.
+    var leadLost: String?
+    /// Whether the loss was said on stderr.
+    var lostLeadReported = false
+    /// The `heph.lead()` campaign under way, which a second call joins.
+    let leadCampaign = Mutex<Task<LeadGrant, any Error>?>(nil)
     /// What the previous leader last saw, for the first watcher of this leader.
     var leaderBaseline: [String: WatchedStatus] = [:]
     /// In a test: the limit it ran out of (``endUnfinishedTest(within:)``), from any thread.
