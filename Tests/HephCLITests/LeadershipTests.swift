@@ -139,6 +139,18 @@ import Testing
         let other = next == "B" ? "C" : "B"
         #expect(!trio[other].stdout.contains("exit"), "\(trio[other].stdout)")
         #expect(trio[other].isRunning)
+        // The lease and registry containers that came and went reached no hook.
+        #expect(trio.processes.values.allSatisfy { !$0.stdout.contains("heph-.") })
+    }
+
+    @Test func aLeaderThatCallsHephExitHandsOver() async throws {
+        let project = TestNames.project()
+        defer { ProjectTests.cleanUp([project]) }
+        let script = try Self.script(Self.watcher + "\nif arg[1] == \"A\" then heph.after(5, function() heph.exit(0) end) end\n")
+        let trio = try await Trio(project: project, script: script)
+        defer { trio.stop() }
+        #expect(await trio["A"].status() == 0)
+        _ = try #require(await trio.successor(of: "A"))
     }
 
     /// With `--lead`, and with `heph.lead()` in the script: both stand by again.
