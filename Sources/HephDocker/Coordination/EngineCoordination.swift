@@ -131,11 +131,15 @@ public final class EngineCoordination: Coordination {
         }
     }
 
-    /// Removes the container `id`; gone already is fine, a refusal (it runs again, or
-    /// the engine cannot yet) is an error the campaign waits a second after.
+    /// Removes the container `id`. Gone already is fine; a conflict (the engine removing it
+    /// already, as `AutoRemove` does the moment a lease ends, or a maker that started it
+    /// since the look) is looked at again after a moment; any other refusal is an error the
+    /// campaign waits a second after.
     private func remove(_ id: String, force: Bool) async throws {
         let removed = try await client.request(.DELETE, "/containers/\(id)", query: force ? [("force", "1")] : [])
-        guard removed.succeeded || removed.status == .notFound else { throw removed.failure("cannot remove the ended lease of project \(project.name)") }
+        if removed.succeeded || removed.status == .notFound { return }
+        guard removed.status == .conflict else { throw removed.failure("cannot remove the ended lease of project \(project.name)") }
+        try await Task.sleep(for: .milliseconds(50))
     }
 
     public func registerWatcher() {
