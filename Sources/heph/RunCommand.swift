@@ -86,7 +86,12 @@ struct RunCommand: AsyncParsableCommand {
             sandbox: sandboxing.policy,
             memoryLimit: memory.bytes)
         configuration.registersWatcher = true
-        let stage = RunStage()
+        let project = backend.project.name
+        let stage = RunStage { [down] code in
+            // A standby runs nothing and holds nothing but connections, which end with it.
+            if down { FileHandle.standardError.write(Data("heph: --down left project \(project) alone: this process does not lead it (another process may)\n".utf8)) }
+            Foundation.exit(code)
+        }
         let signals = SignalHandling.shuttingDown { code in stage.signal(code) }
         let (outcome, mayTearDown) = await runLeading(configuration, stage: stage)
         signals.stop()
@@ -161,6 +166,14 @@ struct RunCommand: AsyncParsableCommand {
 /// the wait), or running a script (a signal asks it to shut down).
 final class RunStage: Sendable {
     private let state = Mutex<(runtime: LuaRuntime?, campaign: Task<LeadGrant, any Error>?, signalled: Int32?)>((nil, nil, nil))
+    /// Ends the process for a signal that came while it stood by.
+    private let endStandby: @Sendable (Int32) -> Void
+
+    /// `endStandby` ends the process for a signal that comes while it stands by: nothing
+    /// is to be shut down then, and no engine call must hold the exit back.
+    init(endStandby: @escaping @Sendable (Int32) -> Void) {
+        self.endStandby = endStandby
+    }
 
     /// The exit code of the signal received, if one was.
     var signalled: Int32? { state.withLock { $0.signalled } }
@@ -171,7 +184,10 @@ final class RunStage: Sendable {
             state.signalled = state.signalled ?? code
             return (state.runtime, state.campaign)
         }
-        campaign?.cancel()
+        if let campaign, runtime == nil {
+            campaign.cancel()
+            endStandby(code)
+        }
         runtime?.requestShutdown(exitCode: code)
     }
 
