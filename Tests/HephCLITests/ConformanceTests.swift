@@ -81,7 +81,10 @@ import Testing
     }
 
     private static func runOnSharedEngine(_ scenario: String) async throws -> Record {
-        let result = try await HephBinary.run(["run", "-p", TestNames.project(), "--down", "\(directory)/\(scenario).lua"])
+        let project = TestNames.project()
+        // --down keeps the project's heph.state (the restart plugin's budgets): it goes too.
+        defer { ProjectTests.cleanUp([project]) }
+        let result = try await HephBinary.run(["run", "-p", project, "--down", "\(directory)/\(scenario).lua"])
         #expect(result.status == 0, "\(scenario): \(result.stdout)\n\(result.stderr)")
         return record(result.stdout)
     }
