@@ -186,7 +186,7 @@ public final class EngineCoordination: Coordination {
     /// the engine's clock.
     private func removeAbandonedEntries() async {
         _ = try? await EngineLane.asControl {
-            let filters = String(decoding: try JSONSerialization.data(withJSONObject: ["label": ["\(roleLabel)=\(RoleObject.watcher.rawValue)", "\(projectLabel)=\(project.name)"]], options: [.sortedKeys]), as: UTF8.self)
+            let filters = RoleObject.filter(labels: ["\(roleLabel)=\(RoleObject.watcher.rawValue)", "\(projectLabel)=\(project.name)"])
             let listed = try await client.request(.GET, "/containers/json", query: [("all", "1"), ("filters", filters)])
             guard listed.succeeded, let now = listed.engineDate else { return }
             for entry in try listed.decode([RegistryEntrySummary].self) where entry.State != "running" && now - Double(entry.Created) > Self.abandonedAfter {

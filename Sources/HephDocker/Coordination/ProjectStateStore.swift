@@ -147,7 +147,7 @@ public final class EngineStateStore: ProjectStateStore {
     private func versions(_ hash: String?) async throws -> [EngineVolumeList.Volume] {
         var labels = ["\(roleLabel)=\(RoleObject.state.rawValue)", "\(projectLabel)=\(project.name)"]
         if let hash { labels.append("\(Self.keyLabel)=\(hash)") }
-        let filters = String(decoding: try JSONSerialization.data(withJSONObject: ["label": labels], options: [.sortedKeys]), as: UTF8.self)
+        let filters = RoleObject.filter(labels: labels)
         let response = try await EngineLane.asControl { try await client.request(.GET, "/volumes", query: [("filters", filters)]) }
         guard response.succeeded else { throw response.failure("cannot read the state of project \(project.name)") }
         // The engine filters by label; the project is checked again (older engines ignore

@@ -33,13 +33,21 @@ public struct WatcherEntry: Sendable, Hashable, Encodable {
     }
 }
 
+extension RoleObject {
+    /// The engine's `filters` query value selecting objects that carry all of `labels`
+    /// (`key` or `key=value` each).
+    static func filter(labels: [String]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: ["label": labels], options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
 extension EngineClient {
     /// The coordination objects of `project` (every project's when nil): the lease and
     /// registry containers, and the state's volumes.
     public func roleObjects(project: Project?) async throws -> [RoleObjectInfo] {
         var labels = [roleLabel]
         if let project { labels.append("\(projectLabel)=\(project.name)") }
-        let filters = String(decoding: try JSONSerialization.data(withJSONObject: ["label": labels], options: [.sortedKeys]), as: UTF8.self)
+        let filters = RoleObject.filter(labels: labels)
         let (containers, volumes) = try await EngineLane.asControl {
             (try await request(.GET, "/containers/json", query: [("all", "1"), ("filters", filters)]), try await request(.GET, "/volumes", query: [("filters", filters)]))
         }
