@@ -83,7 +83,7 @@ import Testing
     private static func runOnSharedEngine(_ scenario: String) async throws -> Record {
         let project = TestNames.project()
         // --down keeps the project's heph.state (the restart plugin's budgets): it goes too.
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let result = try await HephBinary.run(["run", "-p", project, "--down", "\(directory)/\(scenario).lua"])
         #expect(result.status == 0, "\(scenario): \(result.stdout)\n\(result.stderr)")
         return record(result.stdout)

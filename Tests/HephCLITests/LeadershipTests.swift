@@ -117,7 +117,7 @@ import Testing
 
     @Test func aKilledLeaderIsFollowedByExactlyOneStandbyThatSeesTheGapsFailureOnce() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let svc = try await Self.upService(project)
         let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
         defer { trio.stop() }
@@ -145,7 +145,7 @@ import Testing
 
     @Test func aLeaderThatCallsHephExitHandsOver() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let script = try Self.script(Self.watcher + "\nif arg[1] == \"A\" then heph.after(5, function() heph.exit(0) end) end\n")
         let trio = try await Trio(project: project, script: script)
         defer { trio.stop() }
@@ -156,7 +156,7 @@ import Testing
     /// With `--lead`, and with `heph.lead()` in the script: both stand by again.
     @Test(arguments: [false, true]) func aFrozenLeaderIsReplacedAndOnceThawedRunsNoHookAndStandsBy(byFunction: Bool) async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let svc = try await Self.upService(project)
         let trio = try await Trio(project: project, script: try Self.script(Self.watcher), byFunction: byFunction)
         defer { trio.stop() }
@@ -178,7 +178,7 @@ import Testing
 
     @Test func aTerminatedLeaderReleasesTheLeaseAtOnce() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let trio = try await Trio(project: project, script: try Self.script(Self.watcher))
         defer { trio.stop() }
         trio["A"].signal(SIGTERM)
@@ -188,7 +188,7 @@ import Testing
 
     @Test func aStandbysDownLeavesTheLeadersProjectAlone() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let svc = try await Self.upService(project)
         let watch = try Self.script(Self.watcher)
         let candidates = try await Self.candidates(["A"], project: project, script: watch)
@@ -204,7 +204,7 @@ import Testing
 
     @Test func aLeaderCutOffFromTheEngineLosesTheLeadAndAStandbyTakesOver() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let port = Fixtures.freePort()
         let relay = try BackgroundProcess("/usr/bin/socat", ["tcp-listen:\(port),bind=127.0.0.1,reuseaddr,fork", "unix-connect:\(EngineEndpoint.defaultSocketPath)"], ownGroup: true)
         defer { relay.stop() }
@@ -247,7 +247,7 @@ import Testing
 
     @Test func theStateALeaderWroteIsAllThereForTheNextOneEvenAfterSIGKILL() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let script = try Self.script("""
             local me = arg[1]
             if me == "A" then
@@ -280,7 +280,7 @@ import Testing
 
     @Test func theRestartPluginsBudgetContinuesAcrossATakeover() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let up = try Self.script("""
             heph.up{ services = { flaky = { image = "heph/busybox:latest", cmd = { "sh", "-c", "sleep 1; exit 1" } } } }
             """)
@@ -304,7 +304,7 @@ import Testing
 
     @Test func coordinationObjectsAreInvisibleToListsAndTeardownsButStatusAndPsAllSeeThem() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         _ = try await Self.upService(project)
         let watch = try Self.script("""
             heph.state.set("alpha", 1)
@@ -314,7 +314,6 @@ import Testing
             """)
         let candidates = try await Self.candidates(["A", "B"], project: project, script: watch)
         defer { for process in candidates { process.signal(SIGKILL) } }
-        let (a, b) = (candidates[0], candidates[1])
 
         // Lists, hooks' scripts and teardown_all see the service only.
         let listed = try await HephBinary.run(["run", "-p", project, try Self.script("""
@@ -360,7 +359,7 @@ import Testing
 
     @Test func aKilledWatchersRegistryEntryGoesAway() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let watch = try HephProcess(["run", "-p", project, try Self.script("""
             heph.ping()
             heph.every(1, function() end)
@@ -375,7 +374,7 @@ import Testing
 
     @Test func leadingFixesTheProjectAndComesFirst() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let other = try await HephBinary.run(["run", "--lead", "-p", project, try Self.script(#"heph.config.project = "elsewhere"; heph.ping()"#)])
         #expect(other.status == 1)
         #expect(other.stderr.contains("heph.config.project") && other.stderr.contains("cannot choose elsewhere"), "\(other.stderr)")
@@ -396,7 +395,7 @@ import Testing
 @Suite(.ownsEngine) struct LeadershipUnderLoadTests {
     @Test func aLeaderBringingUpFiftyServicesKeepsItsLead() async throws {
         let project = TestNames.project()
-        defer { ProjectTests.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let up = try LeadershipTests.script("""
             print("lead " .. arg[1])
             local services = {}

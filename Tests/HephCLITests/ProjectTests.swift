@@ -25,23 +25,6 @@ import Testing
         print(heph.NETWORK_NAME, heph.config.project)
         """
 
-    /// Removes whatever is left of `projects` (a failed test's), by their labels.
-    static func cleanUp(_ projects: [String]) {
-        let docker = Docker.executable()
-        for project in projects {
-            let filter = "label=io.heph.project=\(project)"
-            let ids = { (list: [String]) in
-                ((try? Command.runBlocking(docker, list + ["-q", "--filter", filter]))?.stdout ?? "").split(separator: "\n").map(String.init)
-            }
-            let containers = ids(["ps", "-a"])
-            if !containers.isEmpty { _ = try? Command.runBlocking(docker, ["rm", "-f"] + containers) }
-            let networks = ids(["network", "ls"])
-            if !networks.isEmpty { _ = try? Command.runBlocking(docker, ["network", "rm"] + networks) }
-            let volumes = ids(["volume", "ls"])
-            if !volumes.isEmpty { _ = try? Command.runBlocking(docker, ["volume", "rm", "-f"] + volumes) }
-        }
-    }
-
     static func script(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("project")).lua").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -71,7 +54,7 @@ import Testing
 
     @Test func oneScriptRunsAsTwoProjectsSideBySideAndEachIsBlindToTheOther() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { Self.cleanUp([a, b]) }
+        defer { Docker.removeProjects([a, b]) }
         let path = try Self.script(Self.twoServices)
         defer { try? FileManager.default.removeItem(atPath: path) }
 
@@ -160,7 +143,7 @@ import Testing
 
     @Test func hooksAndDependentsTakeTheEngineNameToo() async throws {
         let project = TestNames.project()
-        defer { Self.cleanUp([project]) }
+        defer { Docker.removeProjects([project]) }
         let result = try await HephBinary.run(["run", "-p", project, "-", "heph_\(project)_"], input: """
             local prefix = ...
             local idle = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }
@@ -177,7 +160,7 @@ import Testing
 
     @Test func aCrashedWatchersProjectIsCleanedUpAndNoOtherIsTouched() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { Self.cleanUp([a, b]) }
+        defer { Docker.removeProjects([a, b]) }
         let path = try Self.script("""
             heph.up{ services = { worker = { image = "heph/busybox:latest", cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } } } }
             heph.use("restart", { target = { pattern = "^heph%-worker" } })
@@ -242,7 +225,7 @@ import Testing
 @Suite(.ownsEngine) struct ProjectExampleTests {
     @Test func theProjectsExampleRunsOneScriptAsTwoProjects() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { ProjectTests.cleanUp([a, b]) }
+        defer { Docker.removeProjects([a, b]) }
         let result = try await Command.run("/bin/bash", [HephBinary.repositoryRoot + "/examples/projects.sh", a, b, String(Fixtures.freePort()), String(Fixtures.freePort())],
                                            environment: ["HEPH": HephBinary.path])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -257,7 +240,7 @@ import Testing
 
     @Test func theExamplesRunAsTwoProjectsAtOnceAndEachRecoversOnlyItsOwn() async throws {
         let (a, b) = (TestNames.project(), TestNames.project())
-        defer { ProjectTests.cleanUp([a, b]) }
+        defer { Docker.removeProjects([a, b]) }
         let stack = HephBinary.repositoryRoot + "/examples/stack.lua"
         let runs = try [a, b].map { project in
             try HephProcess.run(["-p", project, stack, String(Fixtures.freePort())])

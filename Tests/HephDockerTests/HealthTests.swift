@@ -9,7 +9,9 @@ import Testing
         ContainerConfig(
             image: Fixtures.image, name: name,
             cmd: ["sh", "-c", "echo ok > /ready; trap 'exit 0' TERM; sleep 3600 & wait"],
-            healthcheck: Healthcheck(test: .exec(["cat", "/ready"]), interval: 1, timeout: 1, retries: 1))
+            // A generous timeout: on a loaded engine a probe's exec can take seconds to start,
+            // and a timed-out first probe would read as unhealthy before healthy.
+            healthcheck: Healthcheck(test: .exec(["cat", "/ready"]), interval: 1, timeout: 10, retries: 1))
     }
 
     @Test func runningThenHealthyThenUnhealthyAndPollingDeliversEachTransition() async throws {

@@ -42,6 +42,26 @@ public enum Docker {
         Cleanup.enqueue { _ = try? Command.runBlocking(executable(), ["volume", "rm", "-f"] + names) }
     }
 
+    /// Removes every container, network and volume labelled with one of `projects`
+    /// (coordination objects and `heph.state` included), queued (``Cleanup``), for `defer`.
+    public static func removeProjects(_ projects: [String]) {
+        let docker = executable()
+        Cleanup.enqueue {
+            for project in projects {
+                let filter = "label=io.heph.project=\(project)"
+                let ids = { (list: [String]) in
+                    ((try? Command.runBlocking(docker, list + ["-q", "--filter", filter]))?.stdout ?? "").split(separator: "\n").map(String.init)
+                }
+                let containers = ids(["ps", "-a"])
+                if !containers.isEmpty { _ = try? Command.runBlocking(docker, ["rm", "-f"] + containers) }
+                let networks = ids(["network", "ls"])
+                if !networks.isEmpty { _ = try? Command.runBlocking(docker, ["network", "rm"] + networks) }
+                let volumes = ids(["volume", "ls"])
+                if !volumes.isEmpty { _ = try? Command.runBlocking(docker, ["volume", "rm", "-f"] + volumes) }
+            }
+        }
+    }
+
     /// The ids of the managed containers of `project` (`docker ps -a`): those labelled with
     /// it, and for `default` also those with no project label (made before projects).
     public static func managedContainers(project: String = "default") async throws -> [String] {
