@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "heph", targets: ["heph"]),
         .library(name: "HephDocker", targets: ["HephDocker"]),
         .library(name: "HephLua", targets: ["HephLua"]),
+        .library(name: "HephServe", targets: ["HephServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -33,6 +34,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // heph's own network faces that are not the engine: outbound HTTP for plugins
+        // (heph.http.request). Knows nothing of Lua.
+        .target(
+            name: "HephServe",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
         .systemLibrary(
             name: "CLua",
@@ -50,10 +63,10 @@ let package = Package(
             name: "CHephLua",
             dependencies: ["CLua"]
         ),
-        // The Lua runtime and the `heph` module. Knows nothing of HTTP.
+        // The Lua runtime and the `heph` module. Knows nothing of HTTP (HephServe does).
         .target(
             name: "HephLua",
-            dependencies: ["CLua", "CHephLua", "HephDocker"],
+            dependencies: ["CLua", "CHephLua", "HephDocker", "HephServe"],
             // The built-in plugins, compiled into the binary as bytes.
             resources: [
                 .embedInCode("Plugins/restart.lua"),
@@ -68,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "heph",
             dependencies: [
-                "HephDocker", "HephLua", "CEditLine",
+                "HephDocker", "HephLua", "HephServe", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HephLuaTests",
-            dependencies: ["HephLua", "HephDocker", "HephTestSupport"]
+            dependencies: ["HephLua", "HephDocker", "HephServe", "HephTestSupport"]
         ),
         .testTarget(
             name: "HephCLITests",

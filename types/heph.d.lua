@@ -170,6 +170,8 @@ function Poller:stop() end
 ---@field VERSION string
 ---@field config heph.Config
 ---@field state heph.State
+---@field json heph.JSON
+---@field http heph.HTTP
 heph = {}
 
 ---A value `heph.state` keeps: nil, booleans, numbers (integers stay integers; no NaN or
@@ -194,6 +196,66 @@ function heph.state.set(key, value) end
 ---Every key that has a value, sorted.
 ---@return string[]
 function heph.state.keys() end
+
+---JSON in plain Lua (docs/lua-api.md): keys 1..n make an array, string keys an object.
+---@class heph.JSON
+heph.json = {}
+
+---JSON of `value`; an error saying where for what JSON cannot hold (NaN, a function, a
+---cycle, mixed keys, text that is not UTF-8, nesting deeper than 64).
+---@param value any
+---@return string
+function heph.json.encode(value) end
+
+---The value of JSON `text` (null is nil); an error with line and column when malformed.
+---@param text string
+---@return any
+function heph.json.decode(text) end
+
+---@class heph.HTTPRequest
+---@field method? string default "GET"
+---@field url string http:// or https://
+---@field headers? table<string, string>
+---@field body? string
+---@field timeout? number seconds for the whole exchange, default 30
+
+---HTTP for plugins: waits without holding the loop back; under --sandbox only
+----allow-http hosts.
+---@class heph.HTTP
+heph.http = {}
+
+---Sends `request`: the status, the body and the headers (names in lower case), or nil and
+---a message when there is no answer (refused, timed out, TLS failed).
+---@param request heph.HTTPRequest
+---@return integer|nil status
+---@return string body_or_message
+---@return table<string, string>? headers
+function heph.http.request(request) end
+
+---How a plugin declares one option (docs/plugins.md).
+---@class heph.PluginOption
+---@field type string|string[] number, string, boolean, function, table, array, target
+---@field default? any
+---@field required? boolean
+---@field doc? string
+---@field min? number
+---@field max? number
+---@field above? number
+---@field integer? boolean
+---@field one_of? any[]
+---@field pattern? string
+---@field of? string|string[]
+---@field check? fun(value: any): boolean, string?
+---@field secret? boolean
+
+---What a plugin module returns (docs/plugins.md).
+---@class heph.Plugin
+---@field name? string
+---@field version? string
+---@field description? string
+---@field options? table<string, heph.PluginOption>
+---@field setup fun(heph: table, opts: table): any
+---@field stop? fun()
 
 ---Waits until this process leads its project (standing by while another does), as
 ---`heph run --lead`. Call it before the script's first engine call; returns at once under
@@ -354,8 +416,9 @@ function heph.unpause_container(c) end
 ---@return string stderr
 function heph.shell(cmd, env) end
 
----Loads a plugin (next to the script, $HEPH_PATH, ~/.config/heph/plugins, built in:
----restart, cascade, notify, chaos) and returns what its setup(heph, opts) returns.
+---Loads a plugin (next to the script, $HEPH_PATH, ~/.config/heph/plugins, the module
+---heph.plugins.NAME on package.path, built in: restart, cascade, notify, chaos), checks
+---`opts` against its declared options, and returns what its setup(heph, opts) returns.
 ---@param name string
 ---@param opts? table
 ---@return any
@@ -430,6 +493,11 @@ function sim.exec_result(c, fn) end
 ---@param stdout string
 ---@param stderr? string
 function sim.output(c, stdout, stderr) end
+
+---What heph.http.request answers: fn(request) gets the checked request and returns what
+---the call returns. Without it, a request in a test is an error.
+---@param fn fun(request: heph.HTTPRequest): integer|nil, string?, table?
+function sim.http(fn) end
 
 ---Every orchestrator call that changed something, in order (heph.up's and plugins' too).
 ---@return sim.Action[]

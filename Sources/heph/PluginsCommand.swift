@@ -1,35 +1,124 @@
 import ArgumentParser
 import Foundation
+import HephDocker
 import HephLua
+import Synchronization
 
-/// `heph plugins [script.lua]`: the plugins `heph.use` can load, and where from.
-struct PluginsCommand: ParsableCommand {
+/// `heph plugins [script.lua | NAME]`: the plugins `heph.use` can load, and where from; or
+/// one plugin described.
+struct PluginsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
-        abstract: "List the plugins heph.use finds, in the order it searches.",
+        abstract: "List the plugins heph.use finds, or describe one plugin and its options.",
         discussion: """
             heph.use(name) loads the first plugin of that name found: next to the script \
-            (give the script to include its directory; files there count when they define \
-            setup), in HEPH_PATH (';'-separated ?.lua templates), in the user's plugin \
-            directory (~/.config/heph/plugins, or $XDG_CONFIG_HOME/heph/plugins), then the \
-            plugins built into heph (restart, cascade, notify, chaos). A plugin listed \
-            again further down is shadowed by the first. See docs/lua-api.md and \
-            docs/recipes.md.
+            (files there count when they define setup), in HEPH_PATH (';'-separated ?.lua \
+            templates), in the user's plugin directory (~/.config/heph/plugins, or \
+            $XDG_CONFIG_HOME/heph/plugins), as the Lua module heph.plugins.NAME on Lua's \
+            package.path (where LuaRocks installs the rock heph-plugin-NAME; LUA_PATH_5_4 \
+            or LUA_PATH set it), then the plugins built into heph (restart, cascade, notify, \
+            chaos). A plugin listed again further down is shadowed by the first.
+
+            With no argument, lists every plugin found from the current directory. With a \
+            script (an existing file, or a name ending in .lua), lists what that script \
+            would find. With a plugin NAME, finds it as heph.use would in a script in the \
+            current directory and prints where it was found, its version, its description \
+            and its options (name, type, default, required, doc). The plugin's module is \
+            loaded as heph check runs a script: no engine, sandboxed, under \
+            heph.config.hook_timeout (5 s); its setup never runs. \
+            See docs/plugins.md.
+
+            Exit codes: 0 listed or described; 1 no such plugin, or it does not load or \
+            declares its options wrongly (the message names its file and the fix); 64 the \
+            command line is wrong.
             """
     )
 
-    /// A script whose directory is searched first.
-    @Argument(help: ArgumentHelp("A script: its directory is searched first, as heph run does.", valueName: "script.lua"))
-    var script: String?
+    @OptionGroup var memory: MemoryLimitOption
 
-    func run() throws {
-        let searchPath = PluginCatalog.hephPath
-        let catalog = PluginCatalog(scriptPath: script, searchPath: searchPath, userDirectory: PluginCatalog.defaultUserDirectory)
+    /// A script whose directory is searched first, or the name of a plugin to describe.
+    @Argument(help: ArgumentHelp("A script (its directory is searched first, as heph run does), or a plugin's name to describe it.", valueName: "script.lua | name"))
+    var subject: String?
+
+    func run() async throws {
+        if let subject, !Self.isScript(subject) {
+            try await describe(subject)
+        } else {
+            list(script: subject)
+        }
+    }
+
+    /// Whether `subject` names a script rather than a plugin.
+    static func isScript(_ subject: String) -> Bool {
+        subject.hasSuffix(".lua") || FileManager.default.fileExists(atPath: subject)
+    }
+
+    private func list(script: String?) {
+        let catalog = PluginCatalog(scriptPath: script, searchPath: PluginCatalog.hephPath, userDirectory: PluginCatalog.defaultUserDirectory,
+                                    luaPath: PluginCatalog.defaultLuaPath)
         var seen: Set<String> = []
         let rows = catalog.all().map { entry in
             let shadowed = !seen.insert(entry.name).inserted
             return [entry.name, entry.place.rawValue, entry.path ?? "(inside heph)", shadowed ? "shadowed" : ""]
         }
         print(TextTable(header: ["NAME", "FROM", "PATH", ""], rows: rows).rendered, terminator: "")
+    }
+
+    /// What `describe_plugin` reports (docs/plugins.md).
+    private struct Description: Decodable {
+        struct Option: Decodable {
+            var name: String
+            var type: String
+            var `default`: String
+            var required: Bool
+            var doc: String
+        }
+        var name: String
+        var version: String
+        var description: String
+        var file: String
+        var place: String
+        var options: [Option]?
+        var declared: Bool
+        var stops: Bool
+    }
+
+    private func describe(_ name: String) async throws {
+        let described = Mutex<String?>(nil)
+        let context = RunContext(clock: SystemClock(), environment: [:], dryRun: DryRunRecord())
+        var configuration = LuaRuntime.Configuration(
+            backend: BackendSession(backend: .engine, context: context, projectChosen: false), commandName: "plugins",
+            searchPath: PluginCatalog.hephPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: SandboxPolicy(),
+            memoryLimit: memory.bytes)
+        configuration.describedPlugin = { json in described.withLock { $0 = json } }
+        let runtime = LuaRuntime(configuration: configuration)
+        let signals = SignalHandling.shuttingDown { code in runtime.requestShutdown(exitCode: code) }
+        let outcome = await runtime.run(.describing(plugin: name))
+        signals.stop()
+        await runtime.close()
+        let code = outcome.exitCodeReportingFailure()
+        guard code == 0 else { throw ExitCode(code) }
+        guard let json = described.withLock({ $0 }) else {
+            FileHandle.standardError.write(Data("heph plugins \(name): the plugin's module ended the run (heph.exit or os.exit) while it loaded; nothing to describe\n".utf8))
+            throw ExitCode(1)
+        }
+        guard let description = try? JSONDecoder().decode(Description.self, from: Data(json.utf8)) else {
+            FileHandle.standardError.write(Data("heph internal error: heph plugins \(name): a description heph cannot read: \(json)\n".utf8))
+            throw ExitCode(1)
+        }
+        print(Self.rendered(description), terminator: "")
+    }
+
+    private static func rendered(_ plugin: Description) -> String {
+        var text = plugin.name + (plugin.version.isEmpty ? "" : " " + plugin.version) + "\n"
+        if !plugin.description.isEmpty { text += plugin.description + "\n" }
+        text += plugin.place == PluginCatalog.Place.builtIn.rawValue ? "found: built into heph\n" : "found: \(plugin.file) (\(plugin.place))\n"
+        if plugin.stops { text += "stops: its stop function runs at shutdown\n" }
+        guard plugin.declared else {
+            return text + "\nit declares no options: heph.use passes it the options it is given, unchecked\n"
+        }
+        guard let options = plugin.options else { return text + "\nit takes no options\n" }
+        let rows = options.map { [$0.name, $0.type, $0.default, $0.required ? "yes" : "", $0.doc] }
+        return text + "\n" + TextTable(header: ["OPTION", "TYPE", "DEFAULT", "REQUIRED", "DOC"], rows: rows).rendered
     }
 }

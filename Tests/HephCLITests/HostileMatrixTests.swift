@@ -77,6 +77,9 @@ import Testing
         case mainChunk = "main chunk", hook, timer, pollerCallback = "poller callback", shutdownHandler = "shutdown handler"
         case repl = "REPL", replPrinter = "REPL printer", check = "heph check", errorReporting = "error reporting"
         case test = "heph test"
+        /// A plugin's module, loaded by `heph plugins NAME` (no engine, sandboxed, under the
+        /// hook time limit).
+        case plugins = "heph plugins NAME"
     }
 
     /// The time limit of callbacks in every cell, and how often the cell's last timer
@@ -109,6 +112,8 @@ import Testing
             process = try HephProcess(["check", "--memory-limit", "256", script])
         case .test:
             process = try HephProcess(["test", "-v", "--memory-limit", "256", script])
+        case .plugins:
+            process = try HephProcess(["plugins", "--memory-limit", "256", name], environment: ["HEPH_PATH": FileManager.default.temporaryDirectory.path + "/?.lua"])
         default:
             process = try HephProcess.run(limits + [script])
         }
@@ -133,7 +138,11 @@ import Testing
         if let printed = hostile.printed, hostile.kind != .stuck {
             #expect(process.stdoutBytes.contains(printed), "wanted \(printed) on stdout; \(context)")
         }
-        if let reported = hostile.reported, status != 124, entry != .replPrinter, entry != .errorReporting || hostile.kind != .raises {
+        // (A module that `heph plugins NAME` loads runs inside heph's protected call: a
+        // looping __close handler there is stopped by the module's own time limit, which
+        // the report names instead.)
+        if let reported = hostile.reported, status != 124, entry != .replPrinter, entry != .errorReporting || hostile.kind != .raises,
+           entry != .plugins || hostile.name != "a <close> handler that loops" {
             // heph test shows a test's reports with what it printed.
             let shown = entry == .test ? process.stdout : process.stderr
             #expect(shown.contains(reported), "wanted \(reported) in the report; \(context)")
@@ -171,6 +180,10 @@ import Testing
                 + "heph.on_shutdown(function() print(\"shutdown ran\") end)\nprint(\"ready\")\ndo \(code) end\nprint(\"after\")\nend)\n"
         case .shutdownHandler:
             return "heph.config.hook_timeout = \(hookTimeout)\nheph.on_shutdown(function() do \(code) end end)\nheph.on_shutdown(function() print(\"shutdown ran\") end)\n"
+        case .plugins:
+            // The module runs under the time limit (read at each resume: the sleep).
+            return "heph.config.hook_timeout = \(hookTimeout)\nheph.on_shutdown(function() print(\"shutdown ran\") end)\nheph.sleep(0)\n"
+                + "print(\"ready\")\ndo \(code) end\nprint(\"after\")\nreturn { setup = function() end }\n"
         case .errorReporting:
             return prologue + "heph.after(0, function() started = true; error(setmetatable({}, { __tostring = function() do \(code) end end })) end)\ngoes_on()\n"
         }
@@ -189,6 +202,8 @@ import Testing
         switch (entry, kind) {
         case (_, .stuck):
             return (124, [], [stuck])
+        case (.plugins, .exits):
+            return (1, ["shutdown ran"], ["ended the run (heph.exit or os.exit) while it loaded"])
         case (.test, .exits):
             return (1, ["not ok - hostile: ", "heph.exit(0) before the test's function returned", "shutdown ran", "0 passed, 1 failed"], [])
         case (.test, .raises):
@@ -199,6 +214,12 @@ import Testing
             return (0, ["ok - hostile", "after", "shutdown ran", "1 passed, 0 failed"], [])
         case (_, .exits):
             return (0, ["shutdown ran"], [])
+        case (.plugins, .raises):
+            return (1, ["shutdown ran"], [])
+        case (.plugins, .loops):
+            return (1, ["shutdown ran"], ["heph.config.hook_timeout"])
+        case (.plugins, .harmless):
+            return (0, ["after", "shutdown ran"], [])
         case (.mainChunk, .raises), (.check, .raises):
             return (1, ["shutdown ran"], ["stack traceback:"])
         case (.mainChunk, .loops), (.check, .loops):

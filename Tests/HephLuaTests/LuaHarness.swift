@@ -31,7 +31,7 @@ struct LuaHarness {
         arguments: [String] = [],
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
-        sandbox: MountPolicy? = nil,
+        sandbox: SandboxPolicy? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         engineSlots: EngineSlots = EngineSlots()
     ) async -> Result {
@@ -44,7 +44,7 @@ struct LuaHarness {
         _ script: LuaScript,
         searchPath: [String] = [],
         userPluginDirectory: String? = nil,
-        sandbox: MountPolicy? = nil,
+        sandbox: SandboxPolicy? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         engineSlots: EngineSlots = EngineSlots()
     ) async -> Result {

@@ -46,13 +46,17 @@ import Testing
         #expect(result.failure == nil)
         let lines = result.lines
         #expect(Array(lines.prefix(6)) == ["script\t1", "path\tnil", "path tool\tnil", "user init\tnil", "script restart\tnil", "function"])
-        #expect(lines[6] == "false\theph.use: no plugin \"missing\" (built in: cascade, chaos, notify, restart)")
+        #expect(lines[6] == "false\theph.use('missing'): no plugin \"missing\" (built in: cascade, chaos, notify, restart)")
         #expect(Array(lines[7...11]) == [
             "\tno file '\(scriptDirectory)/missing.lua'", "\tno file '\(scriptDirectory)/missing/init.lua'",
             "\tno file '\(pathDirectory)/missing.lua'",
             "\tno file '\(userDirectory)/missing.lua'", "\tno file '\(userDirectory)/missing/init.lua'",
         ])
-        #expect(lines[12] == #"false\#theph.use: "../x" is not a plugin name; use letters, digits, "_" and "-", with "." between parts"#)
+        // Then heph.plugins.missing on package.path (the script's directory is on it too).
+        let onLuaPath = lines[12...].prefix { $0.hasPrefix("\tno file") }
+        #expect(onLuaPath.contains("\tno file '\(scriptDirectory)/heph/plugins/missing.lua'"), "\(onLuaPath)")
+        #expect(onLuaPath.allSatisfy { $0.hasSuffix("/heph/plugins/missing.lua'") || $0.hasSuffix("/heph/plugins/missing/init.lua'") }, "\(onLuaPath)")
+        #expect(lines[12 + onLuaPath.count] == #"false\#theph.use('../x'): "../x" is not a plugin name; use letters, digits, "_" and "-", with "." between parts"#)
         #expect(lines.last == "false\tbad argument #1 to 'use' (plugin name expected, got number)")
     }
 
@@ -64,12 +68,12 @@ import Testing
             """])
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let result = await LuaHarness.run(LuaScript(.file(directory + "/main.lua")))
-        #expect(result.lines.first == "false\theph.use: plugin 'broken' (\(directory)/broken.lua) must return a table with a setup function, got number")
+        #expect(result.lines.first == "false\theph.use('broken'): \(directory)/broken.lua: it returns 42; a plugin module returns a table with a setup function, such as return { setup = function(heph, opts) ... end }")
         // (Lua shortens a long chunk name in its messages, as it does for every file.)
-        #expect(result.lines.dropFirst().first?.hasPrefix("false\theph.use: plugin 'bad' does not compile: ") == true)
+        #expect(result.lines.dropFirst().first?.hasPrefix("false\theph.use('bad'): \(directory)/bad.lua does not compile: ") == true)
         #expect(result.lines.dropFirst().first?.hasSuffix("/bad.lua:1: unexpected symbol near <eof>") == true, "\(result.lines)")
         // A built-in plugin's bad option points at the script's line.
-        #expect(result.failure?.contains("/main.lua:3: heph.use('restart'): unknown option \"intial\" (known: initial, ") == true, "\(result.failure ?? "")")
+        #expect(result.failure?.contains("/main.lua:3: heph.use('restart'): unknown option \"intial\" (known: events, factor, initial, jitter, log, max, max_restarts, on_give_up, on_restart, reset_after, target, window; did you mean \"initial\"?)") == true, "\(result.failure ?? "")")
     }
 
     @Test func restartBacksOffGivesUpAfterTheBudgetAndSaysSoOnce() async throws {

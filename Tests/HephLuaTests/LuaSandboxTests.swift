@@ -13,7 +13,7 @@ import Testing
             print(select(2, load(string.dump(function() end))))
             print(load("return 40 + 2")(), type(io.write), type(os.time), type(require), type(os.exit))
             print(pcall(heph.shell, "echo escaped"))
-            """, sandbox: MountPolicy(allowing: []))
+            """, sandbox: SandboxPolicy())
         #expect(result.failure == nil)
         let lines = result.lines
         #expect(lines.first == Array(repeating: "nil", count: 11).joined(separator: "\t"))
@@ -43,7 +43,7 @@ import Testing
             print((create(sneaky, allowed .. "/../../etc")))
             print(select(2, pcall(heph.up, { services = { [upped] = { image = "heph/busybox:latest", volumes = { ["/"] = "/host" } } } })))
             print((pcall(heph.create_container, { image = "heph/busybox:latest", name = outside, volumes = { [volume] = "/data" } })))
-            """, arguments: [allowed, inside, outside, sneaky, upped, volume], sandbox: MountPolicy(allowing: [allowed]))
+            """, arguments: [allowed, inside, outside, sneaky, upped, volume], sandbox: SandboxPolicy(mounts: MountPolicy(allowing: [allowed])))
         #expect(result.failure == nil)
         #expect(result.lines.count == 5)
         #expect(result.lines.first == "true")

@@ -3,7 +3,8 @@
 /// It receives the module table, the start functions of the waiting calls, the C
 /// primitives, and returns the weak set of managed coroutines, the handle metatables (in
 /// `HandleKind` order), the pattern matcher for hook targets, the value `heph.exit`
-/// raises where it cannot yield, and the REPL's formatter.
+/// raises where it cannot yield, the REPL's formatter, and the plugin describer of
+/// `heph plugins NAME`.
 ///
 /// A waiting call (a Docker call, `heph.sleep`) is a thin wrapper: the start function
 /// checks the arguments and begins the operation, returning a ticket; then the wrapper
@@ -40,6 +41,7 @@ for name, start in pairs(starts) do
 end
 
 \#(statePreludeSource)
+\#(jsonPreludeSource)
 
 -- To a script, a managed coroutine is the main thread: it cannot yield.
 function coroutine.yield(...)
@@ -119,29 +121,7 @@ local function matches(name, pattern)
   return find(name, pattern) ~= nil
 end
 
--- heph.use(name [, opts]): finds the plugin (next to the script, $HEPH_PATH, the user's
--- plugin directory, built in), runs its chunk, and returns what its setup returns.
-local find_plugin, load, type, pack, unpack = primitives.find_plugin, load, type, table.pack, table.unpack
-function heph.use(name, opts)
-  if type(name) ~= "string" then
-    error(("bad argument #1 to 'use' (plugin name expected, got %s)"):format(type(name)), 2)
-  end
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #2 to 'use' (options table expected, got %s)"):format(type(opts)), 2)
-  end
-  local chunkname, source = find_plugin(name)
-  if not chunkname then error(source, 2) end
-  local chunk, problem = load(source, chunkname, "t")
-  if not chunk then error("heph.use: plugin '" .. name .. "' does not compile: " .. problem, 2) end
-  local plugin = chunk(name)
-  if type(plugin) ~= "table" or type(plugin.setup) ~= "function" then
-    error(("heph.use: plugin '%s' (%s) must return a table with a setup function, got %s"):format(
-      name, chunkname:gsub("^[@=]", ""), type(plugin)), 2)
-  end
-  -- Not a tail call, so that a plugin's error(…, 5) points at the script's heph.use line.
-  local results = pack(plugin.setup(heph, opts or {}))
-  return unpack(results, 1, results.n)
-end
+\#(pluginPreludeSource)
 
 local handles = {
   { __name = "heph.poller", __index = { stop = primitives.poller_stop } },
@@ -272,7 +252,7 @@ if debug then
       if type(v) == "function" then owned[v] = true end
     end
   end
-  own(heph); own(heph.state); own(starts); own(primitives); own(coroutine)
+  own(heph); own(heph.state); own(heph.json); own(heph.http); own(starts); own(primitives); own(coroutine)
   owned[print], owned[os.exit], owned[xpcall] = true, true, true
   for _, metatable in ipairs(handles) do own(metatable.__index) end
   local getupvalue, setupvalue, upvalueid, upvaluejoin = debug.getupvalue, debug.setupvalue, debug.upvalueid, debug.upvaluejoin
@@ -294,5 +274,5 @@ if debug then
   own(debug)
 end
 
-return managed, handles, matches, exit_signal, format
+return managed, handles, matches, exit_signal, format, describe_plugin
 """#

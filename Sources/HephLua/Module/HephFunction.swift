@@ -77,8 +77,9 @@ struct HephFunction: Sendable {
     /// A control of `heph test`'s simulated world, `sim.NAME`, or a primitive of its harness.
     /// `wrapped`: the harness calls it from a Lua wrapper (a fault's), so its argument
     /// errors point at the script's line one level up.
-    static func simulation(_ name: String, wrapped: Bool = false, _ body: @escaping @Sendable (LuaRuntime, LuaStack) throws(BridgeError) -> Int32) -> HephFunction {
-        HephFunction(luaName: name, kind: .simulation, qualifiedName: "sim.\(name)", visibleLevel: wrapped ? 1 : 0, body: .immediate(body))
+    static func simulation(_ name: String, qualifiedName: String? = nil, wrapped: Bool = false,
+                           _ body: @escaping @Sendable (LuaRuntime, LuaStack) throws(BridgeError) -> Int32) -> HephFunction {
+        HephFunction(luaName: name, kind: .simulation, qualifiedName: qualifiedName ?? "sim.\(name)", visibleLevel: wrapped ? 1 : 0, body: .immediate(body))
     }
 
     /// A primitive of the prelude; `qualifiedName` is what its argument errors say

@@ -31,7 +31,7 @@ enum HephModule {
         .waiting("create_container") { stack throws(BridgeError) in
             let config = try HephFunction.containerConfig(stack, arg: 1)
             return { context in
-                try context.mounts?.check(config)
+                try context.sandbox?.mounts.check(config)
                 return [.string(try await context.orchestrator().createContainer(config))]
             }
         },
@@ -75,7 +75,7 @@ enum HephModule {
         .waiting("up") { stack throws(BridgeError) in
             let topology = try HephFunction.topology(stack, arg: 1)
             return { context in
-                for (name, service) in topology.services.sorted(by: { $0.key < $1.key }) { try context.mounts?.check(service.config, path: "services.\(name)") }
+                for (name, service) in topology.services.sorted(by: { $0.key < $1.key }) { try context.sandbox?.mounts.check(service.config, path: "services.\(name)") }
                 context.remember(topology)
                 let progress = context.progress
                 let result = try await context.orchestrator().up(topology) { step in
@@ -133,6 +133,7 @@ enum HephModule {
             // clock while it runs, as every call's does until it sleeps on the clock.
             return { _ in try await HostCommand.run(command, environment: environment).luaValues }
         },
+        HephFunction.httpRequestCall,
 
         .waiting("lead") { _ throws(BridgeError) in
             { context in
@@ -184,5 +185,9 @@ enum HephModule {
         .primitive("timer_stop", qualifiedName: "heph.timer:stop") { runtime, stack throws(BridgeError) in try runtime.stopTimer(stack) },
         .primitive("request_exit", qualifiedName: "heph.exit", visibleLevel: 1) { runtime, stack throws(BridgeError) in try runtime.requestExit(stack) },
         .primitive("find_plugin") { runtime, stack throws(BridgeError) in try runtime.findPlugin(stack) },
+        .primitive("plugin_scope_open") { runtime, stack throws(BridgeError) in runtime.openPluginScope(stack) },
+        .primitive("plugin_scope_close") { runtime, stack throws(BridgeError) in runtime.closePluginScope(stack) },
+        .primitive("plugin_stop") { runtime, stack throws(BridgeError) in try runtime.keepPluginStop(stack) },
+        .primitive("plugin_described") { runtime, stack throws(BridgeError) in try runtime.pluginDescribed(stack) },
     ] + SimModule.functions
 }

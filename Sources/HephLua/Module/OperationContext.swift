@@ -23,8 +23,8 @@ struct OperationContext: Sendable {
     let progress: (@Sendable (String) -> Void)?
     /// Keeps a topology `heph.up` brings up, for `heph.dependents`.
     let remember: @Sendable (Topology) -> Void
-    /// The bind mounts a sandboxed script may make; nil outside a sandbox.
-    let mounts: MountPolicy?
+    /// What a sandboxed script may reach (bind mounts, HTTP hosts); nil outside a sandbox.
+    let sandbox: SandboxPolicy?
     /// `heph.lead()`: returns once this process leads its project.
     let lead: @Sendable () async throws -> Void
 }

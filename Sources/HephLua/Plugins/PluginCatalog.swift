@@ -1,7 +1,10 @@
+import CLua
 import Foundation
 
 /// Where `heph.use` finds plugins, in order: next to the script, `$HEPH_PATH`, the user's
-/// plugin directory (`~/.config/heph/plugins`), and the plugins built into heph.
+/// plugin directory (`~/.config/heph/plugins`), the Lua module `heph.plugins.NAME` on
+/// Lua's `package.path` (where LuaRocks installs the rock `heph-plugin-NAME`), and the
+/// plugins built into heph.
 public struct PluginCatalog: Sendable {
     /// One place a plugin was found.
     public struct Entry: Sendable, Hashable {
@@ -18,6 +21,7 @@ public struct PluginCatalog: Sendable {
         case script = "next to the script"
         case hephPath = "HEPH_PATH"
         case user = "user plugins"
+        case luaPath = "package.path"
         case builtIn = "built in"
     }
 
@@ -43,14 +47,31 @@ public struct PluginCatalog: Sendable {
         (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
     }
 
-    /// `?.lua` templates by place, in search order.
+    /// Lua's `package.path` as a fresh `lua5.4` has it (from `LUA_PATH_5_4`, `LUA_PATH` or
+    /// Lua's default), for listing plugins without a script.
+    public static var defaultLuaPath: String {
+        guard let state = luaL_newstate() else { return "" }
+        defer { lua_close(state) }
+        luaL_openlibs(state)
+        lua_getglobal(state, "package")
+        lua_getfield(state, -1, "path")
+        return lua_tolstring(state, -1, nil).map { String(cString: $0) } ?? ""
+    }
+
+    /// The directory inside a `package.path` template where plugin modules live: the
+    /// module `heph.plugins.NAME` is `heph/plugins/NAME.lua`.
+    static let luaModulePrefix = "heph/plugins/"
+
+    /// `?.lua` templates by place, in search order; the `package.path` ones are searched
+    /// for `heph/plugins/NAME`.
     let templates: [(Place, String)]
     /// The script being run, never its own plugin (`examples/chaos.lua` using `chaos`).
     let scriptPath: String?
 
     /// A catalog searching next to the script at `scriptPath` (when there is one), the
-    /// `searchPath` templates (`$HEPH_PATH`), then `userDirectory`.
-    public init(scriptPath: String?, searchPath: [String], userDirectory: String?) {
+    /// `searchPath` templates (`$HEPH_PATH`), `userDirectory`, then `heph.plugins.NAME` on
+    /// `luaPath` (a `package.path`, `;`-separated).
+    public init(scriptPath: String?, searchPath: [String], userDirectory: String?, luaPath: String = "") {
         self.scriptPath = scriptPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         var templates: [(Place, String)] = []
         let scriptDirectory = scriptPath.map { path in
@@ -65,6 +86,8 @@ public struct PluginCatalog: Sendable {
         if let userDirectory {
             templates += [(.user, userDirectory + "/?.lua"), (.user, userDirectory + "/?/init.lua")]
         }
+        templates += luaPath.split(separator: ";").map(String.init).filter { $0.contains("?") }
+            .map { (.luaPath, $0.replacingOccurrences(of: "?", with: Self.luaModulePrefix + "?")) }
         self.templates = templates
     }
 

@@ -10,37 +10,22 @@
 -- restarts dependents itself), and the restarts this plugin makes. On a swarm, a task
 -- Swarm replaced (a new task in the same slot) counts as a restart of its service.
 
-local plugin = {}
+local hooks = {}
 
-local function fail(message)
-  error("heph.use('cascade'): " .. message, 5)
-end
+local plugin = {
+  name = "cascade",
+  description = "When a service restarts or is recreated, restarts the services that depend on it, in dependency order.",
+  options = {
+    timeout = { type = "number", above = 0, default = 60, doc = "seconds to wait for each service to be ready" },
+    on_cascade = { type = "function", doc = "on_cascade(name, dependents): before each cascade" },
+    log = { type = "boolean", default = true, doc = "a line on stderr per cascade" },
+  },
+}
 
-local function options(opts)
-  local o = { timeout = 60, log = true }
-  for key, value in pairs(opts) do
-    if key == "timeout" then
-      if type(value) ~= "number" or not (value > 0) or value == math.huge then
-        fail("option timeout must be seconds above 0, got " .. tostring(value))
-      end
-    elseif key == "on_cascade" then
-      if type(value) ~= "function" then fail("option on_cascade must be a function, got " .. type(value)) end
-    elseif key == "log" then
-      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
-    else
-      fail(("unknown option %q (known: timeout, on_cascade, log)"):format(tostring(key)))
-    end
-    o[key] = value
-  end
-  return o
-end
-
-function plugin.setup(heph, opts)
-  local o = options(opts)
+function plugin.setup(heph, o)
   local known_id = {}    -- name → the id last seen running
   local stopped_by = {}  -- name → the heph call behind its last stop or removal (nil: not this process)
   local ours = {}        -- names this plugin is restarting: their own start is not cascaded
-  local hooks = {}
 
   local function log(fmt, ...)
     if o.log then io.stderr:write(("heph cascade: " .. fmt .. "\n"):format(...)) end
@@ -96,10 +81,13 @@ function plugin.setup(heph, opts)
 
   return {
     -- Stops the plugin: its hooks are removed.
-    stop = function()
-      for _, hook in ipairs(hooks) do hook:off() end
-    end,
+    stop = plugin.stop,
   }
+end
+
+-- At shutdown, or when the script calls the handle's stop: the hooks are removed.
+function plugin.stop()
+  for _, hook in ipairs(hooks) do hook:off() end
 end
 
 return plugin

@@ -4,48 +4,24 @@
 --
 --   heph.use("chaos", { every = 30, target = { pattern = "^heph%-api" }, actions = { "kill", "pause" } })
 
-local plugin = {}
-
-local known_actions = { kill = true, pause = true, stop = true }
 local running = { running = true, healthy = true, unhealthy = true }
+local timer
 
-local function fail(message)
-  error("heph.use('chaos'): " .. message, 5)
-end
-
-local function options(opts)
-  local o = { every = 30, actions = { "kill" }, pause_for = 5, signal = "SIGKILL", log = true }
-  for key, value in pairs(opts) do
-    if key == "every" or key == "pause_for" then
-      if type(value) ~= "number" or not (value > 0) or value == math.huge then
-        fail(("option %s must be seconds above 0, got %s"):format(key, tostring(value)))
-      end
-    elseif key == "actions" then
-      if type(value) ~= "table" or #value == 0 then fail("option actions must be an array, such as { \"kill\", \"pause\" }") end
-      for _, action in ipairs(value) do
-        if not known_actions[action] then fail(("option actions: %q is not kill, pause or stop"):format(tostring(action))) end
-      end
-    elseif key == "target" then
-      if type(value) == "table" then
-        if type(value.pattern) ~= "string" then fail("option target must be a container name or { pattern = \"…\" }") end
-      elseif type(value) ~= "string" then
-        fail("option target must be a container name or { pattern = \"…\" }, got " .. type(value))
-      end
-    elseif key == "signal" then
-      if type(value) ~= "string" and type(value) ~= "number" then fail("option signal must be a signal name or number") end
-    elseif key == "seed" then
-      if math.type(value) ~= "integer" then fail("option seed must be an integer, got " .. tostring(value)) end
-    elseif key == "log" then
-      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
-    elseif key == "on_chaos" then
-      if type(value) ~= "function" then fail("option on_chaos must be a function, got " .. type(value)) end
-    else
-      fail(("unknown option %q (known: every, target, actions, pause_for, signal, seed, log, on_chaos)"):format(tostring(key)))
-    end
-    o[key] = value
-  end
-  return o
-end
+local plugin = {
+  name = "chaos",
+  description = "On a timer, kills, pauses or stops one random running container, to rehearse recovery.",
+  options = {
+    every = { type = "number", above = 0, default = 30, doc = "seconds between strikes" },
+    target = { type = "target", doc = "the containers: a name or { pattern = \"...\" } (default: every managed container)" },
+    actions = { type = "array", of = "string", one_of = { "kill", "pause", "stop" }, min = 1, default = { "kill" },
+                doc = "what a strike does, chosen at random" },
+    pause_for = { type = "number", above = 0, default = 5, doc = "seconds a paused container stays paused" },
+    signal = { type = { "string", "number" }, default = "SIGKILL", doc = "the signal of a kill" },
+    seed = { type = "number", integer = true, doc = "seeds math.random, for a repeatable sequence" },
+    on_chaos = { type = "function", doc = "on_chaos(name, action): before each strike" },
+    log = { type = "boolean", default = true, doc = "a line on stderr per strike" },
+  },
+}
 
 -- Whether the full name `name` is one the target covers.
 local function covers(heph, target, name)
@@ -55,8 +31,7 @@ local function covers(heph, target, name)
   return name == full
 end
 
-function plugin.setup(heph, opts)
-  local o = options(opts)
+function plugin.setup(heph, o)
   if o.seed then math.randomseed(o.seed) end
 
   local function log(fmt, ...)
@@ -89,7 +64,7 @@ function plugin.setup(heph, opts)
     return victim.name, action
   end
 
-  local timer = heph.every(o.every, function()
+  timer = heph.every(o.every, function()
     local ok, problem = pcall(strike)
     if not ok then log("%s", problem) end
   end)
@@ -98,8 +73,13 @@ function plugin.setup(heph, opts)
     -- Strikes once, now; returns the container's name and the action (nil when none qualifies).
     strike = strike,
     -- Stops the plugin's timer (a paused container is still unpaused when due).
-    stop = function() timer:stop() end,
+    stop = plugin.stop,
   }
+end
+
+-- At shutdown, or when the script calls the handle's stop: the timer stops.
+function plugin.stop()
+  if timer then timer:stop() end
 end
 
 return plugin

@@ -6,44 +6,21 @@
 --   heph.use("notify", { events = { "unhealthy", "exit" },
 --                        command = "curl -s -d \"$HEPH_NAME is $HEPH_STATUS\" https://hooks.example/ops" })
 
-local plugin = {}
+local hooks = {}
 
-local known_events = {
-  created = true, running = true, stopped = true, error = true, healthy = true,
-  unhealthy = true, change = true, exit = true, removed = true,
+local plugin = {
+  name = "notify",
+  description = "Tells of transitions: a line on stderr, and a command run with the event in its environment.",
+  options = {
+    events = { type = "array", of = "string", min = 1, default = { "change" },
+               one_of = { "created", "running", "stopped", "error", "healthy", "unhealthy", "change", "exit", "removed" },
+               doc = "the hook events to tell of" },
+    target = { type = "target", doc = "the containers: a name or { pattern = \"...\" } (default: every managed container)" },
+    command = { type = { "string", "array" }, of = "string", doc = "run per event with heph.shell: a shell string or an array of strings" },
+    on_command = { type = "function", doc = "on_command(code, stdout, stderr, ev): after each command" },
+    log = { type = "boolean", default = true, doc = "a line on stderr per transition" },
+  },
 }
-
-local function fail(message)
-  error("heph.use('notify'): " .. message, 5)
-end
-
-local function options(opts)
-  local o = { events = { "change" }, log = true }
-  for key, value in pairs(opts) do
-    if key == "events" then
-      if type(value) ~= "table" or #value == 0 then fail("option events must be an array, such as { \"unhealthy\", \"exit\" }") end
-      for _, event in ipairs(value) do
-        if not known_events[event] then fail(("option events: %q is not a hook event"):format(tostring(event))) end
-      end
-    elseif key == "command" then
-      if type(value) ~= "string" and type(value) ~= "table" then
-        fail("option command must be a shell string or an array of strings, got " .. type(value))
-      end
-    elseif key == "target" then
-      if type(value) ~= "string" and type(value) ~= "table" then
-        fail("option target must be a container name or { pattern = \"…\" }, got " .. type(value))
-      end
-    elseif key == "log" then
-      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
-    elseif key == "on_command" then
-      if type(value) ~= "function" then fail("option on_command must be a function, got " .. type(value)) end
-    else
-      fail(("unknown option %q (known: events, command, target, log, on_command)"):format(tostring(key)))
-    end
-    o[key] = value
-  end
-  return o
-end
 
 -- The event's fields as HEPH_* environment variables.
 function plugin.environment(event, ev)
@@ -62,9 +39,7 @@ function plugin.environment(event, ev)
   return env
 end
 
-function plugin.setup(heph, opts)
-  local o = options(opts)
-  local hooks = {}
+function plugin.setup(heph, o)
 
   local function notify(event, ev)
     if o.log then
@@ -89,10 +64,13 @@ function plugin.setup(heph, opts)
 
   return {
     -- Stops the plugin: its hooks are removed.
-    stop = function()
-      for _, hook in ipairs(hooks) do hook:off() end
-    end,
+    stop = plugin.stop,
   }
+end
+
+-- At shutdown, or when the script calls the handle's stop: the hooks are removed.
+function plugin.stop()
+  for _, hook in ipairs(hooks) do hook:off() end
 end
 
 return plugin

@@ -17,55 +17,27 @@
 -- restart policy; the plugin then restarts nothing but keeps the budget, so on_give_up
 -- still says when a service keeps failing.
 
-local plugin = {}
+local hooks = {}
 
-local numbers = {
-  initial = 1,       -- seconds before the first restart
-  factor = 2,        -- each further restart waits this many times longer
-  max = 60,          -- the longest wait, in seconds
-  jitter = 0.1,      -- the wait varies at random by up to this fraction, either way
-  reset_after = 60,  -- seconds running or healthy after which the backoff starts over
-  max_restarts = 5,  -- at most this many restarts …
-  window = 300,      -- … within this many seconds; then give up
+local plugin = {
+  name = "restart",
+  description = "Restarts containers that turn unhealthy or exit on their own, with exponential backoff and a restart budget.",
+  options = {
+    target = { type = "target", doc = "the containers: a name or { pattern = \"...\" } (default: every managed container)" },
+    events = { type = "array", of = "string", one_of = { "unhealthy", "exit" }, min = 1, default = { "unhealthy", "exit" },
+               doc = "what counts as a failure" },
+    initial = { type = "number", min = 0, default = 1, doc = "seconds before the first restart" },
+    factor = { type = "number", min = 1, default = 2, doc = "each further restart waits this many times longer" },
+    max = { type = "number", min = 0, default = 60, doc = "the longest wait, in seconds" },
+    jitter = { type = "number", min = 0, max = 1, default = 0.1, doc = "the wait varies at random by up to this fraction, either way" },
+    reset_after = { type = "number", min = 0, default = 60, doc = "seconds running or healthy after which backoff and budget start over" },
+    max_restarts = { type = "number", min = 1, default = 5, doc = "at most this many restarts within window; then give up" },
+    window = { type = "number", min = 0, default = 300, doc = "the seconds max_restarts counts over" },
+    on_restart = { type = "function", doc = "on_restart(ev, attempt, delay): after each restart" },
+    on_give_up = { type = "function", doc = "on_give_up(ev): once, when it gives up on a container" },
+    log = { type = "boolean", default = true, doc = "a line on stderr per decision" },
+  },
 }
-local functions = { on_give_up = true, on_restart = true }
-local known_events = { unhealthy = true, exit = true }
-
-local function fail(message)
-  error("heph.use('restart'): " .. message, 5)
-end
-
-local function options(opts)
-  local o = { events = { "unhealthy", "exit" }, log = true }
-  for key, default in pairs(numbers) do o[key] = default end
-  for key, value in pairs(opts) do
-    if numbers[key] then
-      if type(value) ~= "number" or value ~= value or value < 0 or value == math.huge then
-        fail(("option %s must be a number 0 or more, got %s"):format(key, tostring(value)))
-      end
-    elseif functions[key] then
-      if type(value) ~= "function" then fail(("option %s must be a function, got %s"):format(key, type(value))) end
-    elseif key == "target" then
-      if type(value) ~= "string" and type(value) ~= "table" then
-        fail("option target must be a container name or { pattern = \"…\" }, got " .. type(value))
-      end
-    elseif key == "events" then
-      if type(value) ~= "table" or #value == 0 then fail("option events must be an array, such as { \"unhealthy\", \"exit\" }") end
-      for _, event in ipairs(value) do
-        if not known_events[event] then fail(("option events: %q is not \"unhealthy\" or \"exit\""):format(tostring(event))) end
-      end
-    elseif key == "log" then
-      if type(value) ~= "boolean" then fail("option log must be true or false, got " .. type(value)) end
-    else
-      fail(("unknown option %q (known: initial, factor, max, jitter, reset_after, max_restarts, window, target, events, on_restart, on_give_up, log)"):format(tostring(key)))
-    end
-    o[key] = value
-  end
-  if o.factor < 1 then fail("option factor must be 1 or more, got " .. o.factor) end
-  if o.jitter > 1 then fail("option jitter must be a fraction from 0 to 1, got " .. o.jitter) end
-  if o.max_restarts < 1 then fail("option max_restarts must be 1 or more") end
-  return o
-end
 
 -- The wait before restart number `attempt` (1, 2, …): initial × factor^(attempt-1), capped
 -- at max, then varied by ± jitter.
@@ -75,10 +47,8 @@ function plugin.delay(o, attempt)
   return math.max(0, delay)
 end
 
-function plugin.setup(heph, opts)
-  local o = options(opts)
+function plugin.setup(heph, o)
   local states = {}
-  local hooks = {}
 
   local function log(fmt, ...)
     if o.log then io.stderr:write(("heph restart: " .. fmt .. "\n"):format(...)) end
@@ -196,10 +166,13 @@ function plugin.setup(heph, opts)
       return { attempt = state.attempt, restarts = #state.restarts, given_up = state.given_up, restarting = state.restarting }
     end,
     -- Stops the plugin: its hooks are removed.
-    stop = function()
-      for _, hook in ipairs(hooks) do hook:off() end
-    end,
+    stop = plugin.stop,
   }
+end
+
+-- At shutdown, or when the script calls the handle's stop: the hooks are removed.
+function plugin.stop()
+  for _, hook in ipairs(hooks) do hook:off() end
 end
 
 return plugin

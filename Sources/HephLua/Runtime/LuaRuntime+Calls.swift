@@ -53,7 +53,7 @@ extension LuaRuntime {
             withdraw: { thread.post { [weak self] in self?.expectations.withdraw(ticket: ticket.id) } },
             progress: configuration.progress,
             remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
-            mounts: configuration.sandbox,
+            sandbox: configuration.sandbox,
             lead: { [weak self] in try await self?.lead() }
         )
         // In virtual time the call holds the clock until its result is posted, except while

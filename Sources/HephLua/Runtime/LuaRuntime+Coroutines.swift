@@ -15,6 +15,8 @@ struct ManagedCoroutine {
         case timer(Int)
         /// An `on_shutdown` handler.
         case shutdown
+        /// The `stop` of a plugin `heph.use` set up, at shutdown.
+        case pluginStop(String)
         /// A statement typed at the REPL.
         case evaluation
 
@@ -26,6 +28,7 @@ struct ManagedCoroutine {
             case .hook(_, let event): "a hook on \(event)"
             case .timer: "a timer's function"
             case .shutdown: "an on_shutdown handler"
+            case .pluginStop(let plugin): "the stop function of plugin \(plugin)"
             case .evaluation: "the statement at the prompt"
             }
         }
@@ -62,6 +65,9 @@ extension LuaRuntime {
             status = luaL_loadfilex(state, nil, mode)
         case .code(let code, let name):
             status = stack.load(code, chunkName: "=\(name)", mode: mode)
+        case .pluginDescription:
+            stack.pushReference(module.describePlugin)
+            status = LUA_OK
         }
         guard status == LUA_OK else {
             let message = stack.lossyString(at: -1) ?? "cannot load \(script.argumentZero)"
@@ -69,6 +75,7 @@ extension LuaRuntime {
             completion.resume(returning: .failed(LuaFailure(kind: status == LUA_ERRSYNTAX ? .syntax : .cannotOpen, message: message)))
             return
         }
+        if case .pluginDescription = script.source { describingPlugin = true }
         configureSearchPath(stack, for: script)
         setArguments(stack, for: script)
         guard let (main, extra) = spawnMain(stack, for: script) else {
@@ -113,7 +120,7 @@ extension LuaRuntime {
         // A leader that can no longer prove it leads runs no further hook, timer or poller.
         switch kind {
         case .hook, .timer, .pollerCallback: if leadLapsed() { return }
-        case .main, .shutdown, .evaluation: break
+        case .main, .shutdown, .pluginStop, .evaluation: break
         }
         let stack = LuaStack(state)
         stack.pushReference(reference)
@@ -129,10 +136,11 @@ extension LuaRuntime {
         var coroutine = coroutine
         // The main chunk and a REPL statement have no time limit (only interrupts); a
         // callback or shutdown handler has what is left of heph.config.hook_timeout; a
-        // test (heph test runs unattended) has all of it between two waits. Time spent
+        // test (heph test runs unattended) and the loading of a plugin that `heph plugins
+        // NAME` describes have all of it between two waits. Time spent
         // suspended in a waiting call is not counted.
         let limit = hookTimeout()
-        let test = coroutine.kind == .main && configuration.testCase != nil
+        let test = coroutine.kind == .main && (configuration.testCase != nil || describingPlugin)
         let unlimited = (coroutine.kind == .main && !test) || coroutine.kind == .evaluation
         let remaining = unlimited ? 0 : test ? limit : max(limit - coroutine.computeSeconds, 0.001)
         info.pointee.limit = limit
@@ -219,11 +227,15 @@ extension LuaRuntime {
         } else {
             heph_push_coroutine_traceback(state, coroutine.state, nil)
         }
-        var message = (stack.lossyString(at: -1) ?? "?")
+        var lines = (stack.lossyString(at: -1) ?? "?")
             .split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("\t[heph]:") }
-            .joined(separator: "\n")
         stack.pop()
+        // A traceback of C frames alone (heph's own code raised it) points at nothing.
+        if let start = lines.lastIndex(of: "stack traceback:"), lines[(start + 1)...].allSatisfy({ $0.hasPrefix("\t[C]:") }) {
+            lines.removeSubrange(start...)
+        }
+        var message = lines.joined(separator: "\n")
         // Errors raised without a position (engine failures, error(x, 0)) get the script
         // line they came from, so a report always says where.
         if !Self.startsWithPosition(message) {
@@ -237,6 +249,8 @@ extension LuaRuntime {
     /// Lets go of a coroutine that finished (or failed with `failure`).
     private func finish(_ coroutine: ManagedCoroutine, failure: String?, closing: String? = nil, values: String? = nil) {
         guard let state else { return }
+        // A plugin it was loading when it ended (stopped, say) leaves nothing registered.
+        abandonPluginScopes(of: coroutine.state)
         LuaStack(state).releaseReference(coroutine.reference)
         if let closing { report("a __close handler failed: \(closing)") }
         reportWarnings()
@@ -262,6 +276,9 @@ extension LuaRuntime {
         case .shutdown:
             lifecycle.shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
+        case .pluginStop(let plugin):
+            lifecycle.shutdown?.running -= 1
+            if let failure { report("the stop function of plugin \(plugin) failed: \(failure)") }
         case .evaluation:
             // Ctrl-C is no error of the statement's: no traceback for it.
             completeEvaluation(failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
@@ -301,6 +318,9 @@ extension LuaRuntime {
         for hook in hooks.removeAll() { stack.releaseReference(hook.function) }
         for handler in lifecycle.shutdownHandlers { stack.releaseReference(handler) }
         lifecycle.shutdownHandlers.removeAll()
+        for stop in lifecycle.pluginStops { stack.releaseReference(stop.function) }
+        lifecycle.pluginStops.removeAll()
+        pluginScopes.removeAll()
         // Coroutines still waiting (the main chunk in a sleep when a signal came) are
         // dropped: their calls are cancelled, their pending __close handlers run.
         for (ticket, coroutine) in suspended.sorted(by: { $0.key < $1.key }) {

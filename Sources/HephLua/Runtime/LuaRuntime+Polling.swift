@@ -60,7 +60,7 @@ extension LuaRuntime {
         for id in pollers.ids { stopPoller(id) }
     }
 
-    private func stopPoller(_ id: Int) {
+    func stopPoller(_ id: Int) {
         guard let poller = pollers.remove(id), let state else { return }
         poller.handle.stop()
         LuaStack(state).releaseReference(poller.function)

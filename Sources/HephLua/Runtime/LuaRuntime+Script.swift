@@ -8,11 +8,11 @@ extension LuaRuntime {
     /// `package.path` (and `package.cpath`, untouched, so Debian's C modules load).
     func configureSearchPath(_ stack: LuaStack, for script: LuaScript) {
         var templates: [String] = []
-        if case .file(let path) = script.source {
-            let directory = (path as NSString).deletingLastPathComponent
-            let prefix = directory.isEmpty ? "./" : directory.hasSuffix("/") ? directory : directory + "/"
+        if let directory = script.directory {
+            let prefix = directory.hasSuffix("/") ? directory : directory + "/"
             templates += ["\(prefix)?.lua", "\(prefix)?/init.lua"]
-            scriptPath = path
+            // A plugin's description has no script: a file name no plugin can have.
+            scriptPath = if case .file(let path) = script.source { path } else { prefix + ".heph plugins" }
         }
         templates += configuration.searchPath.filter { !$0.isEmpty }
         guard !templates.isEmpty else { return }

@@ -65,8 +65,9 @@ extension LuaRuntime {
         return 0
     }
 
-    /// Stops what produces new work, runs the `on_shutdown` handlers (each in a coroutine of
-    /// its own; they may wait), and ends the run once they are done: as asked (heph.exit, a
+    /// Stops what produces new work, runs the `on_shutdown` handlers and then the `stop` of
+    /// every plugin set up (each in a coroutine of its own; they may wait), and ends the run
+    /// once they are done: as asked (heph.exit, a
     /// signal) if it was, else with `outcome`.
     func beginShutdown(_ outcome: LuaRunOutcome) {
         guard let run = lifecycle.current, lifecycle.shutdown == nil else { return }
@@ -84,9 +85,12 @@ extension LuaRuntime {
         stopAllPollers()
         stopAllTimers()
         let handlers = lifecycle.shutdownHandlers
-        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count)
+        // The plugins' stops after the script's handlers, the last set up first.
+        let stops = lifecycle.pluginStops.reversed()
+        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count + stops.count)
         for handler in handlers { call(handler, kind: .shutdown) }
-        if !handlers.isEmpty {
+        for stop in stops { call(stop.function, kind: .pluginStop(stop.plugin)) }
+        if !handlers.isEmpty || !stops.isEmpty {
             let number = run.number
             let thread = self.thread
             let clock = configuration.clock

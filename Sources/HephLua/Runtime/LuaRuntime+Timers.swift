@@ -47,7 +47,7 @@ extension LuaRuntime {
         for id in timers.ids { stopTimer(id: id) }
     }
 
-    private func stopTimer(id: Int) {
+    func stopTimer(id: Int) {
         guard let timer = timers.remove(id), let state else { return }
         timer.task.cancel()
         LuaStack(state).releaseReference(timer.function)

@@ -43,7 +43,7 @@ public final class LuaRuntime: @unchecked Sendable {
         /// For scripts one did not write (`heph run --sandbox`): no process, file or debug
         /// access from Lua, no C modules, no `heph.shell`, and bind mounts only from the
         /// directories the policy allows. Nil: everything is allowed.
-        public var sandbox: MountPolicy?
+        public var sandbox: SandboxPolicy?
         /// For `heph test`: the run is one test of a test file (or the listing of its
         /// tests), with `test` and `sim`; its main coroutine computes under the hook time
         /// limit, and a callback that fails fails the test. Nil: an ordinary run.
@@ -51,6 +51,9 @@ public final class LuaRuntime: @unchecked Sendable {
         /// Whether a run that keeps running registers itself in the engine as a watcher of
         /// its project (`heph run`), so `heph status` and `heph down` can find it.
         public var registersWatcher = false
+        /// Where `heph plugins NAME` gets the plugin's description (JSON), when the script
+        /// is ``LuaScript/describing(plugin:)``.
+        public var describedPlugin: @Sendable (String) -> Void = { _ in }
 
         /// Makes a configuration.
         public init(
@@ -62,7 +65,7 @@ public final class LuaRuntime: @unchecked Sendable {
             executablePath: String = "heph",
             progress: (@Sendable (String) -> Void)? = nil,
             userPluginDirectory: String? = PluginCatalog.defaultUserDirectory,
-            sandbox: MountPolicy? = nil,
+            sandbox: SandboxPolicy? = nil,
             memoryLimit: Int? = LuaRuntime.memoryLimit(mebibytes: nil),
             testCase: TestCase? = nil
         ) {
@@ -171,6 +174,11 @@ public final class LuaRuntime: @unchecked Sendable {
     var leaderBaseline: [String: WatchedStatus] = [:]
     /// In a test: the limit it ran out of (``endUnfinishedTest(within:)``), from any thread.
     let unfinishedTest = Mutex<String?>(nil)
+    /// Whether the run describes a plugin (`heph plugins NAME`): its main computes under
+    /// the hook time limit.
+    var describingPlugin = false
+    /// What each plugin being loaded has registered so far, by the coroutine loading it.
+    var pluginScopes = PluginScopes()
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {
@@ -265,6 +273,8 @@ struct ModuleReferences {
     var format: Int32 = LUA_NOREF
     /// `heph test`'s harness: what the main coroutine runs around the test file's chunk.
     var testHarness: Int32 = LUA_NOREF
+    /// `describe_plugin(name)`: what `heph plugins NAME` runs.
+    var describePlugin: Int32 = LUA_NOREF
 }
 
 /// What a session keeps beside its run.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A script to run, and the arguments it sees as `arg` and `...`.
 public struct LuaScript: Sendable {
     /// Where the code comes from.
@@ -9,6 +11,11 @@ public struct LuaScript: Sendable {
         case standardInput
         /// Code in memory; messages name it `name`.
         case code(String, name: String)
+        /// Not a script: the plugin named by the first argument, found as `heph.use` would
+        /// find it in a script in the current directory, loaded under the hook time limit,
+        /// checked and described to ``LuaRuntime/Configuration/describedPlugin`` (`heph
+        /// plugins NAME`). Its setup never runs.
+        case pluginDescription
     }
 
     /// Where the code comes from.
@@ -22,12 +29,30 @@ public struct LuaScript: Sendable {
         self.arguments = arguments
     }
 
+    /// What `heph plugins NAME` runs.
+    public static func describing(plugin name: String) -> LuaScript {
+        LuaScript(.pluginDescription, arguments: [name])
+    }
+
     /// `arg[0]`: the path, `-` for standard input, or the name.
     var argumentZero: String {
         switch source {
         case .file(let path): path
         case .standardInput: "-"
         case .code(_, let name): name
+        case .pluginDescription: "heph plugins"
+        }
+    }
+
+    /// The directory `require` and `heph.use` look in first: the script's (the current
+    /// one for a plugin's description); nil for code and standard input.
+    var directory: String? {
+        switch source {
+        case .file(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            return directory.isEmpty ? "." : directory
+        case .pluginDescription: return "."
+        case .standardInput, .code: return nil
         }
     }
 }

@@ -7,6 +7,8 @@ struct RunLifecycle {
     var shutdown: ShutdownState?
     /// `heph.on_shutdown` handlers (registry references), in the order registered.
     var shutdownHandlers: [Int32] = []
+    /// The `stop` functions of the plugins `heph.use` set up, in the order set up.
+    var pluginStops: [(plugin: String, function: Int32)] = []
     /// How many runs began, for numbering them (a timer that outlives its run knows it).
     var runsStarted = 0
     /// The state is being closed (its finalizers run): waits in place are refused.

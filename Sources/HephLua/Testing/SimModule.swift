@@ -90,6 +90,19 @@ enum SimModule {
             stack.push(.array(actions.map { .record(["op": .string($0.op), "name": .string($0.name), "at": .number($0.at)]) }))
             return 1
         },
+        // heph.http.request in a test: the request checked as for real, then handed to
+        // sim.http's function as a table (method, url, headers, body, timeout).
+        .simulation("http_request", qualifiedName: "heph.http.request", wrapped: true) { _, stack throws(BridgeError) in
+            let request = try HephFunction.httpRequest(stack, arg: 1)
+            var fields: [String: LuaValue] = [
+                "method": .string(request.method), "url": .string(request.target.url),
+                "headers": .record(Dictionary(request.headers.map { ($0.name, LuaValue.string($0.value)) }) { _, last in last }),
+                "timeout": .number(request.timeout / .seconds(1)),
+            ]
+            if let body = request.body { fields["body"] = .bytes(body) }
+            stack.push(.record(fields))
+            return 1
+        },
         // The harness's own.
         .simulation("emit") { runtime, stack throws(BridgeError) in
             runtime.configuration.output(try stack.checkBytes(1))

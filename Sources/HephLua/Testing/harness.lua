@@ -38,6 +38,26 @@ for _, name in ipairs({ "kill", "crash", "oom", "stop", "set_health", "pause", "
 end
 sim.output, sim.actions = primitives.output, primitives.actions
 
+-- sim.http(fn): heph.http.request answers what fn(request) returns (status, body, headers;
+-- or nil and a message, as a network failure). The request is checked as for real first.
+-- Without sim.http a request is an error: a test reaches no network.
+local http_answer
+function sim.http(fn)
+  if type(fn) ~= "function" then
+    error(format("bad argument #1 to 'sim.http' (function expected, got %s)", type(fn)), 2)
+  end
+  http_answer = fn
+end
+
+local check_request = primitives.http_request
+function heph.http.request(request)
+  local checked = check_request(request)   -- not a tail call: its errors point one level up
+  if not http_answer then
+    error("heph.http.request: heph test reaches no network; answer requests with sim.http(function(request) return 200, \"\" end)", 2)
+  end
+  return http_answer(checked)
+end
+
 -- sim.exec_result(c, fn): heph.exec in c answers fn(cmd) (default 0, "", "").
 local answers, answered = {}, false
 function sim.exec_result(container, fn)
