@@ -14,8 +14,9 @@ struct CheckCommand: AsyncParsableCommand {
             rules, or a swarm's with --swarm or heph.config.backend = "swarm"), containers "start" at once \
             (healthy when they have a healthcheck), exec runs nothing and logs are empty. \
             The run ends when the main chunk returns (after the on_shutdown handlers); hooks \
-            and timers registered by then do not fire. heph.shell still runs host commands, \
-            unless --sandbox is given (as for heph run).
+            and timers registered by then do not fire. heph.shell still runs host commands \
+            and heph.http.request still sends, unless --sandbox is given (as for heph run; \
+            with --allow-http, to those hosts).
 
             Prints the containers and networks the script would create, by the names the \
             engine would give them in the project (-p, HEPH_PROJECT or heph.config.project: \

@@ -89,7 +89,16 @@ end
 
 function world.pause(c)
   if world.simulated then return sim.pause(c) end
-  docker("pause", engine_name(c))
+  -- On a busy host the kernel's freezer can fail to catch every process at once (runc:
+  -- "unable to freeze"); the container is left running, and pausing it again works.
+  local name = engine_name(c)
+  for _ = 1, 4 do
+    local code, _, stderr = heph.shell({ "docker", "pause", name })
+    if code == 0 then return end
+    if not stderr:find("unable to freeze", 1, true) then break end
+    heph.sleep(0.2)
+  end
+  docker("pause", name)
 end
 
 function world.unpause(c)

@@ -129,7 +129,7 @@ import Testing
 
         let work = try Self.directory(["main.lua": """
             local url, name = ...
-            heph.use("webhook", { url = url .. "/hooks", events = { "running", "exit" }, timeout = 5, token = "s3cret" })
+            heph.use("webhook", { url = url .. "/hooks", events = { "running", "exit" }, target = name, timeout = 5, token = "s3cret" })
             heph.on("exit", name, function() heph.after(1, function() heph.exit(0) end) end)
             heph.create_container{ image = "heph/busybox:latest", name = name, cmd = { "sh", "-c", "sleep 0.5; exit 3" } }
             heph.start_container(name)

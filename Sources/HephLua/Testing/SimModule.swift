@@ -92,7 +92,7 @@ enum SimModule {
         },
         // heph.http.request in a test: the request checked as for real, then handed to
         // sim.http's function as a table (method, url, headers, body, timeout).
-        .simulation("http_request", qualifiedName: "heph.http.request", wrapped: true) { _, stack throws(BridgeError) in
+        .simulation("http_check", qualifiedName: "heph.http.request", wrapped: true) { _, stack throws(BridgeError) in
             let request = try HephFunction.httpRequest(stack, arg: 1)
             var fields: [String: LuaValue] = [
                 "method": .string(request.method), "url": .string(request.target.url),

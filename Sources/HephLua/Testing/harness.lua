@@ -49,7 +49,7 @@ function sim.http(fn)
   http_answer = fn
 end
 
-local check_request = primitives.http_request
+local check_request = primitives.http_check
 function heph.http.request(request)
   local checked = check_request(request)   -- not a tail call: its errors point one level up
   if not http_answer then
