@@ -225,7 +225,7 @@ function heph.json.decode(text) end
 heph.http = {}
 
 ---Sends `request`: the status, the body and the headers (names in lower case), or nil and
----a message when there is no answer (refused, timed out, TLS failed).
+---a message when there is no answer (refused, timed out, TLS failed, larger than 16 MiB).
 ---@param request heph.HTTPRequest
 ---@return integer|nil status
 ---@return string body_or_message

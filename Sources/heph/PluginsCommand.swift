@@ -19,18 +19,18 @@ struct PluginsCommand: AsyncParsableCommand {
             or LUA_PATH set it), then the plugins built into heph (restart, cascade, notify, \
             chaos). A plugin listed again further down is shadowed by the first.
 
-            With no argument, lists every plugin found from the current directory. With a \
-            script (an existing file, or a name ending in .lua), lists what that script \
+            With no argument, lists what a script in the current directory would find. With \
+            a script (an existing file, or a name ending in .lua), lists what that script \
             would find. With a plugin NAME, finds it as heph.use would in a script in the \
             current directory and prints where it was found, its version, its description \
             and its options (name, type, default, required, doc). The plugin's module is \
-            loaded as heph check runs a script: no engine, sandboxed, under \
-            heph.config.hook_timeout (5 s); its setup never runs. \
-            See docs/plugins.md.
+            loaded as heph check runs a script: no engine, sandboxed (no os.getenv, io.open, \
+            os.execute or C modules while it loads), computing at most 5 s and finishing \
+            within 10 s; its setup never runs. See docs/plugins.md.
 
             Exit codes: 0 listed or described; 1 no such plugin, or it does not load or \
-            declares its options wrongly (the message names its file and the fix); 64 the \
-            command line is wrong.
+            declares its options wrongly (the message names its file and the fix), or it \
+            ended the run or did not finish loading; 64 the command line is wrong.
             """
     )
 
@@ -48,14 +48,21 @@ struct PluginsCommand: AsyncParsableCommand {
         }
     }
 
-    /// Whether `subject` names a script rather than a plugin.
+    /// How long a plugin's module may take to load for its description, waits included.
+    static let loadingLimit: Duration = .seconds(10)
+
+    /// Whether `subject` names a script rather than a plugin: a name ending in `.lua`, or
+    /// an existing file (a directory is a plugin's: `NAME/init.lua`).
     static func isScript(_ subject: String) -> Bool {
-        subject.hasSuffix(".lua") || FileManager.default.fileExists(atPath: subject)
+        var directory: ObjCBool = false
+        return subject.hasSuffix(".lua") || (FileManager.default.fileExists(atPath: subject, isDirectory: &directory) && !directory.boolValue)
     }
 
+    /// What a script at `script` would find; without one, a script in the current
+    /// directory (where `heph plugins NAME` looks).
     private func list(script: String?) {
-        let catalog = PluginCatalog(scriptPath: script, searchPath: PluginCatalog.hephPath, userDirectory: PluginCatalog.defaultUserDirectory,
-                                    luaPath: PluginCatalog.defaultLuaPath)
+        let catalog = PluginCatalog.forScript(script ?? "./" + PluginCatalog.placeholderScript, searchPath: PluginCatalog.hephPath,
+                                              userDirectory: PluginCatalog.defaultUserDirectory)
         var seen: Set<String> = []
         let rows = catalog.all().map { entry in
             let shadowed = !seen.insert(entry.name).inserted
@@ -92,14 +99,36 @@ struct PluginsCommand: AsyncParsableCommand {
             memoryLimit: memory.bytes)
         configuration.describedPlugin = { json in described.withLock { $0 = json } }
         let runtime = LuaRuntime(configuration: configuration)
-        let signals = SignalHandling.shuttingDown { code in runtime.requestShutdown(exitCode: code) }
+        let signalled = Mutex(false)
+        let signals = SignalHandling.shuttingDown { code in
+            signalled.withLock { $0 = true }
+            runtime.requestShutdown(exitCode: code)
+        }
+        // Waits count too: a module that sleeps is not left to sleep for ever.
+        let overdue = Mutex(false)
+        let limit = Task {
+            try await Task.sleep(for: Self.loadingLimit)
+            overdue.withLock { $0 = true }
+            runtime.requestShutdown(exitCode: 1)
+        }
         let outcome = await runtime.run(.describing(plugin: name))
+        limit.cancel()
         signals.stop()
         await runtime.close()
+        if overdue.withLock({ $0 }) {
+            FileHandle.standardError.write(Data("heph plugins \(name): the plugin's module did not finish loading within \(Self.loadingLimit.components.seconds) s\n".utf8))
+            throw ExitCode(1)
+        }
+        // A module that ends the run (heph.exit, os.exit) leaves nothing to describe; its
+        // exit code is not the command's (only a signal's is).
+        if case .exited(let code) = outcome, !signalled.withLock({ $0 }) || code == 0 {
+            FileHandle.standardError.write(Data("heph plugins \(name): the plugin's module ended the run (heph.exit or os.exit, code \(code)) while it loaded; nothing to describe\n".utf8))
+            throw ExitCode(1)
+        }
         let code = outcome.exitCodeReportingFailure()
         guard code == 0 else { throw ExitCode(code) }
         guard let json = described.withLock({ $0 }) else {
-            FileHandle.standardError.write(Data("heph plugins \(name): the plugin's module ended the run (heph.exit or os.exit) while it loaded; nothing to describe\n".utf8))
+            FileHandle.standardError.write(Data("heph internal error: heph plugins \(name): no description came back\n".utf8))
             throw ExitCode(1)
         }
         guard let description = try? JSONDecoder().decode(Description.self, from: Data(json.utf8)) else {

@@ -203,7 +203,7 @@ import Testing
         case (_, .stuck):
             return (124, [], [stuck])
         case (.plugins, .exits):
-            return (1, ["shutdown ran"], ["ended the run (heph.exit or os.exit) while it loaded"])
+            return (1, ["shutdown ran"], ["ended the run (heph.exit or os.exit, code 0) while it loaded"])
         case (.test, .exits):
             return (1, ["not ok - hostile: ", "heph.exit(0) before the test's function returned", "shutdown ran", "0 passed, 1 failed"], [])
         case (.test, .raises):

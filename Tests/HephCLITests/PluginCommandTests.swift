@@ -73,6 +73,61 @@ import Testing
         #expect(wrong.stderr == "heph plugins badtype: ./badtype.lua: option delay has the unknown type \"nubmer\" (known: array, boolean, function, number, string, table, target; did you mean \"number\"?)\n")
     }
 
+    @Test func pluginsListsAndDescribesWhatAScriptInTheDirectoryWouldUseAndNothingElse() async throws {
+        let directory = try Self.directory([
+            "exitlog.lua": "return { setup = function() end }",
+            "grouped/init.lua": "return { description = 'in a directory', setup = function() end }",
+            "exits.lua": "heph.exit(3)",
+            "sleeps.lua": "for i = 1, 100 do heph.sleep(1) end return { setup = function() end }",
+            "bytes.lua": "return { description = 'caf\\xe9', setup = function() end }",
+            "envy.lua": "local home = os.getenv('HOME') return { setup = function() end }",
+            "app/main.lua": "heph.use('rocked')",
+            "app/heph/plugins/rocked.lua": "return { setup = function() end }",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // No argument: what a script here would find, as heph plugins NAME looks.
+        let listed = try await HephBinary.run(["plugins"], directory: directory)
+        #expect(listed.stdout.contains("exitlog   next to the script   ./exitlog.lua"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("grouped   next to the script   ./grouped/init.lua"), "\(listed.stdout)")
+        // A script elsewhere: heph.plugins.NAME next to it, on the package.path heph gives it.
+        let app = try await HephBinary.run(["plugins", directory + "/app/main.lua"])
+        #expect(app.stdout.contains("rocked    package.path   \(directory)/app/heph/plugins/rocked.lua"), "\(app.stdout)")
+        // A directory of that name is a plugin's, not a script.
+        let grouped = try await HephBinary.run(["plugins", "grouped"], directory: directory)
+        #expect(grouped.stdout.hasPrefix("grouped\nin a directory\nfound: ./grouped/init.lua (next to the script)\n"), "\(grouped.stdout)\(grouped.stderr)")
+        let exits = try await HephBinary.run(["plugins", "exits"], directory: directory)
+        #expect(exits.status == 1)
+        #expect(exits.stderr == "heph plugins exits: the plugin's module ended the run (heph.exit or os.exit, code 3) while it loaded; nothing to describe\n")
+        let bytes = try await HephBinary.run(["plugins", "bytes"], directory: directory)
+        #expect(bytes.stdout.hasPrefix("bytes\ncaf\u{FFFD}\n"), "\(bytes.stdout)\(bytes.stderr)")
+        let envy = try await HephBinary.run(["plugins", "envy"], directory: directory)
+        #expect(envy.status == 1)
+        #expect(envy.stderr.contains("(heph plugins loads a module sandboxed, as heph run --sandbox runs a script: no os.getenv, io.open, os.execute or C modules while it loads)"), "\(envy.stderr)")
+        let sleeps = try await HephBinary.run(["plugins", "sleeps"], directory: directory)
+        #expect(sleeps.status == 1)
+        #expect(sleeps.stderr == "heph plugins sleeps: the plugin's module did not finish loading within 10 s\n")
+    }
+
+    @Test func simHTTPAnswersOnlyWhatTheRealCallCanReturn() async throws {
+        let directory = try Self.directory(["answers_test.lua": """
+            test("answers", function()
+              sim.http(function(request) return 201, "made", { ["X-Id"] = 7 } end)
+              local status, body, headers = heph.http.request{ method = "PUT", url = "https://x/", body = "{}" }
+              assert(status == 201 and body == "made" and headers["x-id"] == "7", tostring(status))
+              sim.http(function() return nil, "heph.http.request: GET https://x/: no answer within 5 s" end)
+              assert(select(2, heph.http.request{ url = "https://x/" }):find("no answer", 1, true))
+              sim.http(function() return "200" end)
+              heph.http.request{ url = "https://x/" }
+            end)
+            test("no answer without sim.http", function() heph.http.request{ url = "https://x/" } end)
+            """])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await HephBinary.run(["test", directory + "/answers_test.lua"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("not ok - answers: \(directory)/answers_test.lua:8: sim.http: the function returned the status 200; return an integer from 100 to 599"), "\(result.stdout)")
+        #expect(result.stdout.contains("not ok - no answer without sim.http: \(directory)/answers_test.lua:10: heph.http.request: heph test reaches no network; answer requests with sim.http(function(request) return 200, \"\" end)"), "\(result.stdout)")
+    }
+
     @Test func checkNamesABadPluginOptionWithoutAnEngine() async throws {
         let directory = try Self.directory(["main.lua": "heph.use('restart', { max_restart = 3 })\n"])
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -15,6 +15,8 @@ import Testing
             local decoded = heph.json.decode(' { "a" : [ 1 , null , 3 ] , "b" : "\\u00e9\\ud83d\\ude00\\/" , "c" : 1.5e2 , "d" : 12345678901234567890 } ')
             print(decoded.a[1], decoded.a[2], decoded.a[3], decoded.b, decoded.c, math.type(decoded.c), math.type(decoded.d))
             print(heph.json.decode("null"), heph.json.decode("true"), heph.json.decode("[]")[1])
+            local z = heph.json.decode("-0.0")
+            print(1 / z, heph.json.decode('"a\127b"') == "a\127b", math.type(heph.json.decode("-9223372036854775808")), math.type(heph.json.decode("-9223372036854775809")))
             """#)
         #expect(result.failure == nil, "\(result.failure ?? "")")
         #expect(result.lines == [
@@ -23,6 +25,7 @@ import Testing
             "{}\t2.0\t-0.5\tnull\t\"é\"",
             "1\tnil\t3\té😀/\t150.0\tfloat\tfloat",
             "nil\ttrue\tnil",
+            "-inf\ttrue\tinteger\tfloat",
         ])
     }
 
@@ -44,6 +47,10 @@ import Testing
             ("heph.json.decode('\"\\\\ud800\"')", "heph.json.decode: a lone surrogate \\ud800 (line 1, column 2)"),
             ("heph.json.decode('012')", "heph.json.decode: a number cannot start with 0 (line 1, column 1)"),
             ("heph.json.decode(string.rep('[', 100))", "heph.json.decode: the value is nested deeper than 64 levels (line 1, column 65)"),
+            ("heph.json.encode({ 1, nil, 3, x = 'lost' })", "heph.json.encode: the value has the key 3 beside string keys; JSON holds arrays (keys 1 to n, no holes) and objects (string keys)"),
+            ("heph.json.encode({ 1, [true] = 1 })", "heph.json.encode: the value has the key of type boolean; JSON holds arrays (keys 1 to n, no holes) and objects (string keys)"),
+            ("heph.json.decode('\"a\\1b\"')", "heph.json.decode: a control character inside a string must be escaped (line 1, column 3)"),
+            ("heph.json.decode('1e400')", "heph.json.decode: the number 1e400 is too large for a float (line 1, column 1)"),
             ("heph.json.decode(42)", "bad argument #1 to 'decode' (string expected, got number)"),
         ]
         let code = cases.enumerated().map { "print(select(2, pcall(function() \($0.element.0) end)))" }.joined(separator: "\n")

@@ -42,8 +42,8 @@ import Testing
             (#"{ url = "http://x", [1] = true }"#, #"unknown option 1 (known: delay, events, labels, mode, on_done, target, token, tries, url)"#),
             (#"{ url = "http://x", delay = "x" }"#, #"option delay must be a number 0 or more, got "x""#),
             (#"{ url = "http://x", delay = -1 }"#, #"option delay must be a number 0 or more, got -1"#),
-            (#"{ url = "http://x", delay = 0/0 }"#, #"option delay must be a number 0 or more, got nan"#),
-            (#"{ url = "http://x", delay = math.huge }"#, #"option delay must be a number 0 or more, got inf"#),
+            (#"{ url = "http://x", delay = 0/0 }"#, #"option delay must be a number 0 or more, got nan (numbers must be finite)"#),
+            (#"{ url = "http://x", delay = math.huge }"#, #"option delay must be a number 0 or more, got inf (numbers must be finite)"#),
             (#"{}"#, #"option url is required"#),
             (#"{ url = "ftp://x" }"#, #"option url must be an http:// or https:// URL, got "ftp://x""#),
             (#"{ url = "http://x", mode = "sfot" }"#, #"option mode must be "soft" or "hard", got "sfot" (did you mean "soft"?)"#),
@@ -150,28 +150,91 @@ import Testing
         #expect(result.lines.count == 5, "\(result.lines)")
         #expect(result.lines.first?.contains("heph.use('halfway'): the setup of ") == true, "\(result.lines)")
         #expect(result.lines.first?.hasSuffix("halfway.lua:6: setup gives up") == true, "\(result.lines)")
-        #expect(result.lines.dropFirst().first?.contains("heph.use('selfish'): the plugin uses itself while it loads (its module or setup calls heph.use(\"selfish\")); a plugin cannot use itself") == true, "\(result.lines)")
+        #expect(result.lines.dropFirst().first?.contains("heph.use('selfish'): plugin selfish is used again while it loads (its module or setup, or a plugin they use, calls heph.use(\"selfish\")); a plugin cannot use itself") == true, "\(result.lines)")
         #expect(result.lines.dropFirst(2).first?.hasPrefix("heph.use('recursive'): ") == true, "\(result.lines)")
         #expect(result.lines.dropFirst(3).first?.hasSuffix("stack overflow (does the module require itself?)") == true, "\(result.lines)")
         #expect(result.lines.last == "the timer of the script")
     }
 
-    @Test func stopRunsAtShutdownAfterTheScriptsHandlersTheLastPluginFirst() async throws {
+    @Test func stopRunsAtShutdownAfterTheScriptsHandlersOneAfterAnotherTheLastPluginFirst() async throws {
         let plugin = { (name: String) in
-            "return { setup = function(heph) heph.every(60, function() end) end, stop = function() print('stop \(name)') end }"
+            "return { setup = function(heph) heph.every(60, function() end) end, stop = function() print('stop \(name)'); heph.sleep(0.05); print('stopped \(name)') end }"
         }
         let result = try await Self.run("""
             heph.use("first")
             heph.use("second")
             heph.use("broken")
-            heph.on_shutdown(function() print("on_shutdown") end)
+            heph.on_shutdown(function() print("on_shutdown"); heph.sleep(0.1); print("on_shutdown done") end)
             heph.after(0, function() heph.exit(0) end)
             """, files: ["first.lua": plugin("first"), "second.lua": plugin("second"),
                          "broken.lua": "return { setup = function() end, stop = function() error('cannot stop') end }"])
         #expect(result.outcome == .exited(0))
-        #expect(result.lines == ["on_shutdown", "stop second", "stop first"])
+        #expect(result.lines == ["on_shutdown", "on_shutdown done", "stop second", "stopped second", "stop first", "stopped first"])
         #expect(result.diagnostics.contains("the stop function of plugin broken failed: "), "\(result.diagnostics)")
         #expect(result.diagnostics.contains("cannot stop"), "\(result.diagnostics)")
+    }
+
+    @Test func whatAFailedLoadRegisteredIsGoneAndThePluginCanBeUsedAgain() async throws {
+        let result = try await Self.run("""
+            print(select(2, pcall(heph.use, "tablecheck", { x = "a" })))
+            print(select(2, pcall(heph.use, "tablecheck", { x = "a" })))
+            print(select(2, pcall(heph.use, "outer")))
+            heph.after(0.2, function() print("the script's timer"); heph.exit(0) end)
+            heph.on_shutdown(function() print("the script's on_shutdown") end)
+            """, files: [
+                "tablecheck.lua": "return { setup = function() end, options = { x = { type = 'string', check = function() error({ code = 1 }) end } } }",
+                "outer.lua": """
+                    return { setup = function(heph)
+                      heph.use("inner")
+                      heph.on_shutdown(function() print("the failed setup's on_shutdown") end)
+                      error("outer gives up")
+                    end }
+                    """,
+                "inner.lua": "return { setup = function() end, stop = function() print('the inner plugin stopped') end }",
+            ])
+        #expect(result.outcome == .exited(0), "\(result.failure ?? "")")
+        let check = "heph.use('tablecheck'): option x: the plugin's check of it failed: (error object is a table value)"
+        #expect(Array(result.lines.prefix(2)) == [check, check])
+        #expect(result.lines.dropFirst(2).first?.hasSuffix("outer.lua:4: outer gives up") == true, "\(result.lines)")
+        #expect(Array(result.lines.dropFirst(3)) == ["the script's timer", "the script's on_shutdown"])
+    }
+
+    @Test func aDeclarationThatNoValueCouldPassOrThatIsMisspeltIsAFault() async throws {
+        let declarations: [(String, String)] = [
+            ("{ x = { type = 'number', min = 5, max = 1 } }", "option x: min 5 is above max 1; no value could pass"),
+            ("{ x = { type = 'number', above = 3, max = 3 } }", "option x: above 3 is not below max 3; no value could pass"),
+            ("{ x = { type = 'number', one_of = { 1, 2 } } }", "option x: one_of applies to a array or string, not to its type number"),
+            ("{ x = { type = 'string', integer = true } }", "option x: integer applies to a number, not to its type string"),
+            ("{ x = { type = 'array', of = {} } }", "option x: of must be a type name or a non-empty list of them, got a table"),
+            ("{ x = { type = 'string', one_of = { 'a', 2 } } }", "option x: one_of of a string lists strings, got 2"),
+        ]
+        var files = ["misspelt.lua": "return { descripton = 'x', setup = function() end }"]
+        for (index, declaration) in declarations.enumerated() { files["p\(index).lua"] = "return { setup = function() end, options = \(declaration.0) }" }
+        // A hostile list in a declaration is read raw: its metatable never runs.
+        files["hostile.lua"] = "return { setup = function(heph, o) return o.x end, options = { x = { type = 'string', one_of = setmetatable({ 'a' }, { __index = function(_, i) return 'v' .. i end, __len = function() return 1e9 end }) } } }"
+        let main = (0..<declarations.count).map { "print(select(2, pcall(heph.use, 'p\($0)')))" }.joined(separator: "\n")
+            + "\nprint(select(2, pcall(heph.use, 'misspelt')))\nprint(heph.use('hostile', { x = 'a' }), select(2, pcall(heph.use, 'hostile', { x = 'v2' })))"
+        let directory = try LuaPluginTests.directory(files.merging(["main.lua": main]) { _, new in new })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = await LuaHarness.run(LuaScript(.file(directory + "/main.lua")))
+        #expect(result.failure == nil, "\(result.failure ?? "")")
+        #expect(Array(result.lines.prefix(declarations.count)) == declarations.enumerated().map { "heph.use('p\($0.offset)'): \(directory)/p\($0.offset).lua: \($0.element.1)" })
+        #expect(result.lines.dropFirst(declarations.count).first == "heph.use('misspelt'): \(directory)/misspelt.lua: the plugin's field \"descripton\" is not one heph reads; did you mean \"description\"?")
+        #expect(result.lines.last == "a\theph.use('hostile'): option x must be \"a\", got \"v2\"")
+    }
+
+    @Test func defaultsThatShareOrCycleAreCopiedOnceAndCyclesThroughCoroutinesEnd() async throws {
+        let result = try await Self.run("""
+            local a = heph.use("shared")
+            print(a.t[1] == a.t, a.t[2] == a.t, a.t ~= heph.use("shared").t)
+            print(select(2, pcall(heph.use, "wrapped")))
+            """, files: [
+                "shared.lua": "local t = {}; t[1] = t; t[2] = t; return { setup = function(heph, o) return o end, options = { t = { type = 'table', default = t } } }",
+                "wrapped.lua": "return { setup = function(heph) return coroutine.wrap(function() return heph.use('wrapped') end)() end }",
+            ])
+        #expect(result.failure == nil, "\(result.failure ?? "")")
+        #expect(result.lines.first == "true\ttrue\ttrue")
+        #expect(result.lines.dropFirst().first?.contains("32 plugins are loading at once, one inside the other (does a plugin use itself from a coroutine of its own?)") == true, "\(result.lines)")
     }
 
     @Test func aPluginOnPackagePathComesAfterTheUsersAndBeforeTheBuiltIns() async throws {

@@ -57,9 +57,13 @@ do
       count = count + 1
       if type(k) == "string" then keys[#keys + 1] = k end
     end
+    local array = count == n
+    for i = 1, array and n or 0 do
+      if rawget(v, i) == nil then array = false; break end
+    end
     if count == 0 then
       out[#out + 1] = "{}"
-    elseif count == n then
+    elseif array then
       out[#out + 1] = "["
       for i = 1, n do
         if i > 1 then out[#out + 1] = "," end
@@ -142,7 +146,7 @@ do
   local function decode_string(s, pos)
     local parts, at = {}, pos + 1
     while true do
-      local stop = sfind(s, '["\\%c]', at)
+      local stop = sfind(s, '["\\\0-\31]', at)
       if not stop then fail("a string is not closed (" .. position(s, pos) .. ")") end
       parts[#parts + 1] = ssub(s, at, stop - 1)
       local c = ssub(s, stop, stop)
@@ -176,15 +180,13 @@ do
     if not last then bad(s, pos, "a value") end
     local digits = ssub(s, pos, last)
     if sfind(digits, "^-?0%d") then fail("a number cannot start with 0 (" .. position(s, pos) .. ")") end
-    local integral = true
     local _, frac = sfind(s, "^%.%d+", last + 1)
-    if frac then last, integral = frac, false end
+    if frac then last = frac end
     local _, exp = sfind(s, "^[eE][-+]?%d+", last + 1)
-    if exp then last, integral = exp, false end
-    local text = ssub(s, pos, last)
-    local value = tonumber(text)
-    if integral then value = tointeger(value) or value end
-    if not integral then value = value + 0.0 end
+    if exp then last = exp end
+    -- Lua reads a whole number that fits as an integer, any other as a float.
+    local value = tonumber(ssub(s, pos, last))
+    if value == huge or value == -huge then fail("the number " .. ssub(s, pos, last) .. " is too large for a float (" .. position(s, pos) .. ")") end
     return value, last + 1
   end
 

@@ -30,7 +30,7 @@ extension LuaRuntime {
         memory.storeBytes(of: id, as: Int.self)
         stack.pushReference(module.handleMetatables[kind.rawValue])
         lua_setmetatable(stack.state, -2)
-        pluginScopes.record((kind, id), on: stack.state)
+        pluginScopes.record(.handle(kind, id), on: stack.state)
     }
 
     /// The id in the handle of `kind` at `index`; a `bad argument` error for anything else.

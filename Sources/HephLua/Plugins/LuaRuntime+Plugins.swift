@@ -67,17 +67,25 @@ extension LuaRuntime {
         release(pluginScopes.abandon(coroutine))
     }
 
-    /// Removes each hook, stops each timer and poller.
+    /// Removes each hook, stops each timer and poller, forgets each handler and stop.
     private func release(_ registrations: [PluginScopes.Registration]) {
         guard !registrations.isEmpty, let state else { return }
         let stack = LuaStack(state)
-        for (kind, id) in registrations {
-            switch kind {
-            case .hook:
+        for registration in registrations {
+            switch registration {
+            case .handle(.hook, let id):
                 if let hook = hooks.remove(id) { stack.releaseReference(hook.function) }
                 if hooks.isEmpty { stopWatcher() }
-            case .timer: stopTimer(id: id)
-            case .poller: stopPoller(id)
+            case .handle(.timer, let id): stopTimer(id: id)
+            case .handle(.poller, let id): stopPoller(id)
+            case .shutdownHandler(let reference):
+                guard let index = lifecycle.shutdownHandlers.firstIndex(of: reference) else { continue }
+                lifecycle.shutdownHandlers.remove(at: index)
+                stack.releaseReference(reference)
+            case .pluginStop(let reference):
+                guard let index = lifecycle.pluginStops.firstIndex(where: { $0.function == reference }) else { continue }
+                lifecycle.pluginStops.remove(at: index)
+                stack.releaseReference(reference)
             }
         }
     }
@@ -87,7 +95,10 @@ extension LuaRuntime {
         try stack.checkFunction(1)
         let name = stack.string(at: 2) ?? "?"
         lua_pushvalue(stack.state, 1)
-        lifecycle.pluginStops.append((name, stack.makeReference()))
+        let reference = stack.makeReference()
+        lifecycle.pluginStops.append((name, reference))
+        // Used by a plugin that is itself loading: gone too if that one fails.
+        pluginScopes.record(.pluginStop(reference), on: stack.state)
         return 0
     }
 

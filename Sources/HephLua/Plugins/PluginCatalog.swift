@@ -42,9 +42,27 @@ public struct PluginCatalog: Sendable {
     }
 
     /// The `?.lua` templates of `$HEPH_PATH` (`;`-separated, like `LUA_PATH`), searched by
-    /// `require` and `heph.use` after the script's directory.
+    /// `require` and `heph.use` after the script's directory. An entry without `?` is a
+    /// directory: `DIR/?.lua` and `DIR/?/init.lua`.
     public static var hephPath: [String] {
-        (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").map(String.init)
+        (ProcessInfo.processInfo.environment["HEPH_PATH"] ?? "").split(separator: ";").flatMap { entry -> [String] in
+            if entry.contains("?") { return [String(entry)] }
+            let directory = entry.hasSuffix("/") ? String(entry.dropLast()) : String(entry)
+            return ["\(directory)/?.lua", "\(directory)/?/init.lua"]
+        }
+    }
+
+    /// The file name a script has where there is none (`heph plugins NAME` looks as a
+    /// script in the current directory would): no plugin can be named so.
+    public static let placeholderScript = ".heph plugins"
+
+    /// The catalog of a script at `scriptPath` run by heph: `package.path` as heph gives
+    /// it to that script (its directory, `searchPath`, then Lua's default).
+    public static func forScript(_ scriptPath: String, searchPath: [String], userDirectory: String?) -> PluginCatalog {
+        let directory = (scriptPath as NSString).deletingLastPathComponent
+        let prefix = directory.isEmpty ? "./" : directory.hasSuffix("/") ? directory : directory + "/"
+        let luaPath = (["\(prefix)?.lua", "\(prefix)?/init.lua"] + searchPath + [defaultLuaPath]).joined(separator: ";")
+        return PluginCatalog(scriptPath: scriptPath, searchPath: searchPath, userDirectory: userDirectory, luaPath: luaPath)
     }
 
     /// Lua's `package.path` as a fresh `lua5.4` has it (from `LUA_PATH_5_4`, `LUA_PATH` or

@@ -1,14 +1,22 @@
 /// What plugins being loaded have registered, so that a plugin that fails to load (its
 /// module or `setup` raised, or was stopped) leaves nothing behind: `heph.use` opens a
-/// scope on the coroutine it runs in, every hook, timer and poller registered from that
-/// coroutine meanwhile is recorded, and the scope closes kept (the plugin loaded) or
+/// scope on the coroutine it runs in (one of heph's own), every hook, timer, poller and
+/// `on_shutdown` handler registered from that coroutine meanwhile is recorded, and so is
+/// the `stop` of each plugin it uses; the scope closes kept (the plugin loaded) or
 /// released. Scopes nest: a plugin whose `setup` uses another one keeps the inner one's
 /// registrations in its own scope, so they go too if the outer one fails.
 ///
 /// What a plugin registers from a coroutine of its own making is not recorded.
 struct PluginScopes {
-    /// A registration: the kind of handle and its id.
-    typealias Registration = (kind: HandleKind, id: Int)
+    /// What a loading plugin can leave registered.
+    enum Registration {
+        /// A hook, timer or poller: its kind and id.
+        case handle(HandleKind, Int)
+        /// An `on_shutdown` handler (its registry reference).
+        case shutdownHandler(Int32)
+        /// The `stop` of a plugin it used (its registry reference).
+        case pluginStop(Int32)
+    }
 
     private var open: [OpaquePointer: [[Registration]]] = [:]
 

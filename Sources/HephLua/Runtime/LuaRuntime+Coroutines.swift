@@ -276,9 +276,11 @@ extension LuaRuntime {
         case .shutdown:
             lifecycle.shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
+            runNextPluginStop()
         case .pluginStop(let plugin):
             lifecycle.shutdown?.running -= 1
             if let failure { report("the stop function of plugin \(plugin) failed: \(failure)") }
+            runNextPluginStop()
         case .evaluation:
             // Ctrl-C is no error of the statement's: no traceback for it.
             completeEvaluation(failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
@@ -290,7 +292,7 @@ extension LuaRuntime {
     func checkRunFinished() {
         guard let run = lifecycle.current else { return }
         if let shutdown = lifecycle.shutdown {
-            if shutdown.running <= 0 { completeRun(shutdown.outcome) }
+            if shutdown.running <= 0, shutdown.stops.isEmpty { completeRun(shutdown.outcome) }
             return
         }
         // A callback that removes the last hook or timer is still running: it may go on to
@@ -391,7 +393,8 @@ extension LuaRuntime {
         guard let seconds = configField("hook_timeout", { $0.number(at: -1) }) ?? nil, seconds > 0, seconds.isFinite else {
             return Self.defaultHookTimeout
         }
-        return seconds
+        // A plugin that `heph plugins NAME` loads may shorten its limit, never lengthen it.
+        return describingPlugin ? min(seconds, Self.defaultHookTimeout) : seconds
     }
 
     /// `read` applied to `heph.config[key]`, pushed for it and popped after (raw access:

@@ -12,7 +12,7 @@ extension LuaRuntime {
             let prefix = directory.hasSuffix("/") ? directory : directory + "/"
             templates += ["\(prefix)?.lua", "\(prefix)?/init.lua"]
             // A plugin's description has no script: a file name no plugin can have.
-            scriptPath = if case .file(let path) = script.source { path } else { prefix + ".heph plugins" }
+            scriptPath = if case .file(let path) = script.source { path } else { prefix + PluginCatalog.placeholderScript }
         }
         templates += configuration.searchPath.filter { !$0.isEmpty }
         guard !templates.isEmpty else { return }

@@ -2,11 +2,14 @@ import CHephLua
 import CLua
 import Foundation
 
-/// A shutdown in progress: its `on_shutdown` handlers run, then the run ends with `outcome`.
+/// A shutdown in progress: its `on_shutdown` handlers run, then the plugins' stops, then
+/// the run ends with `outcome`.
 struct ShutdownState {
     var outcome: LuaRunOutcome
-    /// Handlers not yet finished.
+    /// Handlers (or the stop) not yet finished.
     var running: Int
+    /// The plugins' stops not yet begun, in the order they run.
+    var stops: [(plugin: String, function: Int32)]
 }
 
 extension LuaRuntime {
@@ -41,7 +44,10 @@ extension LuaRuntime {
     func registerShutdownHandler(_ stack: LuaStack) throws(BridgeError) -> Int32 {
         try stack.checkFunction(1)
         lua_pushvalue(stack.state, 1)
-        lifecycle.shutdownHandlers.append(stack.makeReference())
+        let reference = stack.makeReference()
+        lifecycle.shutdownHandlers.append(reference)
+        // Registered by a plugin that is loading: gone too if that one fails.
+        pluginScopes.record(.shutdownHandler(reference), on: stack.state)
         return 0
     }
 
@@ -85,11 +91,12 @@ extension LuaRuntime {
         stopAllPollers()
         stopAllTimers()
         let handlers = lifecycle.shutdownHandlers
-        // The plugins' stops after the script's handlers, the last set up first.
-        let stops = lifecycle.pluginStops.reversed()
-        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count + stops.count)
+        // The plugins' stops once the script's handlers are done, one after another, the
+        // last set up first.
+        let stops = Array(lifecycle.pluginStops.reversed())
+        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count, stops: stops)
         for handler in handlers { call(handler, kind: .shutdown) }
-        for stop in stops { call(stop.function, kind: .pluginStop(stop.plugin)) }
+        if handlers.isEmpty { runNextPluginStop() }
         if !handlers.isEmpty || !stops.isEmpty {
             let number = run.number
             let thread = self.thread
@@ -104,5 +111,15 @@ extension LuaRuntime {
             }
         }
         checkRunFinished()
+    }
+
+    /// Begins the next plugin's stop once nothing of the shutdown runs; its finish begins
+    /// the one after.
+    func runNextPluginStop() {
+        guard var shutdown = lifecycle.shutdown, shutdown.running <= 0, !shutdown.stops.isEmpty else { return }
+        let stop = shutdown.stops.removeFirst()
+        shutdown.running = 1
+        lifecycle.shutdown = shutdown
+        call(stop.function, kind: .pluginStop(stop.plugin))
     }
 }

@@ -49,13 +49,38 @@ function sim.http(fn)
   http_answer = fn
 end
 
+-- What sim.http's function returned, checked: what the real call can return.
+local function answered(status, body, headers, ...)
+  if status == nil then
+    if type(body) ~= "string" then
+      error(format("sim.http: the function returned nil and %s; return status, body [, headers], or nil and a message", type(body)), 3)
+    end
+    return nil, body
+  end
+  if math.type(status) ~= "integer" or status < 100 or status > 599 then
+    error(format("sim.http: the function returned the status %s; return an integer from 100 to 599", tostring(status)), 3)
+  end
+  if body ~= nil and type(body) ~= "string" then
+    error(format("sim.http: the function returned a body that is a %s; return a string (heph.json.encode makes one)", type(body)), 3)
+  end
+  if headers ~= nil and type(headers) ~= "table" then
+    error(format("sim.http: the function returned headers that are a %s; return a table of name = value", type(headers)), 3)
+  end
+  local lowered = {}
+  for name, value in pairs(headers or {}) do lowered[string.lower(tostring(name))] = tostring(value) end
+  return status, body or "", lowered
+end
+
 local check_request = primitives.http_check
 function heph.http.request(request)
   local checked = check_request(request)   -- not a tail call: its errors point one level up
   if not http_answer then
     error("heph.http.request: heph test reaches no network; answer requests with sim.http(function(request) return 200, \"\" end)", 2)
   end
-  return http_answer(checked)
+  -- The answer comes at once, in no virtual time: to test a timeout, return nil and
+  -- the message the real call gives ("... no answer within 5 s").
+  local status, body, headers = answered(http_answer(checked))
+  return status, body, headers  -- not a tail call: answered's errors point at the test
 end
 
 -- sim.exec_result(c, fn): heph.exec in c answers fn(cmd) (default 0, "", "").

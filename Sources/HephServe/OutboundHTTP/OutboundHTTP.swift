@@ -80,14 +80,21 @@ public enum OutboundHTTP {
         if error is NIOTooManyBytesError { return "the answer's body is larger than \(maximumBodyBytes / 1024 / 1024) MiB" }
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first { return reason(first.error, timeout: timeout) }
-            if let dns = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve the host: \(dns)" }
+            if error.dnsAAAAError != nil || error.dnsAError != nil { return "cannot resolve the host \(error.host)" }
             return "cannot connect"
         }
+        if error is SocketAddressError { return "cannot resolve the host" }
         if let error = error as? IOError {
             return error.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(error.errnoCode)).lowercased()
         }
-        if let error = error as? NIOSSLError { return "TLS failed: \(error)" }
-        if let error = error as? BoringSSLError { return "TLS failed: \(error)" }
+        if error is NIOSSLError || error is BoringSSLError {
+            let text = "\(error)"
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return "TLS failed: the server's certificate is not one this host trusts (SSL_CERT_FILE names the certificates to trust instead of the system's)"
+            }
+            if text.contains("WRONG_VERSION_NUMBER") { return "TLS failed: the server does not speak TLS there (http:// rather than https://?)" }
+            return "TLS failed: \(text)"
+        }
         if error is CancellationError { return "cancelled" }
         return "\(error)"
     }

@@ -1,4 +1,5 @@
--- The webhook plugin's own tests: `heph test examples/plugins` runs them on the simulated
+-- The webhook plugin's own tests: `heph test .` here (scripts/test: `heph test
+-- examples/plugins` from the repository's root) runs them on the simulated
 -- engine, in virtual time, with sim.http answering its requests (docs/plugins.md). No
 -- engine and no network: a retry 2 s later takes no time at all.
 --
