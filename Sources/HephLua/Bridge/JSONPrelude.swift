@@ -11,7 +11,7 @@
 let jsonPreludeSource = #"""
 do
   local type, next, ipairs, error, pcall, tonumber, tostring = type, next, ipairs, error, pcall, tonumber, tostring
-  local fmt, sbyte, ssub, sfind, sgsub, sformat, gmatch = string.format, string.byte, string.sub, string.find, string.gsub, string.format, string.gmatch
+  local fmt, sbyte, ssub, sfind, sgsub, gmatch = string.format, string.byte, string.sub, string.find, string.gsub, string.gmatch
   local concat, sort, mtype, huge, tointeger = table.concat, table.sort, math.type, math.huge, math.tointeger
   local utf8len, utf8char, rawlen, rawget = utf8.len, utf8.char, rawlen, rawget
   local max_depth = 64
@@ -19,19 +19,7 @@ do
 
   local function fail(message) error({ failure, message }, 0) end
 
-  local function keytext(k)
-    if type(k) == "string" and #k <= 64 and sfind(k, "^[%a_][%w_]*$") then return "." .. k end
-    if type(k) == "string" then return "[" .. sformat("%q", ssub(k, 1, 64)) .. "]" end
-    if mtype(k) == "integer" then return "[" .. k .. "]" end
-    return "[" .. type(k) .. "]"
-  end
-
-  local function where(path, depth)
-    if depth == 0 then return "the value" end
-    local parts = { "value" }
-    for i = 1, depth do parts[#parts + 1] = keytext(path[i]) end
-    return concat(parts)
-  end
+  local where = value_path
 
   local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
   local function escape(c) return escapes[c] or fmt("\\u%04x", sbyte(c)) end

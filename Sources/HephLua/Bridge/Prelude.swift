@@ -40,6 +40,30 @@ for name, start in pairs(starts) do
   heph[name] = function(...) return await(start(...)) end
 end
 
+-- What heph.state's and heph.json's encoders say of where in a value they are: "the
+-- value", "value.name[3]". Only for an error; no metamethod runs.
+local quoted_key, value_path
+do
+  local fmt, sub, find, concat, mtype, type = string.format, string.sub, string.find, table.concat, math.type, type
+  function quoted_key(k)
+    return fmt("%q", sub(k, 1, 64)) .. (#k > 64 and "…" or "")
+  end
+  local function key_text(k)
+    if type(k) == "string" and #k <= 64 and find(k, "^[%a_][%w_]*$") then return "." .. k end
+    if type(k) == "string" then return "[" .. quoted_key(k) .. "]" end
+    if mtype(k) == "integer" then return fmt("[%d]", k) end
+    if mtype(k) == "float" then return fmt("[%.14g]", k) end
+    if type(k) == "boolean" then return k and "[true]" or "[false]" end
+    return "[" .. type(k) .. "]"
+  end
+  function value_path(path, depth)
+    if depth == 0 then return "the value" end
+    local parts = { "value" }
+    for i = 1, depth do parts[#parts + 1] = key_text(path[i]) end
+    return concat(parts)
+  end
+end
+
 \#(statePreludeSource)
 \#(jsonPreludeSource)
 

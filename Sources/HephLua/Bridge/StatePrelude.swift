@@ -12,28 +12,10 @@ do
   heph.state_get, heph.state_set, heph.state_keys = nil, nil, nil
   -- Captured now: a script may change the string metatable or these tables later.
   local spack, sunpack, mtype, huge, concat, sort, next, rawget, fmt = string.pack, string.unpack, math.type, math.huge, table.concat, table.sort, next, rawget, string.format
-  local ssub, smatch, tostring, type, ipairs, pcall, error = string.sub, string.match, tostring, type, ipairs, pcall, error
+  local ssub, tostring, type, ipairs, pcall, error = string.sub, tostring, type, ipairs, pcall, error
   local max_depth, max_key, max_bytes = 64, 1024, 1024 * 1024
 
-  local quoted
-
-  local function keytext(k)
-    if type(k) == "string" and #k <= 64 and smatch(k, "^[%a_][%w_]*$") then return "." .. k end
-    if type(k) == "string" then return "[" .. quoted(k) .. "]" end
-    return "[" .. tostring(k) .. "]"
-  end
-
-  function quoted(k)
-    return fmt("%q", ssub(k, 1, 64)) .. (#k > 64 and "…" or "")
-  end
-
-  -- Where in the value the encoder is: the keys that led there, formatted only for an error.
-  local function where(path, depth)
-    if depth == 0 then return "the value" end
-    local parts = { "value" }
-    for i = 1, depth do parts[#parts + 1] = keytext(path[i]) end
-    return concat(parts)
-  end
+  local quoted, where = quoted_key, value_path
 
   -- out.size: bytes so far; the encoder stops as soon as the value is too large.
   local function put(out, piece)
