@@ -98,6 +98,8 @@ struct PluginsCommand: AsyncParsableCommand {
             searchPath: PluginCatalog.hephPath, executablePath: CommandLine.arguments.first ?? "heph", sandbox: SandboxPolicy(),
             memoryLimit: memory.bytes)
         configuration.describedPlugin = { json in described.withLock { $0 = json } }
+        // The module's own on_shutdown handlers may not hold the description back long.
+        configuration.shutdownGrace = .seconds(5)
         let runtime = LuaRuntime(configuration: configuration)
         let signalled = Mutex(false)
         let signals = SignalHandling.shuttingDown { code in

@@ -81,6 +81,7 @@ import Testing
             "sleeps.lua": "for i = 1, 100 do heph.sleep(1) end return { setup = function() end }",
             "bytes.lua": "return { description = 'caf\\xe9', setup = function() end }",
             "envy.lua": "local home = os.getenv('HOME') return { setup = function() end }",
+            "ticks.lua": "heph.every(0.1, function() print('tick') end) heph.on_shutdown(function() heph.sleep(3600) end) return { setup = function() end }",
             "app/main.lua": "heph.use('rocked')",
             "app/heph/plugins/rocked.lua": "return { setup = function() end }",
         ])
@@ -103,9 +104,46 @@ import Testing
         let envy = try await HephBinary.run(["plugins", "envy"], directory: directory)
         #expect(envy.status == 1)
         #expect(envy.stderr.contains("(heph plugins loads a module sandboxed, as heph run --sandbox runs a script: no os.getenv, io.open, os.execute or C modules while it loads)"), "\(envy.stderr)")
+        // What the module registers does not run, nor hold the description back for long.
+        let ticks = try await HephBinary.run(["plugins", "ticks"], directory: directory)
+        #expect(ticks.status == 0 && !ticks.stdout.contains("tick\n"), "\(ticks.stdout)\(ticks.stderr)")
         let sleeps = try await HephBinary.run(["plugins", "sleeps"], directory: directory)
         #expect(sleeps.status == 1)
         #expect(sleeps.stderr == "heph plugins sleeps: the plugin's module did not finish loading within 10 s\n")
+    }
+
+    @Test func stopsRunOnceEachAfterTheHandlersAndOneThatHangsDoesNotHoldTheOthersBack() async throws {
+        let directory = try Self.directory([
+            "plain.lua": "return { setup = function() end, stop = function() print('plain stop at ' .. (heph.now() - 1700000000)) end }",
+            "forever.lua": "return { setup = function() end, stop = function() print('forever stop'); heph.sleep(86400) end }",
+            "late.lua": "return { setup = function() end, stop = function() print('late stop') end }",
+            "inner.lua": "return { setup = function() end, stop = function() print('inner stop') end }",
+            "outer.lua": "return { setup = function(heph) heph.use('inner'); heph.sleep(5); error('outer gives up') end }",
+            // heph test: virtual time, so the 10 s a hanging stop gets takes none.
+            "stops_test.lua": """
+                test("stops", function()
+                  heph.use("plain")
+                  heph.after(0, function() print(select(2, pcall(heph.use, "outer"))) end)
+                  heph.sleep(0.1)
+                  heph.use("forever")
+                  heph.on_shutdown(function() heph.sleep(2); print("on_shutdown"); heph.use("late") end)
+                  heph.sleep(0.4)
+                end)
+                """,
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await HephBinary.run(["test", "-v", directory + "/stops_test.lua"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        // The shutdown begins at 0.5 s, while outer's setup waits; its failure, at 5 s,
+        // takes inner's stop out of the queue, where it waited behind forever's.
+        try #require(lines.count == 8, "\(result.stdout)")
+        #expect(Array(lines[0...3]) == ["ok - stops", "on_shutdown", "late stop", "forever stop"])
+        #expect(lines[4].hasPrefix("heph.use('outer'): the setup of ") && lines[4].hasSuffix("outer.lua:1: outer gives up"), "\(lines[4])")
+        #expect(Array(lines[5...]) == [
+            "heph: the stop function of plugin forever did not finish within 10.0 seconds; going on without it",
+            "plain stop at 12.5", "1 passed, 0 failed",
+        ])
     }
 
     @Test func simHTTPAnswersOnlyWhatTheRealCallCanReturn() async throws {

@@ -85,6 +85,7 @@ extension LuaRuntime {
             case .pluginStop(let reference):
                 guard let index = lifecycle.pluginStops.firstIndex(where: { $0.function == reference }) else { continue }
                 lifecycle.pluginStops.remove(at: index)
+                lifecycle.shutdown?.stops.removeAll { $0.function == reference }
                 stack.releaseReference(reference)
             }
         }
@@ -99,6 +100,7 @@ extension LuaRuntime {
         lifecycle.pluginStops.append((name, reference))
         // Used by a plugin that is itself loading: gone too if that one fails.
         pluginScopes.record(.pluginStop(reference), on: stack.state)
+        queuePluginStopDuringShutdown((name, reference))
         return 0
     }
 

@@ -14,7 +14,7 @@ do
   local load, type, pcall, next, ipairs, error, rawget, rawlen, rawequal = load, type, pcall, next, ipairs, error, rawget, rawlen, rawequal
   local fmt, sfind, ssub, sgsub, sbyte, concat, sort = string.format, string.find, string.sub, string.gsub, string.byte, table.concat, table.sort
   local mtype, huge, tointeger, pack, unpack = math.type, math.huge, math.tointeger, table.pack, table.unpack
-  local lua_package, running, json_encode, utf8len = package, coroutine.running, heph.json.encode, utf8.len
+  local lua_package, running, costatus, json_encode, utf8len = package, coroutine.running, coroutine.status, heph.json.encode, utf8.len
 
   local type_names = { "array", "boolean", "function", "number", "string", "table", "target" }
   local attribute_names = { "above", "check", "default", "doc", "integer", "max", "min", "of", "one_of", "pattern", "required", "secret", "type" }
@@ -494,9 +494,14 @@ do
     if mine[name] then
       error(fmt("%s: plugin %s is used again while it loads (its module or setup, or a plugin they use, calls heph.use(%s)); a plugin cannot use itself", label, name, quote(name)), 2)
     end
+    -- Loads one inside the other: those of the coroutines now running or resuming
+    -- another (a load waiting in its setup is neither).
     local nesting = 0
-    for _, names in next, loading do
-      for _ in next, names do nesting = nesting + 1 end
+    for other, names in next, loading do
+      local status = costatus(other)
+      if status == "running" or status == "normal" then
+        for _ in next, names do nesting = nesting + 1 end
+      end
     end
     if nesting >= max_nesting then
       error(fmt("%s: %d plugins are loading at once, one inside the other (does a plugin use itself from a coroutine of its own?)", label, nesting), 2)

@@ -15,8 +15,8 @@ struct ManagedCoroutine {
         case timer(Int)
         /// An `on_shutdown` handler.
         case shutdown
-        /// The `stop` of a plugin `heph.use` set up, at shutdown.
-        case pluginStop(String)
+        /// The `stop` of a plugin `heph.use` set up, at shutdown, and its number.
+        case pluginStop(String, Int)
         /// A statement typed at the REPL.
         case evaluation
 
@@ -28,7 +28,7 @@ struct ManagedCoroutine {
             case .hook(_, let event): "a hook on \(event)"
             case .timer: "a timer's function"
             case .shutdown: "an on_shutdown handler"
-            case .pluginStop(let plugin): "the stop function of plugin \(plugin)"
+            case .pluginStop(let plugin, _): "the stop function of plugin \(plugin)"
             case .evaluation: "the statement at the prompt"
             }
         }
@@ -277,10 +277,9 @@ extension LuaRuntime {
             lifecycle.shutdown?.running -= 1
             if let failure { report("an on_shutdown handler failed: \(failure)") }
             runNextPluginStop()
-        case .pluginStop(let plugin):
-            lifecycle.shutdown?.running -= 1
+        case .pluginStop(let plugin, let number):
             if let failure { report("the stop function of plugin \(plugin) failed: \(failure)") }
-            runNextPluginStop()
+            pluginStopEnded(number)
         case .evaluation:
             // Ctrl-C is no error of the statement's: no traceback for it.
             completeEvaluation(failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
@@ -297,6 +296,12 @@ extension LuaRuntime {
         }
         // A callback that removes the last hook or timer is still running: it may go on to
         // wait (resuming counts it), and the run lasts until it has finished.
+        // A plugin's description is made once its main returns, whatever the module left
+        // registered (nothing of it is to run).
+        if run.mainFinished, describingPlugin {
+            beginShutdown(.finished)
+            return
+        }
         guard run.mainFinished, run.session == nil, resuming == 0, hooks.isEmpty, timers.isEmpty, pollers.isEmpty, suspended.isEmpty else {
             if run.mainFinished { registerAsWatcher() }
             return

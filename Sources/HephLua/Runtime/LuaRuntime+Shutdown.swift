@@ -10,11 +10,14 @@ struct ShutdownState {
     var running: Int
     /// The plugins' stops not yet begun, in the order they run.
     var stops: [(plugin: String, function: Int32)]
+    /// The stop under way, by its number, and how many have begun.
+    var currentStop: Int?
+    var stopsBegun = 0
 }
 
 extension LuaRuntime {
-    /// How long `on_shutdown` handlers may take, together, before the run ends anyway.
-    static let shutdownGrace: Duration = .seconds(60)
+    /// How long one plugin's `stop` may take before the next one begins anyway.
+    static let pluginStopLimit: Duration = .seconds(10)
 
     /// Asks the run to shut down with `exitCode` (a signal: 130 for SIGINT, 143 for
     /// SIGTERM): runaway Lua is interrupted, the `on_shutdown` handlers run, the run ends
@@ -76,7 +79,13 @@ extension LuaRuntime {
     /// once they are done: as asked (heph.exit, a
     /// signal) if it was, else with `outcome`.
     func beginShutdown(_ outcome: LuaRunOutcome) {
-        guard let run = lifecycle.current, lifecycle.shutdown == nil else { return }
+        guard let run = lifecycle.current else { return }
+        guard lifecycle.shutdown == nil else {
+            // Asked while a natural end's shutdown is under way (a signal, heph.exit in a
+            // handler): the run ends as asked.
+            if let asked = pendingShutdown.withLock({ $0 }) { lifecycle.shutdown?.outcome = asked }
+            return
+        }
         // A lost lead runs no handler: another process may lead by now.
         if let reason = leadLost {
             completeRun(.lostLead(reason))
@@ -101,11 +110,12 @@ extension LuaRuntime {
             let number = run.number
             let thread = self.thread
             let clock = configuration.clock
+            let grace = configuration.shutdownGrace
             clock.task {
-                try? await clock.sleep(for: Self.shutdownGrace)
+                try? await clock.sleep(for: grace)
                 thread.post { [weak self] in
                     guard let self, let run = self.lifecycle.current, run.number == number, let shutdown = self.lifecycle.shutdown else { return }
-                    self.report("on_shutdown handlers still running after \(Self.shutdownGrace); ending anyway")
+                    self.report("on_shutdown handlers or plugins' stop functions still running after \(grace); ending anyway")
                     self.completeRun(shutdown.outcome)
                 }
             }
@@ -118,8 +128,39 @@ extension LuaRuntime {
     func runNextPluginStop() {
         guard var shutdown = lifecycle.shutdown, shutdown.running <= 0, !shutdown.stops.isEmpty else { return }
         let stop = shutdown.stops.removeFirst()
+        shutdown.stopsBegun += 1
+        let number = shutdown.stopsBegun
         shutdown.running = 1
+        shutdown.currentStop = number
         lifecycle.shutdown = shutdown
-        call(stop.function, kind: .pluginStop(stop.plugin))
+        // One that waits for ever does not keep the others from running.
+        let thread = self.thread
+        let clock = configuration.clock
+        clock.task {
+            try? await clock.sleep(for: Self.pluginStopLimit)
+            thread.post { [weak self] in
+                guard let self, self.lifecycle.shutdown?.currentStop == number else { return }
+                self.report("the stop function of plugin \(stop.plugin) did not finish within \(Self.pluginStopLimit); going on without it")
+                self.pluginStopEnded(number)
+            }
+        }
+        call(stop.function, kind: .pluginStop(stop.plugin, number))
+    }
+
+    /// The stop numbered `number` is over (returned, failed, or past its limit): the next
+    /// one begins. Its coroutine finishing later changes nothing.
+    func pluginStopEnded(_ number: Int) {
+        guard lifecycle.shutdown?.currentStop == number else { return }
+        lifecycle.shutdown?.currentStop = nil
+        lifecycle.shutdown?.running = 0
+        runNextPluginStop()
+        checkRunFinished()
+    }
+
+    /// A plugin set up while the shutdown runs (in a handler or a stop): its stop runs next.
+    func queuePluginStopDuringShutdown(_ stop: (plugin: String, function: Int32)) {
+        guard lifecycle.shutdown != nil else { return }
+        lifecycle.shutdown?.stops.insert(stop, at: 0)
+        runNextPluginStop()
     }
 }

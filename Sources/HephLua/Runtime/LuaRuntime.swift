@@ -51,6 +51,9 @@ public final class LuaRuntime: @unchecked Sendable {
         /// Whether a run that keeps running registers itself in the engine as a watcher of
         /// its project (`heph run`), so `heph status` and `heph down` can find it.
         public var registersWatcher = false
+        /// How long the `on_shutdown` handlers and plugins' stops may take, together,
+        /// before the run ends anyway.
+        public var shutdownGrace: Duration = .seconds(60)
         /// Where `heph plugins NAME` gets the plugin's description (JSON), when the script
         /// is ``LuaScript/describing(plugin:)``.
         public var describedPlugin: @Sendable (String) -> Void = { _ in }
