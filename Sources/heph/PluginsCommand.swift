@@ -13,7 +13,7 @@ struct PluginsCommand: AsyncParsableCommand {
         discussion: """
             heph.use(name) loads the first plugin of that name found: next to the script \
             (files there count when they define setup), in HEPH_PATH (';'-separated ?.lua \
-            templates), in the user's plugin directory (~/.config/heph/plugins, or \
+            templates or directories), in the user's plugin directory (~/.config/heph/plugins, or \
             $XDG_CONFIG_HOME/heph/plugins), as the Lua module heph.plugins.NAME on Lua's \
             package.path (where LuaRocks installs the rock heph-plugin-NAME; LUA_PATH_5_4 \
             or LUA_PATH set it), then the plugins built into heph (restart, cascade, notify, \

@@ -129,7 +129,7 @@ import Testing
         #expect(result.stderr == "heph: a timer's function ran past its time limit and did not stop; Lua cannot interrupt it there (inside a finalizer, __gc, or a long C call such as string.find or string.rep), so heph ends now (exit 124)\n")
         // hook_timeout + 1 s of the Lua thread's computation (measured by scripts/soak
         // hostile): on a machine busy with other tests, wall time runs ahead of it.
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func underSandboxBytecodeIsRefusedEverywhere() async throws {

@@ -12,7 +12,7 @@ let jsonPreludeSource = #"""
 do
   local type, next, ipairs, error, pcall, tonumber, tostring = type, next, ipairs, error, pcall, tonumber, tostring
   local fmt, sbyte, ssub, sfind, sgsub, gmatch = string.format, string.byte, string.sub, string.find, string.gsub, string.gmatch
-  local concat, sort, mtype, huge, tointeger = table.concat, table.sort, math.type, math.huge, math.tointeger
+  local concat, sort, mtype, huge = table.concat, table.sort, math.type, math.huge
   local utf8len, utf8char, rawlen, rawget = utf8.len, utf8.char, rawlen, rawget
   local max_depth = 64
   local failure = {}  -- the marker of the errors raised here: { failure, message }
