@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The Engine API client and the Orchestrator. Knows nothing of Lua.
@@ -35,11 +36,13 @@ let package = Package(
             ]
         ),
         // heph's own network faces that are not the engine: outbound HTTP for plugins
-        // (heph.http.request). Knows nothing of Lua.
+        // (heph.http.request), the control socket (heph attach, heph reload), the metrics
+        // endpoint (--metrics). Knows nothing of Lua.
         .target(
             name: "HephServe",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -32,12 +32,26 @@ local chaos = heph.use("chaos", {
   on_chaos = function() strikes = strikes + 1 end,
 })
 
+-- Healthy within `within` seconds. A container stopped now may still be restarted: the
+-- last strike's restart waits out its backoff first (up to `max` s, and jitter), so a
+-- stopped one is looked at again until the time is up.
+local function recovers(name, within)
+  local deadline = heph.now() + within
+  local ok, status
+  repeat
+    ok, status = heph.wait_healthy(name, math.max(0.1, deadline - heph.now()))
+    if ok then return true end
+    heph.sleep(0.2)
+  until heph.now() >= deadline
+  return false, status
+end
+
 heph.after(duration, function()
   chaos.stop()
   heph.sleep(1.5)   -- a paused container is thawed after pause_for
   local healthy = true
   for _, name in ipairs(names) do
-    local ok, status = heph.wait_healthy(name, 30)
+    local ok, status = recovers(name, 30)
     if not ok then
       healthy = false
       print(name .. " did not recover: " .. tostring(status))

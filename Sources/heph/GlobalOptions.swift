@@ -60,15 +60,18 @@ struct GlobalOptions: ParsableArguments {
 
     /// Sends log messages from `--log-level` up to stderr. The logging system can be set
     /// up once per process: later calls change nothing.
-    func setUpLogging() {
+    /// `handler` makes the handler of a level instead of text lines on stderr
+    /// (`heph run --log-format json`).
+    func setUpLogging(handler: (@Sendable (Logger.Level) -> any LogHandler)? = nil) {
         let level = logLevel
         Self.loggingSetUp.withLock { done in
             guard !done else { return }
             done = true
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+                if let handler { return handler(level) }
+                var stream = StreamLogHandler.standardError(label: label)
+                stream.logLevel = level
+                return stream
             }
         }
     }
@@ -86,8 +89,11 @@ struct GlobalOptions: ParsableArguments {
     /// project `-p` or `HEPH_PROJECT` chooses (else the script may, with `heph.config.project`).
     /// `projectFixed`: the project is `-p`'s, `HEPH_PROJECT`'s or `default`, whatever the
     /// script says (`heph run --lead`).
-    func backendSession(projectFixed: Bool = false) -> BackendSession {
-        BackendSession(backend: backend, context: runContext, projectChosen: projectFixed || project.isChosen)
+    /// `onAction` hears each orchestrator call that changes something (`--metrics`).
+    func backendSession(projectFixed: Bool = false, onAction: @escaping @Sendable (String) -> Void = { _ in }) -> BackendSession {
+        var context = runContext
+        context.onAction = onAction
+        return BackendSession(backend: backend, context: context, projectChosen: projectFixed || project.isChosen)
     }
 
     /// Sets up logging, makes the orchestrator of the backend `--swarm` chooses over `scope`

@@ -29,6 +29,6 @@ struct Heph: AsyncParsableCommand {
             heph --generate-completion-script bash (or zsh, fish).
             """,
         version: hephVersion,
-        subcommands: [RunCommand.self, ReplCommand.self, CheckCommand.self, TestCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, StatusCommand.self, PluginsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, AttachCommand.self, ReloadCommand.self, CheckCommand.self, TestCommand.self, PsCommand.self, LogsCommand.self, DownCommand.self, StatusCommand.self, PluginsCommand.self, VersionCommand.self]
     )
 }

@@ -11,7 +11,9 @@ struct PsCommand: AsyncParsableCommand {
             Lists the project's containers (-p, else HEPH_PROJECT, else default) by the \
             engine's names: heph-web in the default project, heph_P_web in project P. With \
             --all, every project's, with a PROJECT column. Status is one of created, running, \
-            healthy, unhealthy, stopped, error. Ports read HOST→CONTAINER. Containers without \
+            healthy, unhealthy, stopped, error; error shows the engine's state beside it \
+            (error (paused), error (restarting), error (removing), error (dead)), and --json \
+            has that state in "state" for every container. Ports read HOST→CONTAINER. Containers without \
             the io.heph.managed=true label are never listed, except that --all also lists \
             heph's own coordination objects (lease, state, watcher registry: docs/ha.md) \
             with their role in a ROLE column ("role" with --json).
@@ -25,7 +27,7 @@ struct PsCommand: AsyncParsableCommand {
     var all = false
 
     /// Print JSON instead of a table.
-    @Flag(name: .long, help: "Print a JSON array of {id, name, image, status, ports} instead of a table (name is the engine's; with --all, each entry has a project too).")
+    @Flag(name: .long, help: "Print a JSON array of {id, name, image, status, state, ports} instead of a table (name is the engine's; with --all, each entry has a project too).")
     var json = false
 
     func validate() throws {
@@ -48,7 +50,7 @@ struct PsCommand: AsyncParsableCommand {
             }
             var header = ["NAME", "STATUS", "IMAGE", "PORTS"]
             var rows = containers.map { container in
-                [container.dockerName, container.status.rawValue, container.image,
+                [container.dockerName, Self.statusText(container), container.image,
                  container.ports.sorted { $0.key < $1.key }.map { "\($0.key)→\($0.value)" }.joined(separator: ", ")]
             }
             var statusColumn = 1
@@ -71,12 +73,20 @@ struct PsCommand: AsyncParsableCommand {
         }
     }
 
+    /// The status, with the engine's state beside `error` (what `error` alone hides: paused,
+    /// restarting, removing, dead): `error (paused)`.
+    static func statusText(_ container: ContainerInfo) -> String {
+        container.status == .error ? "error (\(container.state.rawValue))" : container.status.rawValue
+    }
+
     /// One container in `--json`: the engine's name, and the project with `--all`.
     private struct Entry: Encodable {
         var id: String
         var name: String
         var image: String
         var status: String
+        /// The engine's own state (`paused`, `restarting`, …); for a role object, nil.
+        var state: String?
         var ports: [String: String]
         var replicas: ReplicaCount?
         var project: String?
@@ -99,6 +109,7 @@ struct PsCommand: AsyncParsableCommand {
             name = info.dockerName
             image = info.image
             status = info.status.rawValue
+            state = info.state.rawValue
             ports = info.ports
             replicas = info.replicas
             project = withProject ? info.project : nil

@@ -61,66 +61,91 @@ struct ReplCommand: AsyncParsableCommand {
         ))
         if interactive { terminal.attachEditor(complete: { runtime.completions(for: $0) }) }
 
-        let loop = ReplLoop(runtime: runtime, terminal: terminal, backend: backend)
+        let project = backend.project.isDefault ? "" : backend.project.name
+        let loop = ReplLoop(evaluator: LocalEvaluator(runtime: runtime), terminal: terminal, project: project)
         // Ctrl-C interrupts the statement at the prompt, never the REPL.
         let interrupt: @Sendable () -> Void = { loop.interrupt() }
         let terminate: @Sendable () -> Void = { runtime.requestShutdown(exitCode: 143); terminal.endInput() }
         let signals = SignalHandling([(SIGINT, interrupt), (SIGTERM, terminate)])
         let source: LuaScript.Source = script.map { .file($0) } ?? .code("", name: "repl")
-        let outcome = await loop.run(LuaScript(source, arguments: arguments))
+        let outcome = await Self.runSession(LuaScript(source, arguments: arguments), in: runtime, loop: loop, terminal: terminal)
         signals.stop()
         await runtime.close()
         try? await backend.close()
         let code = outcome.exitCodeReportingFailure()
         if code != 0 { throw ExitCode(code) }
     }
-}
-
-/// The read-evaluate-print loop over a session.
-final class ReplLoop: Sendable {
-    private let runtime: LuaRuntime
-    private let terminal: ReplTerminal
-    /// The session's engine: the prompt names its project unless it is `default`.
-    private let backend: BackendSession
-    /// Whether a statement is being evaluated (Ctrl-C then interrupts it).
-    private let evaluating = Mutex(false)
-    /// Whether the session has ended (`heph.exit`, SIGTERM, a failing script).
-    private let ended = Mutex(false)
-
-    init(runtime: LuaRuntime, terminal: ReplTerminal, backend: BackendSession) {
-        self.runtime = runtime
-        self.terminal = terminal
-        self.backend = backend
-    }
-
-    /// Ctrl-C: stops the statement being evaluated, or drops the line being typed.
-    func interrupt() {
-        if evaluating.withLock({ $0 }) { runtime.interruptEvaluation() } else { terminal.interrupt() }
-    }
 
     /// Runs `script`, then reads, evaluates and prints until the input ends or the session
     /// does; returns how the session ended.
-    func run(_ script: LuaScript) async -> LuaRunOutcome {
+    static func runSession(_ script: LuaScript, in runtime: LuaRuntime, loop: ReplLoop, terminal: ReplTerminal) async -> LuaRunOutcome {
         let (ready, readiness) = AsyncStream<Void>.makeStream()
         let session = Task {
             let outcome = await runtime.runSession(script) { readiness.finish() }
-            ended.withLock { $0 = true }
+            loop.end()
             readiness.finish()
             terminal.endInput()  // a prompt still waiting (heph.exit from a hook) gives way
             return outcome
         }
         for await _ in ready {}
-        if !ended.withLock({ $0 }) { await readEvaluatePrint() }
+        await loop.readEvaluatePrint()
         runtime.requestShutdown(exitCode: 0)
         return await session.value
     }
+}
 
-    private func readEvaluatePrint() async {
+/// Where the REPL's statements run: this process's own runtime (`heph repl`), or a running
+/// watcher's, over its control socket (`heph attach`).
+protocol ReplEvaluator: Sendable {
+    /// Runs one statement (or expression), as ``LuaRuntime/evaluate(_:)`` does.
+    func evaluate(_ source: String) async -> Evaluation
+    /// Stops the statement being evaluated (Ctrl-C).
+    func interrupt()
+    /// The global `name`'s text (`_PROMPT`, `_PROMPT2`), nil when it is not a string.
+    func globalText(_ name: String) async -> String?
+}
+
+/// `heph repl`'s statements: in the REPL's own session.
+struct LocalEvaluator: ReplEvaluator {
+    let runtime: LuaRuntime
+    func evaluate(_ source: String) async -> Evaluation { await runtime.evaluate(source) }
+    func interrupt() { runtime.interruptEvaluation() }
+    func globalText(_ name: String) async -> String? { await runtime.globalText(name) }
+}
+
+/// The read-evaluate-print loop over a session.
+final class ReplLoop: Sendable {
+    private let evaluator: any ReplEvaluator
+    private let terminal: ReplTerminal
+    /// The project the statements act on, named in the prompt unless it is the default ("").
+    private let project: String
+    /// Whether a statement is being evaluated (Ctrl-C then interrupts it).
+    private let evaluating = Mutex(false)
+    /// Whether the session has ended (`heph.exit`, SIGTERM, a failing script, the watcher gone).
+    private let ended = Mutex(false)
+
+    init(evaluator: any ReplEvaluator, terminal: ReplTerminal, project: String) {
+        self.evaluator = evaluator
+        self.terminal = terminal
+        self.project = project
+    }
+
+    /// Ctrl-C: stops the statement being evaluated, or drops the line being typed.
+    func interrupt() {
+        if evaluating.withLock({ $0 }) { evaluator.interrupt() } else { terminal.interrupt() }
+    }
+
+    /// The session ended: the loop reads no further line.
+    func end() {
+        ended.withLock { $0 = true }
+    }
+
+    /// Reads, evaluates and prints until the input ends or the session does.
+    func readEvaluatePrint() async {
         var buffer = ""
         while !ended.withLock({ $0 }) {
             // `staging> `: which project the statements act on, when it is not the default.
-            let project = backend.project.isDefault ? "" : backend.project.name
-            let prompt = buffer.isEmpty ? await runtime.globalText("_PROMPT") ?? "\(project)> " : await runtime.globalText("_PROMPT2") ?? "\(project)>> "
+            let prompt = buffer.isEmpty ? await evaluator.globalText("_PROMPT") ?? "\(project)> " : await evaluator.globalText("_PROMPT2") ?? "\(project)>> "
             switch await terminal.read(prompt: prompt) {
             case .end:
                 return
@@ -130,7 +155,7 @@ final class ReplLoop: Sendable {
                 if buffer.isEmpty && line.allSatisfy(\.isWhitespace) { continue }
                 buffer = buffer.isEmpty ? line : buffer + "\n" + line
                 evaluating.withLock { $0 = true }
-                let evaluation = await runtime.evaluate(buffer)
+                let evaluation = await evaluator.evaluate(buffer)
                 evaluating.withLock { $0 = false }
                 switch evaluation {
                 case .incomplete:
@@ -140,6 +165,7 @@ final class ReplLoop: Sendable {
                 case .failed(let message):
                     terminal.writeError(message)
                 case .ended:
+                    end()
                     return
                 }
                 buffer = ""

@@ -18,8 +18,9 @@ struct RunCommand: AsyncParsableCommand {
             heph run keeps running after the main chunk returns while anything is \
             registered: a hook (heph.on), a timer (heph.every, heph.after) or a health \
             poller. SIGINT or SIGTERM runs the script's heph.on_shutdown handlers and ends \
-            the run; a second SIGINT ends it at once. A script that never calls the engine \
-            does not need one.
+            the run; a second SIGINT ends it at once. SIGHUP does not end it: it reloads \
+            the script file in a fresh Lua state (as heph reload does; see heph reload \
+            --help). A script that never calls the engine does not need one.
 
             Exit codes: 0 the script ended normally; the code given to heph.exit(code); \
             1 the script could not be read or compiled (one line on stderr), or raised an \
@@ -57,9 +58,15 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var memory: MemoryLimitOption
 
-    /// Progress lines of long calls; on by default when standard error is a terminal.
-    @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, starts and readies it (default: only when stderr is a terminal).")
-    var progress: Bool?
+    @OptionGroup var metrics: MetricsOption
+
+    /// How heph's own output on stderr is written.
+    @Option(name: .long, help: ArgumentHelp("text (default): lines for people; json: one JSON object per line on stderr for every transition, hook run, action, notice, heph.up progress line and script print (print goes there too). Fields: docs/operations.md.", valueName: "format"))
+    var logFormat: LogFormat = .text
+
+    /// Progress lines of long calls: on by default, on a terminal or not (a log keeps them).
+    @Flag(inversion: .prefixedNo, help: "Show a line on stderr per service as heph.up creates, replaces, starts and readies it, with the seconds since it began, whether or not stderr is a terminal (default: on; --no-progress silences them).")
+    var progress = true
 
     /// The script's path, or `-` for standard input.
     @Argument(help: ArgumentHelp("The script to run, or - to read it from standard input.", valueName: "script.lua"))
@@ -76,30 +83,65 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        global.setUpLogging()
-        let backend = global.backendSession(projectFixed: lead)
+        let log = logFormat == .json ? StructuredLog() : nil
+        if let log {
+            global.setUpLogging { level in StructuredLogHandler(log: log, logLevel: level) }
+        } else {
+            global.setUpLogging()
+        }
+        let say: @Sendable (String) -> Void = { line in if let log { log.notice(line) } else { LuaRuntime.standardError(line) } }
+        let served = try metrics.start()
+        defer { served?.1.close() }
+        if let server = served?.1 { say("heph: metrics at http://\(server.address)/metrics\n") }
+        let counted = served?.0
+        let backend = global.backendSession(projectFixed: lead, onAction: { op in
+            counted?.action(op)
+            log?.action(op)
+        })
+        log?.follow { backend.project.name }
         let searchPath = PluginCatalog.hephPath
-        let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
         var configuration = LuaRuntime.Configuration(
             backend: backend, searchPath: searchPath, executablePath: CommandLine.arguments.first ?? "heph",
-            progress: showProgress ? LuaRuntime.standardError : nil,
+            progress: progress ? LuaRuntime.standardError : nil,
             sandbox: sandboxing.policy,
             memoryLimit: memory.bytes)
         configuration.registersWatcher = true
+        if counted != nil || log != nil {
+            configuration.hookRuns = { run in
+                counted?.hookRan(event: run.event, seconds: run.seconds, failed: run.error != nil)
+                log?.hook(run)
+            }
+        }
+        let observe: @Sendable (TransitionFeed.Item) -> Void = { [backend] item in
+            counted?.observe(item, project: backend.project.name)
+            log?.observe(item)
+        }
+        if let log {
+            configuration.output = { bytes in log.printed(bytes) }
+            configuration.errorOutput = { bytes in log.wroteToStandardError(bytes) }
+            configuration.diagnostics = { text in log.notice(text) }
+            if progress { configuration.progress = { line in log.progress(line) } }
+        }
         let project = backend.project.name
-        let stage = RunStage { [down] code in
+        let stage = RunStage { [down, say] code in
             // A standby runs nothing and holds nothing but connections, which end with it.
-            if down { FileHandle.standardError.write(Data("heph: --down left project \(project) alone: this process does not lead it (another process may)\n".utf8)) }
+            if down { say("heph: --down left project \(project) alone: this process does not lead it (another process may)\n") }
             Foundation.exit(code)
         }
-        let signals = SignalHandling.shuttingDown { code in stage.signal(code) }
-        let (outcome, mayTearDown) = await runLeading(configuration, stage: stage)
+        let reloader = ScriptReloader(stage: stage, path: script == "-" ? nil : script, arguments: arguments, project: project, say: say)
+        let signals = SignalHandling.shuttingDown(say: say) { code in stage.signal(code) }
+        let hangUps = SignalHandling([(SIGHUP, { @Sendable in Task { _ = await reloader.reload() } })])
+        // `heph attach` and `heph reload` reach the run through its control socket.
+        let control = WatcherControl.listen(stage: stage, project: project, reloader: reloader, say: say)
+        let (outcome, mayTearDown) = await runLeading(configuration, stage: stage, say: say, observe: observe)
+        control?.close()
+        hangUps.stop()
         signals.stop()
-        var code = outcome.exitCodeReportingFailure()
+        var code = outcome.exitCodeReportingFailure(say)
         if down {
             if !mayTearDown {
-                FileHandle.standardError.write(Data("heph: --down left project \(backend.project.name) alone: this process does not lead it (another process may)\n".utf8))
-            } else if await !tearDown(backend) {
+                say("heph: --down left project \(backend.project.name) alone: this process does not lead it (another process may)\n")
+            } else if await !tearDown(backend, say: say) {
                 code = code == 0 ? 1 : code
             }
         }
@@ -112,13 +154,19 @@ struct RunCommand: AsyncParsableCommand {
     /// lead's run survives into the next.
     /// Returns how the last run ended, and whether its project is this process's to tear
     /// down (``LuaRuntime/mayTearDown()``).
-    private func runLeading(_ configuration: LuaRuntime.Configuration, stage: RunStage) async -> (LuaRunOutcome, mayTearDown: Bool) {
+    private func runLeading(_ configuration: LuaRuntime.Configuration, stage: RunStage, say: @Sendable (String) -> Void,
+                            observe: @escaping @Sendable (TransitionFeed.Item) -> Void) async -> (LuaRunOutcome, mayTearDown: Bool) {
         // The instance's start time is the process's.
         _ = WatcherIdentity.current
         while true {
+            // One engine watcher and one book of expectations for the run and its reloads.
+            var configuration = configuration
+            configuration.expectations = SharedExpectations()
+            configuration.transitionFeed = TransitionFeed.claiming(from: configuration.expectations, clock: configuration.clock, observe: observe)
             let runtime = LuaRuntime(configuration: configuration)
             if lead {
-                let campaign = Task { try await LuaRuntime.campaign(configuration.backend, diagnostics: configuration.diagnostics) }
+                let (backend, diagnostics) = (configuration.backend, configuration.diagnostics)
+                let campaign = Task { try await LuaRuntime.campaign(backend, diagnostics: diagnostics) }
                 stage.standingBy(campaign)
                 do {
                     runtime.adopt(try await campaign.value)
@@ -135,78 +183,36 @@ struct RunCommand: AsyncParsableCommand {
                 return (.exited(code), mayTearDown)
             }
             stage.running(runtime)
-            let outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
+            var active = runtime
+            var outcome = await runtime.run(LuaScript(script == "-" ? .standardInput : .file(script), arguments: arguments))
+            // A reload gave the run to a new state (it closed this one): follow that.
+            while case .reloaded = outcome, let successor = stage.successor(of: active) {
+                active = successor.runtime
+                outcome = await successor.run.value
+            }
             stage.running(nil)
-            let mayTearDown = await runtime.mayTearDown()
-            await runtime.close()
+            let mayTearDown = await active.mayTearDown()
+            await active.close()
+            configuration.transitionFeed?.stop()
             guard case .lostLead = outcome else { return (outcome, mayTearDown) }
             // A signal ends the process, even when the lead was lost meanwhile.
             if let code = stage.signalled { return (.exited(code), false) }
             if script == "-" {
-                FileHandle.standardError.write(Data("heph: a script read from standard input cannot stand by again; ending\n".utf8))
+                say("heph: a script read from standard input cannot stand by again; ending\n")
                 return (outcome, false)
             }
         }
     }
 
     /// `--down`: tears down, reports on stderr, and says whether it succeeded.
-    private func tearDown(_ backend: BackendSession) async -> Bool {
+    private func tearDown(_ backend: BackendSession, say: @Sendable (String) -> Void) async -> Bool {
         do {
             let report = try await backend.orchestrator().teardownAll()
-            FileHandle.standardError.write(Data("heph: --down removed \(report.containers.count) container\(report.containers.count == 1 ? "" : "s")\(report.networks.isEmpty ? "" : " and the network")\n".utf8))
+            say("heph: --down removed \(report.containers.count) container\(report.containers.count == 1 ? "" : "s")\(report.networks.isEmpty ? "" : " and the network")\n")
             return true
         } catch {
-            FileHandle.standardError.write(Data("heph: --down failed: \(LuaRuntime.describe(error))\n".utf8))
+            say("heph: --down failed: \(LuaRuntime.describe(error))\n")
             return false
         }
-    }
-}
-
-/// Where a `heph run` is, for its signal handler: standing by for the lead (a signal ends
-/// the wait), or running a script (a signal asks it to shut down).
-final class RunStage: Sendable {
-    private let state = Mutex<(runtime: LuaRuntime?, campaign: Task<LeadGrant, any Error>?, signalled: Int32?)>((nil, nil, nil))
-    /// Ends the process for a signal that came while it stood by.
-    private let endStandby: @Sendable (Int32) -> Void
-
-    /// `endStandby` ends the process for a signal that comes while it stands by: nothing
-    /// is to be shut down then, and no engine call must hold the exit back.
-    init(endStandby: @escaping @Sendable (Int32) -> Void) {
-        self.endStandby = endStandby
-    }
-
-    /// The exit code of the signal received, if one was.
-    var signalled: Int32? { state.withLock { $0.signalled } }
-
-    /// A signal came.
-    func signal(_ code: Int32) {
-        let (runtime, campaign) = state.withLock { state in
-            state.signalled = state.signalled ?? code
-            return (state.runtime, state.campaign)
-        }
-        if let campaign, runtime == nil {
-            campaign.cancel()
-            endStandby(code)
-        }
-        runtime?.requestShutdown(exitCode: code)
-    }
-
-    /// The process stands by.
-    func standingBy(_ campaign: Task<LeadGrant, any Error>) {
-        let signalled = state.withLock { state in
-            state.campaign = campaign
-            return state.signalled != nil
-        }
-        if signalled { campaign.cancel() }
-    }
-
-    /// The script runs in `runtime` (nil: it ended).
-    func running(_ runtime: LuaRuntime?) {
-        let signalled = state.withLock { state in
-            state.campaign = nil
-            state.runtime = runtime
-            return state.signalled
-        }
-        if let signalled, let runtime { runtime.requestShutdown(exitCode: signalled) }
     }
 }

@@ -28,7 +28,9 @@ final class SignalHandling: @unchecked Sendable {
     /// SIGINT and SIGTERM while a script runs: the first asks for a graceful shutdown (the
     /// script's on_shutdown handlers run), a second one ends the process at once. `shutdown`
     /// gets the exit code to end with.
-    static func shuttingDown(_ shutdown: @escaping @Sendable (Int32) -> Void) -> SignalHandling {
+    /// `say` writes heph's line about the second one (stderr, or `heph run`'s JSON log).
+    static func shuttingDown(say: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
+                             _ shutdown: @escaping @Sendable (Int32) -> Void) -> SignalHandling {
         let received = Mutex(0)
         return SignalHandling(exitCodes.sorted { $0.key < $1.key }.map { number, code in
             (number, {
@@ -39,7 +41,7 @@ final class SignalHandling: @unchecked Sendable {
                 if count == 1 {
                     shutdown(code)
                 } else {
-                    FileHandle.standardError.write(Data("heph: stopping now, without waiting for the shutdown handlers\n".utf8))
+                    say("heph: stopping now, without waiting for the shutdown handlers\n")
                     exit(code)
                 }
             })

@@ -15,7 +15,8 @@ struct TerminalStyle {
         guard enabled else { return text }
         let code = switch text {
         case "healthy": "32"
-        case "unhealthy", "error": "31"
+        case "unhealthy": "31"
+        case let text where text.hasPrefix("error"): "31"
         case "stopped": "2"
         default: ""
         }

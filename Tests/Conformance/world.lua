@@ -2,21 +2,22 @@
 -- makes the same calls in both worlds: on the simulated engine (`heph test`, where `sim`
 -- exists) they are sim's; on a real engine (`heph run`) the docker CLI's, on the
 -- containers' engine names. Every transition is printed as
---   T NAME PREVIOUS STATUS expected|unexpected
---   T NAME exit EXIT_CODE oom|-
+--   T NAME PREVIOUS STATUS expected|unexpected CAUSE STATE
+--   T NAME exit EXIT_CODE oom|- CAUSE
 -- and the suite compares those lines, per container, in order.
 local world = {}
 world.simulated = sim ~= nil
 
 -- A busybox service that serves nothing and stays up: healthy unless /tmp/sick exists (its
 -- healthcheck probes every second, and depends on nothing the process must do first),
--- exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash). `sick`: unhealthy from the first probe,
+-- exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash); on SIGUSR2 it reads 64 MB into a shell
+-- variable (with `memory = "16m"`, the kernel kills it: an OOM kill). `sick`: unhealthy from the first probe,
 -- and after every restart.
 local sick = {}
 function world.service(name, extra)
   local config = {
     image = "heph/busybox:latest",
-    cmd = { "sh", "-c", "trap 'exit 0' TERM; trap 'exit 3' USR1; sleep 3600 & wait" },
+    cmd = { "sh", "-c", [[trap 'exit 0' TERM; trap 'exit 3' USR1; trap 'x=$(head -c 64000000 /dev/zero | tr "\000" a)' USR2; sleep 3600 & wait]] },
     -- A long timeout: on a busy machine a probe's exec may take seconds, which is no failure.
     -- Two retries: a probe that meets the container dying (a kill, a crash) fails once.
     healthcheck = { test = 'test -z "$SICK" && test ! -f /tmp/sick', interval = 1, timeout = 30, retries = 2 },
@@ -51,10 +52,10 @@ end
 -- Prints every transition of the project's containers, and every exit with its code.
 function world.record()
   heph.on("change", function(ev)
-    print(("T %s %s %s %s"):format(ev.name, ev.previous or "new", ev.status, ev.expected and "expected" or "unexpected"))
+    print(("T %s %s %s %s %s %s"):format(ev.name, ev.previous or "new", ev.status, ev.expected and "expected" or "unexpected", ev.cause, ev.state))
   end)
   heph.on("exit", function(ev)
-    print(("T %s exit %s %s"):format(ev.name, ev.exit_code, ev.oom_killed and "oom" or "-"))
+    print(("T %s exit %s %s %s"):format(ev.name, ev.exit_code, ev.oom_killed and "oom" or "-", ev.cause))
   end)
   if world.simulated then
     -- A sick service is unhealthy from its first probe on, as its healthcheck makes it.
@@ -74,6 +75,11 @@ function world.crash(c)   -- the process exits on its own, with 3
   if world.simulated then return sim.crash(c, 3) end
   -- The exec ends with the container, so its own result says nothing.
   heph.shell({ "docker", "exec", engine_name(c), "kill", "-USR1", "1" })
+end
+
+function world.oom(c)   -- the kernel kills it for its memory (started with memory = "16m")
+  if world.simulated then return sim.oom(c) end
+  heph.shell({ "docker", "exec", engine_name(c), "kill", "-USR2", "1" })
 end
 
 function world.stop(c)

@@ -5,8 +5,13 @@
 
 Exits 0 when the scenario went as expected; otherwise prints what the terminal showed and
 exits 1. HOME is a fresh directory per run unless HEPH_TEST_HOME is set (history).
+
+With HEPH_REPL_COMMAND=attach the same scenarios drive `heph attach -p HEPH_REPL_PROJECT`
+(a prompt inside a running watcher) instead of `heph repl`.
 """
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,12 +21,19 @@ import pexpect
 heph, scenario = sys.argv[1], sys.argv[2]
 name = sys.argv[3] if len(sys.argv) > 3 else "unused"
 home = os.environ.get("HEPH_TEST_HOME") or tempfile.mkdtemp(prefix="heph-repl-home-")
+if "HEPH_TEST_HOME" not in os.environ:
+    atexit.register(shutil.rmtree, home, True)  # a fresh home is this run's: removed with it
 env = dict(os.environ, HOME=home, TERM="xterm", NO_COLOR="1")
 UP = "\x1b[A"
 
 
+command = os.environ.get("HEPH_REPL_COMMAND", "repl")
+project = os.environ.get("HEPH_REPL_PROJECT")
+
+
 def start():
-    child = pexpect.spawn(heph, ["repl"], env=env, encoding="utf-8", timeout=15, dimensions=(24, 200))
+    arguments = [command] + (["-p", project] if project else [])
+    child = pexpect.spawn(heph, arguments, env=env, encoding="utf-8", timeout=15, dimensions=(24, 200))
     child.expect_exact("> ")
     return child
 
@@ -37,7 +49,7 @@ def leave(child):
     child.expect(pexpect.EOF)
     child.close()
     if child.exitstatus != 0:
-        raise AssertionError(f"heph repl exited {child.exitstatus}")
+        raise AssertionError(f"heph {command} exited {child.exitstatus}")
 
 
 def expressions():
@@ -158,7 +170,7 @@ def shutdown_on_eof():
 
 def project_prompt():
     # NAME is the project: the prompt says it, and so does heph.config.project.
-    child = pexpect.spawn(heph, ["repl", "-p", name], env=env, encoding="utf-8", timeout=15, dimensions=(24, 200))
+    child = pexpect.spawn(heph, [command, "-p", name], env=env, encoding="utf-8", timeout=15, dimensions=(24, 200))
     child.expect_exact(f"{name}> ")
     ask(child, "heph.config.project", f"{name}\r\n")
     child.sendline("(1 +")

@@ -80,6 +80,12 @@ import Testing
         /// A plugin's module, loaded by `heph plugins NAME` (no engine, sandboxed, under the
         /// hook time limit).
         case plugins = "heph plugins NAME"
+        /// A statement typed in a `heph attach` session, inside a running watcher (the
+        /// process under test is the watcher).
+        case attach = "heph attach"
+        /// The main chunk of a script a running watcher reloads (`heph reload`): the
+        /// process under test is the watcher.
+        case reload = "heph reload"
     }
 
     /// The time limit of callbacks in every cell, and how often the cell's last timer
@@ -96,6 +102,8 @@ import Testing
     }
 
     static func cell(_ entry: Entry, _ hostile: Hostile) async throws {
+        if entry == .attach { return try await attachCell(hostile) }
+        if entry == .reload { return try await reloadCell(hostile) }
         let name = TestNames.unique("hostile")
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).lua").path
         defer {
@@ -151,6 +159,115 @@ import Testing
         }
     }
 
+    /// A cell of ``Entry/attach``: a watcher runs; a session types the code, then a line
+    /// that shows the session went on; the watcher must go on too (unless the code ends it
+    /// on purpose, or Lua cannot stop it: then it ends as a run would), until its Ctrl-C.
+    static func attachCell(_ hostile: Hostile) async throws {
+        let project = TestNames.project()
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("hostile")).lua").path
+        defer {
+            try? FileManager.default.removeItem(atPath: script)
+            Docker.removeProjects([project])
+        }
+        let watcher = try await Self.watcher(project, script: script, code: Self.watcherScript)
+        let session = try HephProcess(["attach", "-p", project], input: "do \(hostile.code) end\nprint('after')\n")
+        let ended = await session.status(timeout: .seconds(hostile.kind == .stuck ? 60 : 20))
+        let context = Comment(rawValue: "heph attach × \(hostile.name): session exit \(ended.map(String.init) ?? "none")\nsession stdout: \(session.stdout.prefix(600))\nsession stderr: \(session.stderr.prefix(1500))\nwatcher stderr: \(watcher.stderr.prefix(1500))")
+        #expect(ended == 0, context)  // the session ends by itself, whatever the code did
+        switch hostile.kind {
+        case .stuck, .exits:
+            let status = await watcher.status(timeout: .seconds(60))
+            #expect(status == (hostile.kind == .stuck ? 124 : 0), context)
+            if hostile.kind == .stuck { #expect(watcher.stderr.contains("heph ends now (exit 124)"), context) }
+            if hostile.kind == .exits { #expect(watcher.stdout.contains("shutdown ran"), context) }
+            return
+        case .raises:
+            #expect(session.stderr.contains("stdin:") && session.stderr.contains("stack traceback:"), context)
+        case .loops:
+            #expect(session.stderr.contains("heph.config.hook_timeout"), context)
+        case .harmless:
+            break
+        }
+        #expect(session.stdout.contains("after"), context)
+        if let printed = hostile.printed { #expect(session.stdoutBytes.contains(printed), "wanted \(printed) in the session; \(context)") }
+        if let reported = hostile.reported { #expect(watcher.stderr.contains(reported), "wanted \(reported) in the watcher's report; \(context)") }
+        #expect(watcher.isRunning, context)
+        watcher.signal(SIGINT)
+        #expect(await watcher.status() == 130, context)
+        #expect(watcher.stdout.contains("shutdown ran"), context)
+    }
+
+    /// What the watcher of an attach or reload cell runs first.
+    static let watcherScript = """
+        heph.config.hook_timeout = \(hookTimeout)
+        heph.on_shutdown(function() print("shutdown ran") end)
+        heph.every(3600, function() end)
+        print("ready", #heph.list_containers())
+
+        """
+
+    /// A watcher of a project of its own, running `script` (written with `code` first), once
+    /// `heph status` lists it.
+    static func watcher(_ project: String, script: String, code: String) async throws -> HephProcess {
+        try code.write(toFile: script, atomically: true, encoding: .utf8)
+        let watcher = try HephProcess(["run", "--memory-limit", "256", "-p", project, script])
+        #expect(await watcher.waitFor("ready", timeout: .seconds(30)), "\(watcher.stderr)")
+        #expect(await Fixtures.eventually(timeout: .seconds(60)) {  // an overloaded engine registers slowly
+            (try? await HephBinary.run(["status", "-p", project]))?.stdout.contains(" \(watcher.pid) ") == true
+        }, "\(watcher.stderr)")
+        return watcher
+    }
+
+    /// A cell of ``Entry/reload``: a watcher runs; its script file is rewritten with the
+    /// code in the main chunk and reloaded. What raises, loops (under the time limit: nobody
+    /// is there to press Ctrl-C) or ends on purpose is refused, and the old script goes on;
+    /// what is harmless is taken; what Lua cannot stop ends the watcher as a run would.
+    static func reloadCell(_ hostile: Hostile) async throws {
+        let project = TestNames.project()
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("\(TestNames.unique("hostile")).lua").path
+        defer {
+            try? FileManager.default.removeItem(atPath: script)
+            Docker.removeProjects([project])
+        }
+        let watcher = try await Self.watcher(project, script: script, code: Self.watcherScript)
+        try """
+            heph.config.hook_timeout = \(hookTimeout)
+            heph.on_shutdown(function() print("new shutdown ran") end)
+            heph.every(3600, function() end)
+            do \(hostile.code) end
+            print("new after")
+
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let reload = try HephProcess(["reload", "-p", project])
+        let reloaded = await reload.status(timeout: .seconds(hostile.kind == .stuck ? 60 : 20))
+        let context = Comment(rawValue: "heph reload × \(hostile.name): reload exit \(reloaded.map(String.init) ?? "none")\nreload stdout: \(reload.stdout.prefix(600))\nreload stderr: \(reload.stderr.prefix(1500))\nwatcher stdout: \(watcher.stdout.prefix(600))\nwatcher stderr: \(watcher.stderr.prefix(1500))")
+        if hostile.kind == .stuck {
+            #expect(await watcher.status(timeout: .seconds(60)) == 124, context)
+            #expect(watcher.stderr.contains("heph ends now (exit 124)"), context)
+            return
+        }
+        switch hostile.kind {
+        case .raises:
+            #expect(reloaded == 1 && reload.stderr.contains("refused the new script"), context)
+        case .loops:
+            #expect(reloaded == 1 && reload.stderr.contains("heph.config.hook_timeout"), context)
+        case .exits:
+            #expect(reloaded == 1 && reload.stderr.contains("called heph.exit(0) in its main chunk"), context)
+        case .harmless, .stuck:
+            #expect(reloaded == 0, context)
+            #expect(watcher.stdout.contains("new after"), context)
+        }
+        if let printed = hostile.printed { #expect(watcher.stdoutBytes.contains(printed), "wanted \(printed) in the watcher's output; \(context)") }
+        if let reported = hostile.reported { #expect(watcher.stderr.contains(reported) || reload.stderr.contains(reported), "wanted \(reported) reported; \(context)") }
+        // Refused or taken, the watcher goes on, and its handlers (the old state's or the
+        // new one's) run at its end; a refused state's never do.
+        #expect(watcher.isRunning, context)
+        watcher.signal(SIGINT)
+        #expect(await watcher.status() == 130, context)
+        #expect(watcher.stdout.contains(hostile.kind == .harmless ? "new shutdown ran" : "shutdown ran"), context)
+        if hostile.kind != .harmless { #expect(!watcher.stdout.contains("new shutdown ran"), context) }
+    }
+
     /// The script of a cell: `code` where `entry` runs it.
     static func script(_ entry: Entry, _ code: String, container: String) -> String {
         let prologue = """
@@ -188,6 +305,8 @@ import Testing
                 + "print(\"ready\")\ndo \(code) end\nprint(\"after\")\nreturn { setup = function() end }\n"
         case .errorReporting:
             return prologue + "heph.after(0, function() started = true; error(setmetatable({}, { __tostring = function() do \(code) end end })) end)\ngoes_on()\n"
+        case .attach, .reload:
+            return ""  // attachCell and reloadCell write their own
         }
     }
 

@@ -146,9 +146,19 @@ import Testing
     @Test func aLeaderThatCallsHephExitHandsOver() async throws {
         let project = TestNames.project()
         defer { Docker.removeProjects([project]) }
-        let script = try Self.script(Self.watcher + "\nif arg[1] == \"A\" then heph.after(5, function() heph.exit(0) end) end\n")
+        // A exits once the test says so (once B and C stand by, however long that takes).
+        let trigger = FileManager.default.temporaryDirectory.appendingPathComponent("\(project).exit").path
+        defer { try? FileManager.default.removeItem(atPath: trigger) }
+        let script = try Self.script(Self.watcher + """
+
+            if arg[1] == "A" then
+              heph.every(0.1, function() local f = io.open("\(trigger)") if f then f:close(); heph.exit(0) end end)
+            end
+
+            """)
         let trio = try await Trio(project: project, script: script)
         defer { trio.stop() }
+        #expect(FileManager.default.createFile(atPath: trigger, contents: Data()))
         #expect(await trio["A"].status() == 0)
         _ = try #require(await trio.successor(of: "A"))
     }
@@ -328,9 +338,16 @@ import Testing
 
         // heph status: both watchers, A leading, the state's keys.
         struct Watcher: Decodable { var project: String; var instance: String; var host: String; var pid: Int; var since: String; var leading: Bool; var state_keys: [String] }
-        let status = try await HephBinary.run(["status", "-p", project, "--json"])
+        // A standby's entry is made beside its campaign: on a loaded engine it may come a
+        // moment after "standing by".
+        var status = try await HephBinary.run(["status", "-p", project, "--json"])
+        var watchers: [Watcher] = []
+        _ = try await Fixtures.eventually(timeout: .seconds(20)) {
+            status = try await HephBinary.run(["status", "-p", project, "--json"])
+            watchers = (try? JSONDecoder().decode([Watcher].self, from: Data(status.stdout.utf8))) ?? []
+            return watchers.count == 2
+        }
         #expect(status.status == 0, "\(status.stderr)")
-        let watchers = try JSONDecoder().decode([Watcher].self, from: Data(status.stdout.utf8))
         #expect(watchers.count == 2, "\(status.stdout)")
         #expect(watchers.filter(\.leading).count == 1)
         #expect(Set(watchers.map(\.instance)).count == 2)

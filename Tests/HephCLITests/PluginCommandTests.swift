@@ -172,7 +172,7 @@ import Testing
         // Nothing listens on port 1: an engine call would fail differently.
         let result = try await HephBinary.run(["check", directory + "/main.lua"], environment: ["DOCKER_HOST": "tcp://127.0.0.1:1"])
         #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("\(directory)/main.lua:1: heph.use('restart'): unknown option \"max_restart\" (known: events, factor, initial, jitter, log, max, max_restarts, on_give_up, on_restart, reset_after, target, window; did you mean \"max_restarts\"?)"), "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("\(directory)/main.lua:1: heph.use('restart'): unknown option \"max_restart\" (known: events, factor, initial, jitter, log, max, max_restarts, on_give_up, on_recover, on_restart, paused, reset_after, restart_stopped, settle, target, window; did you mean \"max_restarts\"?)"), "\(result.stderr)")
     }
 
     @Test func httpsReachesAServerItsCertificateFileTrustsAndNoOther() async throws {

@@ -184,7 +184,7 @@ import Testing
         #expect(try await Docker.output("inspect", "-f", "{{.State.Status}}", "heph_\(b)_worker") == "running")
 
         // --down at a normal end: its own project only.
-        let once = try await HephBinary.run(["run", "-p", b, "--down", path, "once"])
+        let once = try await HephBinary.run(["run", "-p", b, "--no-progress", "--down", path, "once"])
         #expect(once.status == 0)
         #expect(once.stderr == "heph: --down removed 1 container and the network\n")
         #expect(try await Docker.managedContainers(project: b).isEmpty)

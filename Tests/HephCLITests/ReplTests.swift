@@ -19,10 +19,13 @@ import Testing
     }()
 
     /// Runs one scenario of the fixture; its output says what went wrong when it fails.
-    static func scenario(_ name: String, _ extra: [String] = []) async throws -> Docker.Result {
+    /// With `attachingTo` a project, the scenario drives `heph attach -p PROJECT` (its
+    /// watcher running) instead of `heph repl`.
+    static func scenario(_ name: String, _ extra: [String] = [], attachingTo project: String? = nil) async throws -> Docker.Result {
         let fixture = HephBinary.repositoryRoot + "/Tests/Fixtures/repl_session.py"
         let arguments = (python == "python3" ? ["python3"] : []) + [fixture, HephBinary.path, name] + extra
-        return try await Command.run(python == "python3" ? "/usr/bin/env" : python, arguments)
+        let environment = project.map { ["HEPH_REPL_COMMAND": "attach", "HEPH_REPL_PROJECT": $0] } ?? [:]
+        return try await Command.run(python == "python3" ? "/usr/bin/env" : python, arguments, environment: environment)
     }
 
     @Test(arguments: ["expressions", "multiline", "error_then_working", "interrupt_sleep", "history", "completion", "shutdown_on_eof"])

@@ -104,6 +104,99 @@ import Testing
     }
 }
 
+/// `heph.up` under `heph run` as an operator reads it in a log: progress lines whether or
+/// not stderr is a terminal (here it is a file), and what a failed or interrupted
+/// `heph.up` leaves behind.
+@Suite(.usesEngine) struct RunHephUpOutputTests {
+    static let idle = #"{ "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" }"#
+
+    @Test func progressLinesAreOnByDefaultWithoutATerminalAndNoProgressSilencesThem() async throws {
+        let name = TestNames.unique("progress")
+        defer { Docker.forceRemove(["heph-\(name)"]) }
+        let script = """
+            local name, version = ...
+            heph.up{ services = { [name] = { image = "heph/busybox:latest", cmd = \(Self.idle), env = { VERSION = version } } } }
+            """
+        let first = try await HephBinary.run(["run", "-", name, "1"], input: script)
+        #expect(first.status == 0, "\(first.stderr)")
+        let lines = first.stderr.split(separator: "\n")
+        // One plain line per step, each with the seconds since heph.up began.
+        for step in ["created", "started", "ready"] {
+            #expect(lines.contains { $0.hasPrefix("heph.up: \(name) \(step) (") && $0.hasSuffix(" s)") }, "\(step): \(first.stderr)")
+        }
+        // A changed config: said before the old container's graceful stop, with how long it may take.
+        let second = try await HephBinary.run(["run", "-", name, "2"], input: script)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.split(separator: "\n").contains {
+            $0.hasPrefix("heph.up: \(name) replacing (") && $0.hasSuffix(" s): its config changed; the old container's graceful stop may take up to 10 s")
+        }, "\(second.stderr)")
+        let quiet = try await HephBinary.run(["run", "--no-progress", "-", name, "2"], input: script)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+
+    @Test func aFailedHephUpSaysWhatItLeftAndHowToClearIt() async throws {
+        let (db, api) = (TestNames.unique("left-db"), TestNames.unique("left-api"))
+        defer { Docker.forceRemove(["heph-\(db)", "heph-\(api)"]) }
+        let result = try await HephBinary.run(["run", "-", db, api], input: """
+            local db, api = ...
+            heph.up{ services = { [db] = { image = "heph/busybox:latest", cmd = \(Self.idle) },
+                                  [api] = { image = "heph-test/no-such-image:1", depends_on = { db } } } }
+            """)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("heph.up: \(api) failed ("), "\(result.stderr)")
+        #expect(result.stderr.contains("  \(api): image \"heph-test/no-such-image:1\" is not available locally and could not be pulled: "), "\(result.stderr)")
+        #expect(result.stderr.contains("\nheph.up left: created heph-\(db); running: heph-\(db). Once that is fixed, run heph.up again to converge (what matches its config is kept), or heph down to remove every container of the project.\n"), "\(result.stderr)")
+        #expect(!result.stderr.contains("not ready after"), "\(result.stderr)")
+    }
+
+    @Test func ctrlCDuringHephUpSaysWhatItLeftAndHowToClearIt() async throws {
+        let project = TestNames.project()
+        let (first, second) = (TestNames.unique("first"), TestNames.unique("second"))
+        defer { Docker.removeProjects([project]) }
+        // The first never turns healthy, so heph.up waits for it; the second waits for the first.
+        let run = try HephProcess(["run", "-p", project, "-", first, second], input: """
+            local first, second = ...
+            heph.up{ services = {
+              [first] = { image = "heph/busybox:latest", cmd = \(Self.idle), healthcheck = { test = "test -f /ready", interval = 0.5 } },
+              [second] = { image = "heph/busybox:latest", cmd = \(Self.idle), depends_on = { first } },
+            }, timeout = 300 }
+            print("up")
+            """)
+        #expect(await run.waitFor("heph.up: \(first) started", in: \.stderr, timeout: .seconds(60)), "\(run.stderr)")
+        run.signal(SIGINT)
+        #expect(await run.status(timeout: .seconds(20)) == 130, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        let (a, b) = ("heph_\(project)_\(first)", "heph_\(project)_\(second)")
+        #expect(run.stderr.contains("heph.up interrupted: created \(a); running: \(a); not reached: \(b). Run heph.up again to converge (what matches its config is kept), or heph down -p \(project) to remove every container of the project.\n"), "\(run.stderr)")
+        // It stopped there: the second was never made.
+        #expect(try await Docker.run("inspect", b).status != 0)
+        #expect(try await Docker.output("inspect", "-f", "{{.State.Running}}", a) == "true")
+    }
+
+    @Test func ctrlCStopsHephUpBeforeTheShutdownHandlersTearDown() async throws {
+        let project = TestNames.project()
+        let (first, second) = (TestNames.unique("first"), TestNames.unique("second"))
+        defer { Docker.removeProjects([project]) }
+        // The handler tears down; heph.up must not go on making what it removes.
+        let run = try HephProcess(["run", "-p", project, "-", first, second], input: """
+            local first, second = ...
+            heph.on_shutdown(function() heph.down(); print("down") end)
+            heph.up{ services = {
+              [first] = { image = "heph/busybox:latest", cmd = \(Self.idle), healthcheck = { test = "test -f /ready", interval = 0.5 } },
+              [second] = { image = "heph/busybox:latest", cmd = \(Self.idle), depends_on = { first } },
+            }, timeout = 300 }
+            """)
+        #expect(await run.waitFor("heph.up: \(first) started", in: \.stderr, timeout: .seconds(60)), "\(run.stderr)")
+        run.signal(SIGINT)
+        #expect(await run.status(timeout: .seconds(30)) == 130, "\(run.stderr)")
+        #expect(run.stdout == "down\n", "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("heph.up interrupted: created heph_\(project)_\(first)"), "\(run.stderr)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await Docker.managedContainers(project: project).isEmpty)
+    }
+}
+
 /// The examples, run as the README tells a newcomer to run them.
 @Suite(.usesEngine) struct ExampleTests {
     static func example(_ name: String) -> String {

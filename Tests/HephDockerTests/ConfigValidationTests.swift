@@ -34,6 +34,9 @@ import Testing
         (config { $0.ports = ["8080": "http"] }, #"config.ports: container port "http" (published on "8080") is not a number in 1…65535"#),
         (config { $0.ports = ["8080": "80/sctp"] }, #"config.ports: container port "80/sctp" (published on "8080") has protocol "sctp"; use tcp or udp"#),
         (config { $0.ports = ["1.2.3:8080": "80"] }, #"config.ports: host address "1.2.3" in "1.2.3:8080" is not an IPv4 address (write IPv6 as "[::1]:8080")"#),
+        // Compose's HOST:CONTAINER as the key: the entry meant, not a complaint about an address.
+        (config { $0.ports = ["8080:80": "80"] }, #"config.ports: the key "8080:80" is compose's HOST:CONTAINER; here the key is the host port and the value the container port: write [8080] = 80"#),
+        (config { $0.ports = ["127.0.0.1:8080:53/udp": "53"] }, #"config.ports: the key "127.0.0.1:8080:53/udp" is compose's HOST:CONTAINER; here the key is the host port and the value the container port: write ["127.0.0.1:8080"] = "53/udp""#),
         (config { $0.volumes = ["data/x": "/data"] }, #"config.volumes: host path "data/x" is relative; use an absolute path ("/srv/data") or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"#),
         (config { $0.volumes = ["": "/data"] }, "config.volumes: a host path is empty; use an absolute path or a volume name"),
         (config { $0.volumes = ["/srv": "data"] }, #"config.volumes: container path "data" (for "/srv") must be absolute, such as "/data""#),

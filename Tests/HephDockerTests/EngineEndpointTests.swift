@@ -46,6 +46,10 @@ import Testing
         (["DOCKER_HOST": "ssh://me@"], "DOCKER_HOST=ssh://me@: no host name; use ssh://USER@HOST"),
         (["DOCKER_HOST": "ssh://-oProxyCommand=x"], "DOCKER_HOST=ssh://-oProxyCommand=x: a host name cannot start with -"),
         (["DOCKER_HOST": "unix://relative.sock"], "DOCKER_HOST=unix://relative.sock: the socket path must be absolute, such as unix:///var/run/docker.sock"),
+        // A socket's path without unix:// is not a host name to be told about tcp://.
+        (["DOCKER_HOST": "/var/run/docker.sock"], "DOCKER_HOST=/var/run/docker.sock: a socket path needs the unix:// scheme; write DOCKER_HOST=unix:///var/run/docker.sock"),
+        (["DOCKER_HOST": "/run/user/1000/docker.sock"], "DOCKER_HOST=/run/user/1000/docker.sock: a socket path needs the unix:// scheme; write DOCKER_HOST=unix:///run/user/1000/docker.sock"),
+        (["DOCKER_HOST": "docker.sock"], "DOCKER_HOST=docker.sock: a socket path needs the unix:// scheme and an absolute path, such as DOCKER_HOST=unix:///var/run/docker.sock"),
         (["DOCKER_HOST": "tcp://:2375"], "DOCKER_HOST=tcp://:2375: no host name; use tcp://HOST:PORT"),
         (["DOCKER_HOST": "tcp://engine:99999"], #"DOCKER_HOST=tcp://engine:99999: the port "99999" is not a number in 1…65535"#),
         (["DOCKER_HOST": "tcp://engine", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/nonexistent"],

@@ -128,7 +128,13 @@ import Testing
         await world.advance(by: .milliseconds(100))
         #expect(await world.until(id, is: .running))
         world.engine.crash(id, exitCode: 0)  // a clean exit: on-failure leaves it
-        await world.advance(by: .seconds(1))
+        // A die with no kill before it is held 0.2 s for a kill logged late
+        // (TransitionTracker.killEventWait): time moves in steps, so the watcher's hold has
+        // begun before the clock passes it.
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(20))
+            await world.advance(by: .milliseconds(100))
+        }
         await world.expect([
             "heph-web nil→created", "heph-web created→running",
             "heph-web running→stopped", "heph-web exit 3", "heph-web stopped→running",

@@ -125,7 +125,8 @@ import Testing
             let lines = error?.message.split(separator: "\n").map(String.init) ?? []
             #expect(lines.first == "2 of 3 services are not ready:")
             #expect(lines.contains { $0 == "  \(sick): not ready after 8 s: running (health: starting); last healthcheck (exit 1): \"no database here\"" })
-            #expect(lines.contains("  \(after): not ready after 8 s: not started, as it depends on \(sick)"))
+            // Not started, rather than "not ready after 8 s": what the timeout caught was the other.
+            #expect(lines.contains("  \(after): not started, as it depends on \(sick) (not ready after 8 s)"), "\(lines)")
             #expect(try await orchestrator.healthCheck(fine) == .healthy)
         }
     }
@@ -143,6 +144,31 @@ import Testing
             #expect(error?.message.contains("heph-\(crash) exited with code 3 before it was ready; its last output: cannot open config") == true)
             #expect(try await Docker.run("inspect", "heph-\(next)").status != 0)
         }
+    }
+
+    /// A failed pull is said to be one, with the fixes, at once; the service that depends on
+    /// it is "not started", never "not ready after 120 s" (issue 21).
+    @Test func aFailedPullSaysSoAndItsDependentIsNotStartedRatherThanTimedOut() async throws {
+        let (db, api) = (TestNames.unique("nopull"), TestNames.unique("waits"))
+        defer { Docker.forceRemove(["heph-\(db)", "heph-\(api)"]) }
+        var unpullable = Self.service(db)
+        unpullable.config.image = "heph-test/no-such-image:1"
+        let topology = Topology(services: [db: unpullable, api: Self.service(api, dependsOn: [db])])
+        try await Fixtures.withOrchestrator { orchestrator async throws in
+            let started = ContinuousClock.now
+            let error = await #expect(throws: DockerError.self) { try await orchestrator.up(topology) }
+            #expect(ContinuousClock.now - started < .seconds(30))  // the pull's failure, not the 120 s timeout
+            #expect(error?.code == .imagePull)
+            let lines = error?.message.split(separator: "\n").map(String.init) ?? []
+            #expect(lines.first == "2 of 2 services are not ready:")
+            #expect(lines.contains {
+                $0.hasPrefix(#"  \#(db): image "heph-test/no-such-image:1" is not available locally and could not be pulled: "#)
+                    && $0.hasSuffix("; build it on this engine (docker build -t heph-test/no-such-image:1 DIR) or load it (docker load -i FILE), or check the name and that its registry can be reached")
+            }, "\(lines)")
+            #expect(lines.contains("  \(api): not started, as it depends on \(db) (its image could not be pulled)"), "\(lines)")
+            #expect(error?.message.contains("not ready after") == false)
+        }
+        for name in [db, api] { #expect(try await Docker.run("inspect", "heph-\(name)").status != 0) }
     }
 
     @Test func aTakenPortAMissingBindSourceOrAnUnpullableImageNamesTheServiceAndLeavesNoHalfMadeContainer() async throws {

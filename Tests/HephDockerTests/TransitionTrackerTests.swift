@@ -116,4 +116,116 @@ import Testing
         // A poll that began after the removal forgets it; ids are never reused.
         #expect(tracker.reconcile([], poll: tracker.startPoll(), at: 3).isEmpty)
     }
+
+    // MARK: Causes and states
+
+    /// `status cause state` of each transition (`exit cause` for an exit).
+    static func causes(_ transitions: [ContainerTransition]) -> [String] {
+        transitions.map { transition in
+            switch transition.kind {
+            case .status(let status): "\(status.rawValue) \(transition.cause.rawValue) \(transition.state.rawValue)"
+            case .exited: "exit \(transition.cause.rawValue) \(transition.state.rawValue)"
+            case .removed: "removed \(transition.cause.rawValue) \(transition.state.rawValue)"
+            }
+        }
+    }
+
+    @Test func theEventsBeforeAndAfterADieTellWhyItEnded() {
+        var tracker = TransitionTracker()
+        var all: [ContainerTransition] = []
+        // Each hold runs out at once (what the watcher's timer does).
+        for action: ContainerEvent.Action in [.create, .start, .die(exitCode: 3), .start, .kill(signal: 9), .die(exitCode: 137),
+                                              .start, .oom, .die(exitCode: 137), .start, .pause, .unpause, .health(healthy: true)] {
+            let (transitions, holdFor) = tracker.applyHolding(Self.event(action))
+            all += transitions
+            if holdFor != nil { all += tracker.releaseHeld("c1", sequence: tracker.sequence) }
+        }
+        #expect(Self.causes(all) == [
+            "created created created", "running started running",
+            "stopped crash exited", "exit crash exited", "running restarted running",
+            "stopped killed exited", "exit killed exited", "running restarted running",
+            "stopped oom exited", "exit oom exited", "running restarted running",
+            "error paused paused", "running unpaused running", "healthy health running",
+        ])
+    }
+
+    @Test func aDieAfterAGracefulSignalWaitsForTheStopThatFollows() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        // docker stop: kill (SIGTERM), die, stop. Nothing is told until the stop says why.
+        #expect(tracker.applyHolding(Self.event(.kill(signal: 15))).transitions.isEmpty)
+        let died = tracker.applyHolding(Self.event(.die(exitCode: 0)))
+        #expect(died.transitions.isEmpty && died.holdFor == TransitionTracker.stopEventWait)
+        #expect(Self.causes(tracker.apply(Self.event(.stop))) == ["stopped stopped exited", "exit stopped exited"])
+        // docker kill -s TERM: no stop follows; released as killed, once.
+        _ = tracker.apply(Self.event(.start))
+        _ = tracker.apply(Self.event(.kill(signal: 15)))
+        #expect(tracker.applyHolding(Self.event(.die(exitCode: 143))).holdFor != nil)
+        let sequence = tracker.sequence
+        #expect(Self.causes(tracker.releaseHeld("c1", sequence: sequence)) == ["stopped killed exited", "exit killed exited"])
+        #expect(tracker.releaseHeld("c1", sequence: sequence).isEmpty)
+        // A die before the kill that caused it (the engine logs the kill once sent): held as
+        // a crash, then a kill, then the stop decides.
+        _ = tracker.apply(Self.event(.start))
+        #expect(tracker.applyHolding(Self.event(.die(exitCode: 0))).holdFor == TransitionTracker.killEventWait)
+        #expect(tracker.applyHolding(Self.event(.kill(signal: 15))) == ([], TransitionTracker.stopEventWait))
+        #expect(Self.causes(tracker.apply(Self.event(.stop))) == ["stopped stopped exited", "exit stopped exited"])
+        // A docker restart: its start comes after the stop, and is a restart.
+        _ = tracker.apply(Self.event(.start))
+        _ = tracker.apply(Self.event(.kill(signal: 15)))
+        _ = tracker.apply(Self.event(.die(exitCode: 0)))
+        #expect(Self.causes(tracker.apply(Self.event(.stop)) + tracker.apply(Self.event(.start)) + tracker.apply(Self.event(.restart)))
+            == ["stopped stopped exited", "exit stopped exited", "running restarted running"])
+    }
+
+    @Test func anotherEventOrItsHoldReleasesAHeldDie() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        _ = tracker.apply(Self.event(.kill(signal: 15)))
+        _ = tracker.apply(Self.event(.die(exitCode: 143)))
+        #expect(Self.causes(tracker.apply(Self.event(.destroy))) == ["stopped killed exited", "exit killed exited", "removed removed gone"])
+        _ = tracker.reconcile([Self.observation("c2", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        _ = tracker.apply(Self.event(.kill(signal: 2), "c2"))
+        _ = tracker.apply(Self.event(.die(exitCode: 130), "c2"))
+        // Polls leave a held die to the events after it, and to its hold: they release nothing.
+        _ = tracker.reconcile([Self.observation("c2", .stopped)], poll: tracker.startPoll(), at: 2)
+        #expect(tracker.reconcile([Self.observation("c2", .stopped)], poll: tracker.startPoll(), at: 3).isEmpty)
+        #expect(Self.causes(tracker.releaseHeld("c2", sequence: tracker.sequence)) == ["stopped killed exited", "exit killed exited"])
+    }
+
+    @Test func whatOnlyAPollSawHasNoKnownCauseUnlessTheEngineWasDown() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .healthy), Self.observation("c2", .healthy), Self.observation("c3", .running)],
+                              poll: tracker.startPoll(), at: 0, emit: false)
+        var paused = Self.observation("c3", .error)
+        paused.state = .paused
+        let missed = tracker.reconcile([Self.observation("c1", .stopped, exit: (1, false)), Self.observation("c2", .healthy), paused],
+                                       poll: tracker.startPoll(), at: 1)
+        #expect(Self.causes(missed) == ["stopped unknown exited", "exit unknown exited", "error unknown paused"])
+        #expect(Self.causes(tracker.reconcile([Self.observation("c3", .error)], poll: tracker.startPoll(), at: 2))
+            == ["removed removed gone", "removed removed gone"])
+        // The engine unreachable meanwhile: it stopped what was running; an event since says otherwise.
+        var after = TransitionTracker()
+        _ = after.reconcile([Self.observation("c1", .healthy), Self.observation("c2", .healthy)], poll: after.startPoll(), at: 0, emit: false)
+        after.engineUnreachable()
+        _ = after.apply(Self.event(.die(exitCode: 3), "c2"))
+        _ = after.reconcile([], scope: [], poll: after.startPoll(), at: 1)
+        #expect(Self.causes(after.reconcile([Self.observation("c1", .stopped, exit: (0, false)), Self.observation("c2", .stopped)], poll: after.startPoll(), at: 2))
+            == ["stopped engine exited", "exit engine exited"])
+    }
+
+    @Test func aStopLoggedBeforeItsDieAndAnOldSignalAreReadForWhatTheyAre() {
+        var tracker = TransitionTracker()
+        _ = tracker.reconcile([Self.observation("c1", .running)], poll: tracker.startPoll(), at: 0, emit: false)
+        // kill, stop, die: the stop came first, and decides at once.
+        _ = tracker.apply(Self.event(.kill(signal: 15), at: 10))
+        _ = tracker.apply(Self.event(.stop, at: 10))
+        #expect(Self.causes(tracker.apply(Self.event(.die(exitCode: 0), at: 10))) == ["stopped stopped exited", "exit stopped exited"])
+        // A SIGHUP an hour before a crash: a crash.
+        _ = tracker.apply(Self.event(.start, at: 20))
+        _ = tracker.apply(Self.event(.kill(signal: 1), at: 30))
+        let crashed = tracker.applyHolding(Self.event(.die(exitCode: 2), at: 3630))
+        #expect(crashed.holdFor == TransitionTracker.killEventWait)
+        #expect(Self.causes(tracker.releaseHeld("c1", sequence: tracker.sequence)) == ["stopped crash exited", "exit crash exited"])
+    }
 }

@@ -45,6 +45,7 @@ import Testing
         (config(#"ports = { [8080] = "80/sctp" }"#), argument("create_container", #"config.ports: container port "80/sctp" (published on "8080") has protocol "sctp"; use tcp or udp"#)),
         (config("ports = { [8080] = true }"), argument("create_container", #"config.ports["8080"]: expected a string, got boolean"#)),
         (config(#"ports = { "8080:80" }"#), argument("create_container", #"config.ports: "8080:80" (at [1]) looks like compose's "HOST:CONTAINER"; write { ["8080"] = "80" }"#)),
+        (config(#"ports = { ["8080:80"] = 80 }"#), argument("create_container", #"config.ports: the key "8080:80" is compose's HOST:CONTAINER; here the key is the host port and the value the container port: write [8080] = 80"#)),
         (config(#"volumes = { ["./data"] = "/data" }"#), argument("create_container", #"config.volumes: host path "./data" is relative; use an absolute path ("/srv/data") or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"#)),
         (config(#"volumes = { ["/srv"] = "data" }"#), argument("create_container", #"config.volumes: container path "data" (for "/srv") must be absolute, such as "/data""#)),
         (config(#"volumes = { "/srv:/data" }"#), argument("create_container", #"config.volumes: expected a table of HOST = CONTAINER, such as { ["/srv/data"] = "/data" }, but it has the number key 1"#)),
@@ -76,6 +77,9 @@ import Testing
         (config("restart_policy = { max_attempts = -1 }"), argument("create_container", "config.restart_policy.max_attempts: -1 is negative; use 0 for no limit")),
         (config(#"endpoint_mode = "rr""#), argument("create_container", #"config.endpoint_mode: "rr" is not an endpoint mode; use "vip" or "dnsrr""#)),
         (config("replicas = 2"), "heph.create_container: config.replicas: 2 tasks need the swarm backend (heph run --swarm, or heph.config.backend = \"swarm\"); this engine runs one container per service"),
+        // A string where the list of services belongs: the list meant, not the hint about shell commands.
+        ("heph.up({ services = { web = { image = \(image), depends_on = \"db\" } } })", argument("up", #"services.web.depends_on: expected a list of service names, got a string; write depends_on = { "db" }"#)),
+        ("heph.up({ services = { web = { image = \(image), depends_on = \"db, cache\" } } })", argument("up", #"services.web.depends_on: expected a list of service names, got a string; write depends_on = { "db", "cache" }"#)),
         ("heph.start_container()", argument("start_container", "string expected, got no value")),
         ("heph.start_container({})", argument("start_container", "string expected, got table")),
         (#"heph.start_container("")"#, argument("start_container", "container name is empty")),

@@ -73,7 +73,7 @@ import Testing
         #expect(result.lines.dropFirst().first?.hasPrefix("false\theph.use('bad'): \(directory)/bad.lua does not compile: ") == true)
         #expect(result.lines.dropFirst().first?.hasSuffix("/bad.lua:1: unexpected symbol near <eof>") == true, "\(result.lines)")
         // A built-in plugin's bad option points at the script's line.
-        #expect(result.failure?.contains("/main.lua:3: heph.use('restart'): unknown option \"intial\" (known: events, factor, initial, jitter, log, max, max_restarts, on_give_up, on_restart, reset_after, target, window; did you mean \"initial\"?)") == true, "\(result.failure ?? "")")
+        #expect(result.failure?.contains("/main.lua:3: heph.use('restart'): unknown option \"intial\" (known: events, factor, initial, jitter, log, max, max_restarts, on_give_up, on_recover, on_restart, paused, reset_after, restart_stopped, settle, target, window; did you mean \"initial\"?)") == true, "\(result.failure ?? "")")
     }
 
     @Test func restartBacksOffGivesUpAfterTheBudgetAndSaysSoOnce() async throws {
@@ -195,7 +195,7 @@ import Testing
             local name, file = ...
             heph.use("notify", {
               events = { "exit" }, target = name, log = false,
-              command = "echo \\"$HEPH_EVENT $HEPH_NAME $HEPH_STATUS $HEPH_PREVIOUS $HEPH_EXIT_CODE $HEPH_EXPECTED [$HEPH_BY]\\" > " .. file,
+              command = "echo \\"$HEPH_EVENT $HEPH_NAME $HEPH_STATUS $HEPH_PREVIOUS $HEPH_EXIT_CODE $HEPH_EXPECTED [$HEPH_BY] $HEPH_CAUSE $HEPH_STATE\\" > " .. file,
               on_command = function(code) print("command exited " .. code); heph.exit(0) end,
             })
             heph.create_container{ image = "heph/busybox:latest", name = name, cmd = { "sh", "-c", "sleep 0.2; exit 7" } }
@@ -204,7 +204,7 @@ import Testing
             """, arguments: [name, file])
         #expect(result.outcome == .exited(0))
         #expect(result.lines == ["command exited 0"])
-        #expect(try String(contentsOfFile: file, encoding: .utf8) == "exit heph-\(name) stopped running 7 false []\n")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "exit heph-\(name) stopped running 7 false [] crash exited\n")
     }
 
     @Test func chaosActsOnlyOnMatchingManagedContainers() async throws {

@@ -28,20 +28,20 @@ import Testing
     @Test func anExpectationMatchesEachKindOnceAndLapsesAfterItsGrace() {
         let start = ContinuousClock.now
         var book = ExpectationBook()
-        book.expect("web", ticket: 1, caller: "stop_container", now: start)
+        book.expect("web", ticket: ExpectationKey(owner: 1, ticket: 1), caller: "stop_container", now: start)
         #expect(book.claim(transition(.status(.running)), now: start) == nil, "a start is never expected")
         #expect(book.claim(transition(.exited(code: 0, oomKilled: false), "heph-db"), now: start) == nil, "another container")
         #expect(book.claim(transition(.exited(code: 0, oomKilled: false)), now: start) == "stop_container")
         #expect(book.claim(transition(.exited(code: 0, oomKilled: false)), now: start) == nil, "claimed once only")
         #expect(book.claim(transition(.status(.stopped)), now: start) == "stop_container")
-        book.close(ticket: 1, now: start)
-        #expect(book.count == 1)
+        book.close(ticket: ExpectationKey(owner: 1, ticket: 1), now: start)
+        #expect(book.count(owner: 1) == 1)
         #expect(book.claim(transition(.removed), now: start + Expectation.grace - .milliseconds(1)) == "stop_container", "within the grace")
-        book.expect(nil, ticket: 2, caller: "teardown_all", now: start + Expectation.grace)
-        #expect(book.count == 1, "the lapsed one was pruned")
+        book.expect(nil, ticket: ExpectationKey(owner: 1, ticket: 2), caller: "teardown_all", now: start + Expectation.grace)
+        #expect(book.count(owner: 1) == 1, "the lapsed one was pruned")
         #expect(book.claim(transition(.removed, "heph-anything"), now: start + Expectation.grace) == "teardown_all")
-        book.withdraw(ticket: 2)
-        #expect(book.count == 0)
+        book.withdraw(ticket: ExpectationKey(owner: 1, ticket: 2))
+        #expect(book.count(owner: 1) == 0)
     }
 
     /// The engine layer's messages with their remedies, as heph's users read them (the

@@ -6,7 +6,8 @@ import Synchronization
 /// says, its exit status (128 + the signal when one ended it) once it ends. Killed if it is
 /// still running when the test lets go of it. ``run(_:environment:)`` starts `heph run`.
 public final class HephProcess: Sendable {
-    private let pid: pid_t
+    /// The process id (of heph itself, also when it runs as another user: setpriv execs it).
+    public let pid: pid_t
     private let directory: URL
     private let reaping: Reaping
     /// The write end of standard input while it is kept open (see ``closeInput()``).
@@ -16,7 +17,11 @@ public final class HephProcess: Sendable {
     /// to this process's own. With `keepingInputOpen`, standard input is a pipe that holds
     /// `input` (a few lines: it must fit the pipe's 64 KiB) and stays open until
     /// ``closeInput()`` (or deinit): until then `heph` does not reach the end of its input.
-    public init(_ arguments: [String], input: String = "", environment: [String: String] = [:], keepingInputOpen: Bool = false) throws {
+    /// With a `launcher` (a command that ends by running its arguments: ``SystemUser/launcher``
+    /// runs them as another user), heph is started through it; `heph` is the binary to run
+    /// (a copy another user can run: ``SystemUser/shareHeph()``).
+    public init(_ arguments: [String], input: String = "", environment: [String: String] = [:], keepingInputOpen: Bool = false,
+                launcher: [String] = [], heph: String = HephBinary.path) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestNames.unique("heph-process"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var streams = Spawn.Streams(output: directory.appendingPathComponent("out").path, error: directory.appendingPathComponent("err").path)
@@ -32,8 +37,9 @@ public final class HephProcess: Sendable {
                 try input.write(to: directory.appendingPathComponent("in"), atomically: true, encoding: .utf8)
                 streams.input = directory.appendingPathComponent("in").path
             }
+            let (executable, arguments) = launcher.isEmpty ? (heph, arguments) : (launcher[0], Array(launcher.dropFirst()) + [heph] + arguments)
             pid = try Spawn.start(
-                HephBinary.path, arguments, streams: streams,
+                executable, arguments, streams: streams,
                 environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment, uniquingKeysWith: { _, new in new }),
                 ownGroup: true)
         } catch {

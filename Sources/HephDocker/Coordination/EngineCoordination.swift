@@ -157,10 +157,12 @@ public final class EngineCoordination: Coordination {
         let labels = RoleObject.watcher.labels(project: project, identity: identity)
         await removeAbandonedEntries()
         var delay: Duration = .milliseconds(500)
+        var failures = 0
         while !registration.withLock({ $0.stopped }) {
             do {
                 if let held = try await HeldContainer.hold(client, name: name, labels: labels, timing: .registry) {
                     delay = .milliseconds(500)
+                    failures = 0
                     let stopped = registration.withLock { registration in
                         if !registration.stopped { registration.held = held }
                         return registration.stopped
@@ -174,6 +176,11 @@ public final class EngineCoordination: Coordination {
                 }
             } catch {
                 // Unreachable, or refused: try again later; registering never fails a run.
+                // Said once it has failed a few times in a row: heph status and attach miss it.
+                failures += 1
+                if failures == 3 {
+                    client.logger.warning("cannot register this process as a watcher of project \(project.name) (heph status and heph attach do not see it until it can): \(error); trying again")
+                }
             }
             let until = ContinuousClock.now + delay
             while ContinuousClock.now < until, !registration.withLock({ $0.stopped }) { try? await Task.sleep(for: .milliseconds(100)) }

@@ -1,5 +1,6 @@
 extension DockerOrchestrator {
     public func createContainer(_ config: ContainerConfig) async throws -> String {
+        onAction("create_container")
         let neutral = try config.neutralCreation()
         try config.validateSwarmServiceOptions()
         try config.checkOneContainer()
@@ -24,6 +25,7 @@ extension DockerOrchestrator {
     }
 
     public func startContainer(_ containerID: String) async throws {
+        onAction("start_container")
         let container = try await managedContainer(containerID)
         var response = try await client.request(.POST, "/containers/\(container.Id)/start")
         // "network heph-network not found": removed behind this process's back (another
@@ -50,11 +52,13 @@ extension DockerOrchestrator {
     static let networkSettleAttempts = 8
 
     public func stopContainer(_ containerID: String, timeout: Duration) async throws {
+        onAction("stop_container")
         let container = try await managedContainer(containerID)
         try await stop(id: container.Id, name: container.name, timeout: timeout)
     }
 
     public func removeContainer(_ containerID: String) async throws {
+        onAction("remove_container")
         let container = try await managedContainer(containerID)
         try await remove(id: container.Id, name: container.name, state: container.State.Status)
     }

@@ -8,12 +8,15 @@ extension EngineClient {
     }
 
     /// Pulls `reference`. A pull fails in two ways: an error answer, or an `{"error": …}`
-    /// line inside a 200 stream; both become ``DockerError/Code/imagePull`` in words.
+    /// line inside a 200 stream; both become ``DockerError/Code/imagePull`` in words: the
+    /// engine's reason, then the fixes (the image made or loaded on this engine, or the
+    /// name or the registry put right).
     func pullImage(_ reference: ImageReference, as written: String) async throws {
         logger.info("pulling \(written)")
         let response = try await streamingRequest(.POST, "/images/create", query: [("fromImage", reference.repository), ("tag", reference.pullTag)])
         func failure(_ reason: String) -> DockerError {
-            DockerError(.imagePull, "image \(quoted(written)) is not available locally and could not be pulled: \(reason)")
+            DockerError(.imagePull, "image \(quoted(written)) is not available locally and could not be pulled: \(reason); "
+                + "build it on this engine (docker build -t \(written) DIR) or load it (docker load -i FILE), or check the name and that its registry can be reached")
         }
         guard response.status == .ok else {
             throw failure(try await response.collectedFailure().engineMessage)

@@ -1,6 +1,7 @@
 extension DockerOrchestrator {
     @discardableResult
     public func createNetwork() async throws -> String {
+        onAction("create_network")
         let task = networkCreation.withLock { inFlight in
             if let inFlight { return inFlight }
             let task = Task { try await self.findOrCreateNetwork(driver: "bridge") }
@@ -17,6 +18,7 @@ extension DockerOrchestrator {
     }
 
     public func removeNetwork() async throws {
+        onAction("remove_network")
         forgetNetwork()
         for network in try await managedNetworks() where network.Name == project.networkEngineName {
             try await remove(network: network)

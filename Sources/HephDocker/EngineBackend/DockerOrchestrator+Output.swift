@@ -47,6 +47,7 @@ extension DockerOrchestrator {
     }
 
     public func exec(_ containerID: String, command: [String]) async throws -> ExecResult {
+        onAction("exec")
         let container = try await managedContainer(containerID)
         guard container.State.Status == "running" else {
             throw DockerError(.conflict, "cannot exec in \(container.name): it is \(container.State.Status), not running")

@@ -16,7 +16,8 @@ extension DockerOrchestrator {
         do {
             try await startContainer(id)
         } catch {
-            try? await removeContainer(id)
+            // In a task of its own: a cancellation of this one must not stop the cleanup.
+            if !Task.isCancelled { await Task { try? await self.removeContainer(id) }.value }
             throw error
         }
         return id

@@ -116,7 +116,7 @@ struct ContainerFeed: WatchFeed {
         var observations: [TransitionTracker.Observation] = []
         for summary in containers {
             let container = ContainerInfo(summary: summary)
-            var observation = TransitionTracker.Observation(id: container.id, name: container.name, dockerName: container.dockerName, status: container.status, exit: nil)
+            var observation = TransitionTracker.Observation(id: container.id, name: container.name, dockerName: container.dockerName, status: container.status, state: container.state, exit: nil)
             if container.status == .stopped, let knownStatus = known(container.id), knownStatus != .stopped,
                let details = try? await orchestrator.inspectContainer(container.id).details {
                 inspects += 1

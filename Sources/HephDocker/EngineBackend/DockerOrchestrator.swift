@@ -23,11 +23,17 @@ public final class DockerOrchestrator: Orchestrator {
     /// The network creation in flight, which concurrent callers join: the engine's
     /// `CheckDuplicate` is not atomic, and parallel creates make networks of the same name.
     let networkCreation = Mutex<Task<String, any Error>?>(nil)
+    /// Hears the Lua name of each call that changes something, as it is made
+    /// (``RunContext/onAction``).
+    let onAction: @Sendable (String) -> Void
 
     /// An orchestrator over `client` (the spec's `NewDockerOrchestrator`), waiting by
-    /// `clock`, acting on the containers of `scope` (the default project unless told).
-    public init(client: EngineClient, clock: any HephClock = SystemClock(), scope: ProjectScope = .project(.default)) {
+    /// `clock`, acting on the containers of `scope` (the default project unless told);
+    /// `onAction` hears each call that changes something.
+    public init(client: EngineClient, clock: any HephClock = SystemClock(), scope: ProjectScope = .project(.default),
+                onAction: @escaping @Sendable (String) -> Void = { _ in }) {
         self.client = client
+        self.onAction = onAction
         coordination = EngineCoordination(client: client, project: scope.project)
         self.clock = clock
         self.scope = scope

@@ -16,6 +16,10 @@ public struct ContainerInfo: Sendable, Hashable {
     public var image: String
     /// The status by the six-value mapping of ``ContainerStatus``.
     public var status: ContainerStatus
+    /// The engine's own state beside it: what tells a paused container from a restarting,
+    /// a removing or a dead one, all `error` by status. On a swarm, `running` while any of
+    /// the service's tasks runs, else `exited` (``TaskInfo/state`` has each task's).
+    public var state: ContainerState
     /// Published ports, HOST → CONTAINER.
     public var ports: [String: String]
     /// The fields only inspect reports; nil in a list.
@@ -25,7 +29,8 @@ public struct ContainerInfo: Sendable, Hashable {
 
     /// Makes an info value.
     public init(id: String, name: String, dockerName: String? = nil, project: String = Project.default.name, image: String, status: ContainerStatus,
-                ports: [String: String] = [:], details: ContainerDetails? = nil, replicas: ReplicaCount? = nil) {
+                state: ContainerState? = nil, ports: [String: String] = [:], details: ContainerDetails? = nil, replicas: ReplicaCount? = nil) {
+        self.state = state ?? ContainerTransition.likelyState(.status(status))
         self.id = id
         self.name = name
         self.dockerName = dockerName ?? name

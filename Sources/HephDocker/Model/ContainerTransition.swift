@@ -33,9 +33,17 @@ public struct ContainerTransition: Sendable, Hashable {
     /// On a swarm, the task this transition is of (`id` is then the task's id and `name`
     /// its service's); nil for a container.
     public var task: TaskPlacement?
+    /// Why it changed, as far as the engine told (``TransitionCause/heph`` is decided where
+    /// this process's own calls are known, not here).
+    public var cause: TransitionCause
+    /// The engine's own state of the container after the change.
+    public var state: ContainerState
 
-    public init(kind: Kind, id: String, name: String, dockerName: String? = nil, previous: ContainerStatus?, at: Double, source: Source, task: TaskPlacement? = nil) {
+    public init(kind: Kind, id: String, name: String, dockerName: String? = nil, previous: ContainerStatus?, at: Double, source: Source,
+                task: TaskPlacement? = nil, cause: TransitionCause = .unknown, state: ContainerState? = nil) {
         self.kind = kind
+        self.cause = cause
+        self.state = state ?? Self.likelyState(kind)
         self.id = id
         self.name = name
         self.dockerName = dockerName ?? name
@@ -43,6 +51,17 @@ public struct ContainerTransition: Sendable, Hashable {
         self.at = at
         self.source = source
         self.task = task
+    }
+
+    /// The engine's state a change to `kind` implies when nothing said more.
+    static func likelyState(_ kind: Kind) -> ContainerState {
+        switch kind {
+        case .status(.created): .created
+        case .status(.running), .status(.healthy), .status(.unhealthy): .running
+        case .status(.stopped), .exited: .exited
+        case .status(.error): .dead
+        case .removed: .gone
+        }
     }
 }
 

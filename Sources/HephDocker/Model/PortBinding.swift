@@ -21,6 +21,9 @@ struct PortBinding: Sendable, Hashable {
 
     /// Parses one entry; the error names `config.ports` and what is wrong.
     static func parse(host: String, container: String) throws -> PortBinding {
+        if let entry = composeEntry(host) {
+            throw DockerError(.invalidConfig, "config.ports: the key \(quoted(host)) is compose's HOST:CONTAINER; here the key is the host port and the value the container port: write \(entry)")
+        }
         let (hostIP, hostPortText) = try splitHost(host)
         guard let hostPort = portNumber(hostPortText) else {
             throw DockerError(.invalidConfig, "config.ports: host port \(quoted(host)) is not a number in 1…65535")
@@ -56,6 +59,20 @@ struct PortBinding: Sendable, Hashable {
             throw DockerError(.invalidConfig, "config.ports: host address \(quoted(address)) in \(quoted(host)) is not an IPv4 address (write IPv6 as \"[::1]:8080\")")
         }
         return (address, host[host.index(after: colon)...])
+    }
+
+    /// The entry meant by a key in compose's form: `"8080:80"` → `[8080] = 80`,
+    /// `"127.0.0.1:8080:80/udp"` → `["127.0.0.1:8080"] = "80/udp"`; nil for any other key.
+    private static func composeEntry(_ host: String) -> String? {
+        guard !host.hasPrefix("["), let colon = host.lastIndex(of: ":") else { return nil }
+        let published = host[..<colon]
+        let target = host[host.index(after: colon)...]
+        guard let port = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first, portNumber(port) != nil else { return nil }
+        let value = target.contains("/") ? quoted(target) : String(target)
+        if portNumber(published) != nil { return "[\(published)] = \(value)" }
+        guard let inner = published.lastIndex(of: ":"), portNumber(published[published.index(after: inner)...]) != nil,
+              isIPAddress(String(published[..<inner]), family: AF_INET) else { return nil }
+        return "[\(quoted(published))] = \(value)"
     }
 
     /// A decimal port in 1…65535, digits only (no sign, no spaces).

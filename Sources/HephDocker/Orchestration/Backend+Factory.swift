@@ -10,7 +10,7 @@ extension Backend {
         }
         let engine = DockerOrchestrator(
             client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), slots: context.engineSlots, logger: context.logger),
-            clock: context.clock, scope: context.scope)
+            clock: context.clock, scope: context.scope, onAction: context.onAction)
         return switch self {
         case .engine: engine
         case .swarm: SwarmOrchestrator(manager: engine, endpointMode: context.endpointMode)
@@ -38,6 +38,10 @@ public struct RunContext: Sendable {
     /// The projects the orchestrator sees (`-p`, `HEPH_PROJECT`, `--all`); a script may
     /// still choose its project with `heph.config.project` (``BackendSession/select(project:)``).
     public var scope: ProjectScope
+    /// Hears the Lua name of each orchestrator call that changes something
+    /// (`create_container`, `restart_container`, `exec`, …) as it is made, whoever made
+    /// it (the script, `heph.up`, a plugin): `heph run --metrics` counts them.
+    public var onAction: @Sendable (String) -> Void = { _ in }
 
     /// Makes a context.
     public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip",

@@ -120,7 +120,7 @@ public final class SimulatedEngine: Sendable {
     /// The engine counts a kill as a manual stop: its restart policy leaves it.
     func signalContainer(_ id: String, signal: Int) throws {
         try checkReachable()
-        end(id, exitCode: 128 + signal, events: [.other("kill"), .die(exitCode: 128 + signal)], onPurpose: true)
+        end(id, exitCode: 128 + signal, events: [.kill(signal: signal), .die(exitCode: 128 + signal)], onPurpose: true)
     }
 
     /// Freezes or thaws a running container.
@@ -139,7 +139,7 @@ public final class SimulatedEngine: Sendable {
         try checkReachable()
         guard let container = world.withLock({ $0.containers[id] }) else { return }
         if container.state == "running" || container.state == "paused" {
-            end(id, exitCode: 137, events: [.other("kill"), .die(exitCode: 137)], onPurpose: true)
+            end(id, exitCode: 137, events: [.kill(signal: 9), .die(exitCode: 137)], onPurpose: true)
         }
         world.withLock { world in
             if let removed = world.containers.removeValue(forKey: id) { emit(.destroy, removed, to: world) }
@@ -258,7 +258,7 @@ public final class SimulatedEngine: Sendable {
     /// The container's main process killed from outside (`docker kill`), with `exitCode`:
     /// a manual stop, which the restart policy leaves alone (as moby's does).
     public func kill(_ id: String, exitCode: Int = 137) {
-        end(id, exitCode: exitCode, events: [.other("kill"), .die(exitCode: exitCode)], onPurpose: true)
+        end(id, exitCode: exitCode, events: [.kill(signal: 9), .die(exitCode: exitCode)], onPurpose: true)
     }
 
     /// The container's process exits on its own with `exitCode`.
@@ -273,7 +273,7 @@ public final class SimulatedEngine: Sendable {
 
     /// `docker stop` from outside.
     public func stop(_ id: String) {
-        end(id, exitCode: 0, events: [.other("kill"), .die(exitCode: 0), .other("stop")], onPurpose: true)
+        end(id, exitCode: 0, events: [.kill(signal: 15), .die(exitCode: 0), .stop], onPurpose: true)
     }
 
     /// What the container's healthcheck probes find from now on (and after restarts): the

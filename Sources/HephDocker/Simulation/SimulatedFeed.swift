@@ -14,7 +14,7 @@ struct SimulatedFeed: WatchFeed {
     func observe(full: Bool, known: (String) -> ContainerStatus?) async throws -> FeedLook {
         var observations: [TransitionTracker.Observation] = []
         for info in try await orchestrator.listContainers() {
-            var observation = TransitionTracker.Observation(id: info.id, name: info.name, dockerName: info.dockerName, status: info.status, exit: nil)
+            var observation = TransitionTracker.Observation(id: info.id, name: info.name, dockerName: info.dockerName, status: info.status, state: info.state, exit: nil)
             if info.status == .stopped, let status = known(info.id), status != .stopped,
                let details = try? await orchestrator.inspectContainer(info.id).details {
                 observation.exit = (code: details.exitCode, oomKilled: details.oomKilled)

@@ -290,7 +290,7 @@ public final class SimulatedOrchestrator: Orchestrator {
         let status = ContainerStatus(engineState: container.state, health: container.health)
         return ContainerInfo(id: container.id, name: Project.scriptName(container.name, labels: container.labels), dockerName: container.name,
                              project: Project.named(by: container.labels), image: container.config.image, status: status,
-                             ports: container.state == "running" ? container.config.ports : [:])
+                             state: ContainerState(engine: container.state), ports: container.state == "running" ? container.config.ports : [:])
     }
 
     /// The last `count` lines of `bytes` (a last line without its newline counts).

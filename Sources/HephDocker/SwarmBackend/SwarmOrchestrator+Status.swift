@@ -56,11 +56,12 @@ extension SwarmOrchestrator {
             guard let published = port.PublishedPort, let target = port.TargetPort else { continue }
             ports[String(published)] = port.Protocol == "udp" ? "\(target)/udp" : String(target)
         }
+        let running = current.filter { $0.Status.State == "running" }.count
         return ContainerInfo(
             id: service.ID, name: service.scriptName, dockerName: service.name, project: Project.named(by: service.labels),
             image: service.Spec.TaskTemplate?.ContainerSpec?.Image ?? "",
-            status: status(of: service, current: current), ports: ports,
-            replicas: ReplicaCount(running: current.filter { $0.Status.State == "running" }.count, desired: service.desiredReplicas)
+            status: status(of: service, current: current), state: running > 0 ? .running : current.isEmpty ? .exited : state(of: current[0]), ports: ports,
+            replicas: ReplicaCount(running: running, desired: service.desiredReplicas)
         )
     }
 
@@ -86,6 +87,28 @@ extension SwarmOrchestrator {
         case "running": healthchecked ? .healthy : .running
         case "complete", "shutdown", "failed": .stopped
         default: .error  // rejected, orphaned, remove
+        }
+    }
+
+    /// A task's state as ``ContainerState`` says a container's.
+    static func state(of task: EngineTask) -> ContainerState {
+        switch task.Status.State {
+        case "new", "allocated", "pending", "assigned", "accepted", "preparing", "ready": .created
+        case "starting", "running": .running
+        case "complete", "shutdown", "failed": .exited
+        case "remove": .removing
+        default: .dead  // rejected, orphaned
+        }
+    }
+
+    /// Why a task ended, from Swarm's record of it: it failed or completed on its own
+    /// (`crash`; `oom` is not told apart), or Swarm shut it down (`stopped`: an update, a
+    /// scale-down, or a node drained). Nil while it has not ended.
+    static func cause(of task: EngineTask) -> TransitionCause? {
+        switch task.Status.State {
+        case "complete", "failed": .crash
+        case "shutdown": .stopped
+        default: nil
         }
     }
 

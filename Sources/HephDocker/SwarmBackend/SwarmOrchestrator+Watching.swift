@@ -42,7 +42,9 @@ struct SwarmFeed: WatchFeed {
             // Unhealthy (from its container's event) and still running: Swarm is stopping it,
             // and it will not be healthy again.
             if status == .healthy, known(task.ID) == .unhealthy { status = .unhealthy }
-            var observation = TransitionTracker.Observation(id: task.ID, name: service.scriptName, dockerName: service.name, status: status, exit: nil)
+            var observation = TransitionTracker.Observation(id: task.ID, name: service.scriptName, dockerName: service.name, status: status,
+                                                            state: SwarmOrchestrator.state(of: task), exit: nil)
+            observation.cause = SwarmOrchestrator.cause(of: task)
             if status == .stopped { observation.exit = (code: task.Status.ContainerStatus?.ExitCode ?? 0, oomKilled: false) }
             if task.failedHealthcheck { observation.via = .unhealthy }
             observation.task = await swarm.placement(of: task)

@@ -10,9 +10,13 @@ extension Orchestrator {
     /// left alone (or started when stopped); one whose config changed is replaced; a service
     /// that was replaced or restarted restarts the running services that depend on it.
     ///
+    /// Cancelling the calling task stops it within a readiness round: no service is
+    /// created or started after that, and what was done stays.
+    ///
     /// - Returns: every service's container, keyed by service name.
     /// - Throws: ``DockerError/Code/invalidConfig`` before anything is touched; otherwise
-    ///   one error naming every service that is not ready, its status and why.
+    ///   one error naming every service that is not ready, its status and why
+    ///   (`CancellationError` when cancelled).
     public func up(
         _ topology: Topology,
         progress: @escaping @Sendable (ServiceProgress) -> Void = { _ in }
@@ -58,6 +62,8 @@ struct TopologyBringUp: Sendable {
         case ready(ContainerInfo, changed: Bool)
         /// Not ready: `status` is its state in words, `error` what went wrong, if anything did.
         case notReady(status: String, error: DockerError?)
+        /// Not started, as these dependencies are not ready: `db (failed)`.
+        case notStarted(waitingFor: [String])
     }
 
     /// One task per service, each awaiting its dependencies' tasks: a service starts the
@@ -84,19 +90,31 @@ struct TopologyBringUp: Sendable {
                 return outcome
             }
         }
-        var ready: [String: ContainerInfo] = [:]
-        var problems: [(String, String, DockerError?)] = []
-        for name in order {
-            guard let task = tasks[name] else { continue }
-            let outcome = await clock.awaitingTime { await task.value }
-            clock.receiveHandOver()
-            switch outcome {
-            case .ready(let info, _): ready[name] = info
-            case .notReady(let status, let error): problems.append((name, status, error))
+        // The services' tasks are not children of this one: a cancellation (Ctrl-C) is
+        // passed on, and each stops before its next step.
+        let started = Array(tasks.values)
+        return try await withTaskCancellationHandler {
+            var ready: [String: ContainerInfo] = [:]
+            var problems: [(name: String, text: String, error: DockerError?)] = []
+            let seconds = formatted(topology.timeout / .seconds(1))
+            for name in order {
+                guard let task = tasks[name] else { continue }
+                let outcome = await clock.awaitingTime { await task.value }
+                clock.receiveHandOver()
+                switch outcome {
+                case .ready(let info, _): ready[name] = info
+                case .notReady(let status, let error): problems.append((name, error?.message ?? "not ready after \(seconds) s: \(status)", error))
+                case .notStarted(let waitingFor): problems.append((name, "not started, as it depends on \(waitingFor.joined(separator: ", "))", nil))
+                }
             }
+            guard problems.isEmpty else {
+                if Task.isCancelled { throw CancellationError() }
+                throw failure(problems, of: order.count)
+            }
+            return ready
+        } onCancel: {
+            for task in started { task.cancel() }
         }
-        guard problems.isEmpty else { throw failure(problems, of: order.count) }
-        return ready
     }
 
     /// One service, once its dependencies' tasks have ended: brought up, or not started
@@ -107,14 +125,17 @@ struct TopologyBringUp: Sendable {
         for (dependency, task) in dependencies {
             let outcome = await orchestrator.clock.awaitingTime { await task.value }
             orchestrator.clock.receiveHandOver()
+            // Each with why in a word: a failed pull is not a timeout.
             switch outcome {
             case .ready(_, let changed): dependencyChanged = dependencyChanged || changed
-            case .notReady: waitingFor.append(dependency)
+            case .notReady(_, let error):
+                let why = error.map { $0.code == .imagePull ? "its image could not be pulled" : "failed" } ?? "not ready after \(formatted(topology.timeout / .seconds(1))) s"
+                waitingFor.append("\(dependency) (\(why))")
+            case .notStarted: waitingFor.append("\(dependency) (not started)")
             }
         }
-        if !waitingFor.isEmpty {
-            return .notReady(status: "not started, as it depends on \(waitingFor.joined(separator: ", "))", error: nil)
-        }
+        if Task.isCancelled { return .notReady(status: "cancelled", error: nil) }
+        if !waitingFor.isEmpty { return .notStarted(waitingFor: waitingFor) }
         return await bringUp(name, dependencyChanged: dependencyChanged)
     }
 
@@ -151,7 +172,9 @@ struct TopologyBringUp: Sendable {
                     }
                 }
             } else if let existing {
-                report(name, .replacing, detail: "its config changed")
+                // Said before the wait: removing a running container waits for its graceful stop.
+                let runs = existing.status == .running || existing.status == .healthy || existing.status == .unhealthy
+                report(name, .replacing, detail: runs ? "its config changed; the old container's graceful stop may take up to \(formatted(stopTimeout))" : "its config changed")
                 _ = try await orchestrator.replaceContainer(existing, with: config)
                 report(name, .started)
             } else {
@@ -161,8 +184,12 @@ struct TopologyBringUp: Sendable {
                     try await orchestrator.startContainer(id)
                 } catch {
                     // A container that cannot start (a host port taken) is not left half-made:
-                    // the rerun after the fix creates it afresh.
-                    try? await orchestrator.removeContainer(id)
+                    // the rerun after the fix creates it afresh. Cancelled, it stays (the
+                    // summary lists it as created; a rerun starts it).
+                    if !Task.isCancelled {
+                        let orchestrator = orchestrator
+                        await Task { try? await orchestrator.removeContainer(id) }.value
+                    }
                     throw error
                 }
                 report(name, .started)
@@ -182,6 +209,7 @@ struct TopologyBringUp: Sendable {
         let fullName = ContainerName.full(name)
         let restarts = orchestrator.restartsAfterExit(config)
         while true {
+            if Task.isCancelled { return .notReady(status: "cancelled", error: nil) }
             let snapshot = try await board.nextSnapshot()
             guard let info = snapshot[fullName] else {
                 let why = "\(fullName) was removed from outside before it was ready"
@@ -242,12 +270,10 @@ struct TopologyBringUp: Sendable {
         progress(ServiceProgress(service: name, step: step, elapsed: (orchestrator.clock.now - began) / .seconds(1), detail: detail, remedy: remedy))
     }
 
-    /// One error for every service not ready, in dependency order.
-    private func failure(_ problems: [(name: String, status: String, error: DockerError?)], of total: Int) -> DockerError {
-        let seconds = formatted(topology.timeout / .seconds(1))
-        let lines = problems.map { problem in
-            "  \(problem.name): \(problem.error?.message ?? "not ready after \(seconds) s: \(problem.status)")"
-        }
+    /// One error for every service not ready, in dependency order: each with `text`, what
+    /// happened to it.
+    private func failure(_ problems: [(name: String, text: String, error: DockerError?)], of total: Int) -> DockerError {
+        let lines = problems.map { problem in "  \(problem.name): \(problem.text)" }
         let code = problems.compactMap(\.error).first?.code ?? .notReady
         let headline = "\(problems.count) of \(total) services \(problems.count == 1 ? "is" : "are") not ready:"
         // The first remedy named is worded where its service's line has it.

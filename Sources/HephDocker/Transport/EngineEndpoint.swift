@@ -79,6 +79,12 @@ public struct EngineEndpoint: Sendable, Hashable, CustomStringConvertible {
             transport = .ssh(try Self.sshDestination(host))
             return
         }
+        // A socket's path without its scheme would be read as a host name: say what was meant.
+        if !host.contains("://"), host.hasPrefix("/") || host.hasSuffix(".sock") {
+            throw DockerError(.invalidConfig, host.hasPrefix("/")
+                ? "DOCKER_HOST=\(host): a socket path needs the unix:// scheme; write DOCKER_HOST=unix://\(host)"
+                : "DOCKER_HOST=\(host): a socket path needs the unix:// scheme and an absolute path, such as DOCKER_HOST=unix:///var/run/docker.sock")
+        }
         var address = Substring(host)
         if let schemeEnd = host.range(of: "://") {
             let scheme = host[..<schemeEnd.lowerBound]

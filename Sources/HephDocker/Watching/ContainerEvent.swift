@@ -2,13 +2,20 @@ import Foundation
 
 /// One event of a managed container from the engine's event stream.
 public struct ContainerEvent: Sendable, Hashable {
-    /// What happened. Only what changes a container's status (or ends its process) is
-    /// told apart; the rest is `other`.
+    /// What happened. Only what changes a container's status, ends its process, or says
+    /// why is told apart; the rest is `other`.
     public enum Action: Sendable, Hashable {
         case create
         case start
         /// The process ended with this exit code.
         case die(exitCode: Int)
+        /// A signal sent from outside the container's process (`docker kill`, or the first
+        /// step of `docker stop`): comes before the `die` it causes.
+        case kill(signal: Int)
+        /// A stop request ended: comes after the `die` it caused.
+        case stop
+        /// `docker restart` ended: comes after the `start`.
+        case restart
         /// The kernel killed a process for exceeding the memory limit (a `die` follows).
         case oom
         case destroy

@@ -8,10 +8,17 @@ import Synchronization
 public final class ContainerWatcher: Sendable {
     /// Something the watcher's user may want to tell a person.
     public enum Notice: Sendable {
-        /// The event stream failed; the watcher reconnects with backoff, and polls meanwhile.
+        /// The event stream failed; the watcher reconnects with backoff, and polls meanwhile
+        /// (while the engine cannot be reached, each poll is a reconnection attempt instead).
         case streamLost(DockerError)
         /// The event stream is back.
         case streamRestored
+        /// The event stream is connected (the first time, and after each reconnection):
+        /// the watcher follows the engine.
+        case streamConnected
+        /// What the first look found, which it reports no transition of (`--metrics` shows
+        /// each container's status from the start).
+        case found([WatchedStatus])
         /// A poll failed.
         case pollFailed(DockerError)
     }
@@ -27,6 +34,9 @@ public final class ContainerWatcher: Sendable {
     private let looks = SerialGate()
     /// An event asked for a look before the next poll is due.
     private let lookRequested = Mutex(false)
+    /// The stream: lost since its last connection, because the engine could not be reached,
+    /// and asked by the poll to try again now.
+    private let stream = Mutex<(lost: Bool, unreachable: Bool, retryNow: Bool)>((false, false, false))
     private let task = Mutex<Task<Void, Never>?>(nil)
     /// Hears what the watcher knows after every change (a leader's ``StatusJournal``).
     private let journal = Mutex<(@Sendable ([String: WatchedStatus]) -> Void)?>(nil)
@@ -102,6 +112,7 @@ public final class ContainerWatcher: Sendable {
         try await looks.run { try await look(emit: emit, full: full) }
     }
 
+
     /// `only`: report the transitions of these containers alone (the first look after a
     /// baseline).
     private func look(emit: Bool, full: Bool, only: Set<String>? = nil) async throws -> Int {
@@ -111,7 +122,8 @@ public final class ContainerWatcher: Sendable {
         let look = try await feed.observe(full: full) { id in emit ? self.tracker.withLock { $0.known[id]?.status } : nil }
         let now = clock.epochSeconds
         let watched = tracker.withLock { tracker in
-            for transition in tracker.reconcile(look.observations, scope: look.scope, poll: poll, at: now, emit: emit) where only?.contains(transition.id) ?? true {
+            let transitions = tracker.reconcile(look.observations, scope: look.scope, poll: poll, at: now, emit: emit)
+            for transition in transitions where only?.contains(transition.id) ?? true {
                 onTransition(transition)
             }
             keepJournal(tracker)
@@ -137,6 +149,7 @@ public final class ContainerWatcher: Sendable {
         while !Task.isCancelled {
             do {
                 try await looks.run { try await look(emit: !seeded.isEmpty, full: true, only: seeded) }
+                onNotice(.found(tracker.withLock { Array($0.snapshot.values) }))
                 break
             } catch {
                 onNotice(.pollFailed(DockerError(error)))
@@ -162,6 +175,8 @@ public final class ContainerWatcher: Sendable {
             do {
                 try await feed.follow(onConnected: {
                     delay = .milliseconds(100)
+                    self.stream.withLock { $0 = (false, false, false) }
+                    self.onNotice(.streamConnected)
                     if lost {
                         lost = false
                         self.onNotice(.streamRestored)
@@ -172,11 +187,13 @@ public final class ContainerWatcher: Sendable {
                 }) { event in
                     switch event {
                     case .container(let event):
-                        tracker.withLock { tracker in
-                            let transitions = tracker.apply(event)
+                        let held = tracker.withLock { tracker in
+                            let (transitions, holdFor) = tracker.applyHolding(event)
                             for transition in transitions { onTransition(transition) }
                             if !transitions.isEmpty { keepJournal(tracker) }
+                            return holdFor.map { (tracker.sequence, $0) }
                         }
+                        if let (sequence, wait) = held { releaseLater(event.id, sequence: sequence, after: wait) }
                     case .lookSoon:
                         lookRequested.withLock { $0 = true }
                     }
@@ -184,13 +201,35 @@ public final class ContainerWatcher: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                if !lost { onNotice(.streamLost(DockerError(error))) }
+                let failure = DockerError(error)
+                if !lost { onNotice(.streamLost(failure)) }
+                // Unreachable: the engine itself is down (or restarting).
+                if failure.code == .engineUnreachable { tracker.withLock { $0.engineUnreachable() } }
+                stream.withLock { $0.lost = true; $0.unreachable = failure.code == .engineUnreachable }
                 lost = true
                 settle()
             }
             guard !Task.isCancelled else { return }
-            try? await clock.sleep(for: delay)
+            // The backoff, cut short when the poll asks (``pollForever()``).
+            let until = clock.now + delay
+            while clock.now < until, !stream.withLock({ $0.retryNow }), !Task.isCancelled {
+                try? await clock.sleep(until: min(until, clock.now + .milliseconds(100)))
+            }
+            stream.withLock { $0.retryNow = false }
             delay = min(delay * 2, Self.maximumReconnectDelay)
+        }
+    }
+
+    /// Reports what a `die` left held, with the cause it has, unless the container's next
+    /// event decided otherwise within `wait` (``TransitionTracker/applyHolding(_:)``).
+    private func releaseLater(_ id: String, sequence: UInt64, after wait: Duration) {
+        clock.task {
+            try? await self.clock.sleep(for: wait)
+            self.tracker.withLock { tracker in
+                let transitions = tracker.releaseHeld(id, sequence: sequence)
+                for transition in transitions { self.onTransition(transition) }
+                if !transitions.isEmpty { self.keepJournal(tracker) }
+            }
         }
     }
 
@@ -205,12 +244,23 @@ public final class ContainerWatcher: Sendable {
                 do { try await clock.sleep(until: min(due, clock.now + slice)) } catch { return }
             }
             lookRequested.withLock { $0 = false }
+            // The engine away: the stream's next attempt is the look. Reconnected, it looks
+            // at everything before anything is reported, so what heph does about what that
+            // look finds (a restart) comes back as events, with their causes, and not as a
+            // later poll's guesses.
+            let retried = stream.withLock { stream in
+                if stream.lost && stream.unreachable { stream.retryNow = true }
+                return stream.retryNow
+            }
+            if retried { continue }
             do {
                 try await reconcile(full: false)
             } catch is CancellationError {
                 return
             } catch {
-                onNotice(.pollFailed(DockerError(error)))
+                let failure = DockerError(error)
+                if failure.code == .engineUnreachable { tracker.withLock { $0.engineUnreachable() } }
+                onNotice(.pollFailed(failure))
             }
         }
     }

@@ -14,6 +14,7 @@ extension ContainerInfo {
             project: Project.named(by: summary.Labels),
             image: summary.Image,
             status: ContainerStatus(engineState: summary.State, statusText: summary.Status),
+            state: ContainerState(engine: summary.State),
             ports: ports
         )
     }
@@ -45,6 +46,7 @@ extension ContainerInfo {
             project: Project.named(by: inspect.Config.Labels),
             image: inspect.Config.Image,
             status: ContainerStatus(engineState: state.Status, health: state.Health?.Status),
+            state: ContainerState(engine: state.Status),
             ports: ports,
             details: ContainerDetails(
                 exitCode: state.ExitCode,

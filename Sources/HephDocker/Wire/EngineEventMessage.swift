@@ -22,6 +22,9 @@ struct EngineEventMessage: Decodable {
         case "start": .start
         case "die": .die(exitCode: Int(attributes["exitCode"] ?? "") ?? -1)
         case "oom": .oom
+        case "kill": .kill(signal: Int(attributes["signal"] ?? "") ?? 9)
+        case "stop": .stop
+        case "restart": .restart
         case "destroy": .destroy
         case "pause": .pause
         case "unpause": .unpause

@@ -107,6 +107,25 @@ function print(...)
   write(concat(parts, "\t", 1, count) .. "\n")
 end
 
+-- Under heph run --log-format json, what Lua writes to io.stderr (a plugin's "heph restart:
+-- …") becomes log lines of its own, so standard error stays one JSON object per line.
+if io and primitives.stderr_routed() then
+  local write_stderr, stderr = primitives.write_stderr, {}
+  function stderr:write(...)
+    for i = 1, select("#", ...) do
+      local piece = select(i, ...)
+      if type(piece) == "number" then piece = tostring(piece) end
+      if type(piece) ~= "string" then error(("bad argument #%d to 'write' (string expected, got %s)"):format(i, type(piece)), 2) end
+      write_stderr(piece)
+    end
+    return self
+  end
+  function stderr:flush() return self end
+  function stderr:setvbuf() return true end
+  function stderr:close() return nil, "cannot close standard file" end
+  io.stderr = setmetatable(stderr, { __name = "FILE*", __tostring = function() return "file (heph's JSON log)" end })
+end
+
 -- heph.exit: asks the runtime to shut down, then ends the calling code here. A managed
 -- coroutine yields ticket 0, which the runtime never resumes; elsewhere the call raises a
 -- value the runtime recognises and does not report.
@@ -146,6 +165,34 @@ local function matches(name, pattern)
 end
 
 \#(pluginPreludeSource)
+
+-- A hook's ev: tostring(ev) and print(ev) give one line, name, previous → status, cause,
+-- time: "heph-db: healthy → stopped (crash, exit code 137) at 2026-11-30T03:12:09.042Z".
+-- Fields are read raw and only strings and numbers shown: a script may have changed them.
+local event_metatable = { __name = "heph.event", __metatable = "heph.event" }
+do
+  local rawget, type, floor, date, format, tostring = rawget, type, math.floor, os.date, string.format, tostring
+  local function field(ev, key)
+    local value = rawget(ev, key)
+    local kind = type(value)
+    if kind == "string" then return value end
+    if kind == "number" then return tostring(value) end
+    return nil
+  end
+  event_metatable.__tostring = function(ev)
+    local name = field(ev, "task") or field(ev, "name") or "?"
+    if field(ev, "node") then name = name .. " on " .. field(ev, "node") end
+    local why = field(ev, "cause") or "?"
+    if field(ev, "exit_code") then why = why .. ", exit code " .. field(ev, "exit_code") end
+    if field(ev, "by") then why = why .. ", by " .. field(ev, "by") end
+    local line = format("%s: %s \u{2192} %s (%s)", name, field(ev, "previous") or "new", field(ev, "status") or "?", why)
+    local at = rawget(ev, "at")
+    if date and type(at) == "number" and at == at and at >= 0 and at < 1e11 then
+      line = line .. " at " .. date("!%Y-%m-%dT%H:%M:%S", floor(at)) .. format(".%03dZ", floor((at % 1) * 1000))
+    end
+    return line
+  end
+end
 
 local handles = {
   { __name = "heph.poller", __index = { stop = primitives.poller_stop } },
@@ -298,5 +345,5 @@ if debug then
   own(debug)
 end
 
-return managed, handles, matches, exit_signal, format, describe_plugin
+return managed, handles, matches, exit_signal, format, describe_plugin, event_metatable
 """#

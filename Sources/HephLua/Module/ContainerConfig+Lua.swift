@@ -91,12 +91,12 @@ extension Healthcheck {
 }
 
 extension ContainerInfo {
-    /// The ContainerInfo table: `{ id, name, docker_name, image, status, ports }`, plus the inspect-only
-    /// fields when ``details`` is there.
+    /// The ContainerInfo table: `{ id, name, docker_name, image, status, state, ports }`, plus the
+    /// inspect-only fields when ``details`` is there.
     var luaValue: LuaValue {
         var fields: [String: LuaValue] = [
             "id": .string(id), "name": .string(name), "docker_name": .string(dockerName), "image": .string(image),
-            "status": .string(status.rawValue), "ports": .record(ports.mapValues(LuaValue.string)),
+            "status": .string(status.rawValue), "state": .string(state.rawValue), "ports": .record(ports.mapValues(LuaValue.string)),
         ]
         if let replicas {
             fields["replicas"] = .record(["running": .integer(replicas.running), "desired": .integer(replicas.desired)])

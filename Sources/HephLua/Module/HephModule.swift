@@ -78,11 +78,28 @@ enum HephModule {
                 for (name, service) in topology.services.sorted(by: { $0.key < $1.key }) { try context.sandbox?.mounts.check(service.config, path: "services.\(name)") }
                 context.remember(topology)
                 let progress = context.progress
-                let result = try await context.orchestrator().up(topology) { step in
-                    if step.step == .replacing || step.step == .restarting { context.expect(step.service) }
-                    progress?("heph.up: \(step.remedy?.applied(to: step.line) ?? step.line)\n")
+                // What it did so far, for saying what it leaves when it fails or is cancelled
+                // (Ctrl-C, the run ending): a rerun converges from there.
+                let record = BringUpRecord(services: Array(topology.services.keys))
+                let project = context.backend.project
+                do {
+                    let result = try await context.orchestrator().up(topology) { step in
+                        record.note(step)
+                        if step.step == .replacing || step.step == .restarting { context.expect(step.service) }
+                        // Once cancelled, what the services' tasks finish is in the summary below.
+                        if !Task.isCancelled { progress?("heph.up: \(step.remedy?.applied(to: step.line) ?? step.line)\n") }
+                    }
+                    return [.record(result.mapValues(\.luaValue))]
+                } catch {
+                    // Cancelled (Ctrl-C, the run ending): said once the bring-up has stopped,
+                    // so the lists are final.
+                    if Task.isCancelled {
+                        if let left = record.leftBehind(in: project, interrupted: true) { context.diagnostics(left + "\n") }
+                        throw error
+                    }
+                    guard let failure = error as? DockerError, let left = record.leftBehind(in: project, interrupted: false) else { throw error }
+                    throw DockerError(failure.code, failure.explained + "\n" + left, underlying: failure)
                 }
-                return [.record(result.mapValues(\.luaValue))]
             }
         },
         .waiting("down", expects: .everything) { _ throws(BridgeError) in
@@ -177,7 +194,17 @@ enum HephModule {
         .primitive("write") { runtime, stack throws(BridgeError) in
             // Bytes as they are: a Lua string need not be UTF-8 (logs of a binary, "caf\xe9").
             guard let bytes = stack.bytes(at: 1) else { throw .argument(1, "string expected, got \(stack.typeName(at: 1))") }
-            runtime.configuration.output(Array(bytes))
+            // A statement of a `heph attach` session prints in the session; hooks print here.
+            (runtime.attachedOutput(of: stack.state) ?? runtime.configuration.output)(Array(bytes))
+            return 0
+        },
+        .primitive("stderr_routed") { runtime, stack throws(BridgeError) in
+            stack.push(runtime.configuration.errorOutput != nil)
+            return 1
+        },
+        .primitive("write_stderr", qualifiedName: "io.stderr:write") { runtime, stack throws(BridgeError) in
+            guard let bytes = stack.bytes(at: 1) else { throw .argument(1, "string expected, got \(stack.typeName(at: 1))") }
+            runtime.configuration.errorOutput?(Array(bytes))
             return 0
         },
         .primitive("poller_stop", qualifiedName: "heph.poller:stop") { runtime, stack throws(BridgeError) in try runtime.stopPolling(stack) },

@@ -19,8 +19,11 @@ struct OperationContext: Sendable {
     let expect: @Sendable (String) -> Void
     /// Takes back what the call expected when it finds it will stop nothing after all.
     let withdraw: @Sendable () -> Void
-    /// Where progress lines go (a terminal), when they are shown at all.
+    /// Where progress lines go (standard error), when they are shown at all.
     let progress: (@Sendable (String) -> Void)?
+    /// Where the call says what a person should know (the run's diagnostics: stderr, or the
+    /// JSON log).
+    let diagnostics: @Sendable (String) -> Void
     /// Keeps a topology `heph.up` brings up, for `heph.dependents`.
     let remember: @Sendable (Topology) -> Void
     /// What a sandboxed script may reach (bind mounts, HTTP hosts); nil outside a sandbox.

@@ -57,6 +57,9 @@ function plugin.setup(heph, o)
     else
       heph.pause_container(victim.id)
       heph.after(o.pause_for, function()
+        -- Someone may have thawed it already (the restart plugin unpauses by default).
+        local seen, info = pcall(heph.inspect_container, victim.id)
+        if seen and info.state ~= "paused" then return end
         local ok, problem = pcall(heph.unpause_container, victim.id)
         if not ok then log("%s", problem) end
       end)

@@ -1,7 +1,7 @@
 -- heph's built-in "notify" plugin: tells of transitions. Writes a line per transition on
 -- standard error, and runs a command (without holding the loop back) with the event's
 -- fields in its environment: HEPH_EVENT, HEPH_NAME, HEPH_ID, HEPH_STATUS, HEPH_PREVIOUS,
--- HEPH_AT, HEPH_EXPECTED, HEPH_BY, HEPH_EXIT_CODE, HEPH_OOM_KILLED.
+-- HEPH_AT, HEPH_EXPECTED, HEPH_BY, HEPH_CAUSE, HEPH_STATE, HEPH_EXIT_CODE, HEPH_OOM_KILLED.
 --
 --   heph.use("notify", { events = { "unhealthy", "exit" },
 --                        command = "curl -s -d \"$HEPH_NAME is $HEPH_STATUS\" https://hooks.example/ops" })
@@ -33,6 +33,8 @@ function plugin.environment(event, ev)
     HEPH_AT = string.format("%.3f", ev.at),
     HEPH_EXPECTED = tostring(ev.expected),
     HEPH_BY = ev.by or "",
+    HEPH_CAUSE = ev.cause or "",
+    HEPH_STATE = ev.state or "",
   }
   if ev.exit_code ~= nil then env.HEPH_EXIT_CODE = tostring(ev.exit_code) end
   if ev.oom_killed ~= nil then env.HEPH_OOM_KILLED = tostring(ev.oom_killed) end
@@ -43,10 +45,10 @@ function plugin.setup(heph, o)
 
   local function notify(event, ev)
     if o.log then
-      local detail = ev.exit_code and (" (exit code " .. ev.exit_code .. ")") or ""
-      local cause = ev.by and (" by heph." .. ev.by) or ""
-      io.stderr:write(("heph notify: %s %s: %s -> %s%s%s\n"):format(
-        event, ev.name, ev.previous or "new", ev.status, detail, cause))
+      local detail = ev.exit_code and (", exit code " .. ev.exit_code) or ""
+      local by = ev.by and (" by heph." .. ev.by) or ""
+      io.stderr:write(("heph notify: %s %s: %s -> %s (%s%s)%s\n"):format(
+        event, ev.name, ev.previous or "new", ev.status, tostring(ev.cause), detail, by))
     end
     if o.command then
       local code, out, err = heph.shell(o.command, plugin.environment(event, ev))

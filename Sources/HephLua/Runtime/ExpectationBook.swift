@@ -1,4 +1,5 @@
 import HephDocker
+import Synchronization
 
 /// A stop, restart, removal or teardown this process asked for: the transitions it causes
 /// are `expected`. Each container's stop (its `exit`, its `stopped`) and removal count as
@@ -38,25 +39,35 @@ struct Expectation {
     }
 }
 
-/// The expectations of one runtime, by the ticket of the call that made them. Knows no Lua
-/// and reads no clock: the runtime passes `now`.
+/// The call behind an expectation: a ticket of one runtime (tickets are per runtime).
+struct ExpectationKey: Hashable, Comparable {
+    /// The runtime's ``LuaRuntime/serial``.
+    var owner: Int
+    var ticket: Int
+
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.owner, lhs.ticket) < (rhs.owner, rhs.ticket) }
+}
+
+/// The expectations of a process, by the call that made them: every Lua state a reload
+/// passes the run between shares them, so neither takes the other's stops for crashes.
+/// Knows no Lua and reads no clock: the runtime passes `now`.
 struct ExpectationBook {
-    private var byTicket: [Int: [Expectation]] = [:]
+    private var byTicket: [ExpectationKey: [Expectation]] = [:]
 
     /// Records that the call behind `ticket` will stop or remove `reference` (nil: every
     /// container).
-    mutating func expect(_ reference: String?, ticket: Int, caller: String, now: ContinuousClock.Instant) {
+    mutating func expect(_ reference: String?, ticket: ExpectationKey, caller: String, now: ContinuousClock.Instant) {
         prune(now: now)
         byTicket[ticket, default: []].append(Expectation(caller: caller, reference: reference, until: nil))
     }
 
     /// Takes back what the call behind `ticket` expected (it found it stops nothing).
-    mutating func withdraw(ticket: Int) {
+    mutating func withdraw(ticket: ExpectationKey) {
         byTicket[ticket] = nil
     }
 
     /// The call behind `ticket` answered: its expectations lapse after the grace period.
-    mutating func close(ticket: Int, now: ContinuousClock.Instant) {
+    mutating func close(ticket: ExpectationKey, now: ContinuousClock.Instant) {
         guard var list = byTicket[ticket] else { return }
         for index in list.indices { list[index].until = now + Expectation.grace }
         byTicket[ticket] = list
@@ -80,11 +91,15 @@ struct ExpectationBook {
         return nil
     }
 
-    /// How many are kept.
-    var count: Int { byTicket.values.reduce(0) { $0 + $1.count } }
+    /// How many `owner` keeps.
+    func count(owner: Int) -> Int {
+        byTicket.filter { $0.key.owner == owner }.values.reduce(0) { $0 + $1.count }
+    }
 
-    mutating func removeAll() {
-        byTicket.removeAll()
+    /// `owner`'s run ended: its calls are over, so what they expected lapses after the
+    /// grace period (a reload's new state may still see their transitions).
+    mutating func closeAll(owner: Int, now: ContinuousClock.Instant) {
+        for key in byTicket.keys where key.owner == owner { close(ticket: key, now: now) }
     }
 
     /// Drops the expectations whose grace has passed. Done on every new one as well as on
@@ -95,5 +110,18 @@ struct ExpectationBook {
             let open = list.filter { $0.until.map { $0 > now } ?? true }
             return open.isEmpty ? nil : open
         }
+    }
+}
+
+/// ``ExpectationBook`` shared by the runtimes of one configuration (a `heph run` and its
+/// reloads), from any thread.
+public final class SharedExpectations: Sendable {
+    private let book = Mutex(ExpectationBook())
+
+    /// An empty book.
+    public init() {}
+
+    func withBook<T>(_ body: (inout ExpectationBook) -> T) -> T {
+        book.withLock { body(&$0) }
     }
 }

@@ -49,9 +49,16 @@ extension LuaRuntime {
         let watcher = self.watcher
         let context = OperationContext(
             backend: configuration.backend,
-            expect: { container in thread.post { [weak self] in self?.expect(container, ticket: ticket.id, caller: caller) } },
-            withdraw: { thread.post { [weak self] in self?.expectations.withdraw(ticket: ticket.id) } },
+            // Straight into the shared book, not through this state's thread: a reload may
+            // close this state while the call runs, and its transitions stay expected.
+            expect: { [expectations = configuration.expectations, clock = configuration.clock, key = ExpectationKey(owner: serial, ticket: ticket.id)] container in
+                expectations.withBook { $0.expect(container, ticket: key, caller: caller, now: clock.now) }
+            },
+            withdraw: { [expectations = configuration.expectations, key = ExpectationKey(owner: serial, ticket: ticket.id)] in
+                expectations.withBook { $0.withdraw(ticket: key) }
+            },
             progress: configuration.progress,
+            diagnostics: configuration.diagnostics,
             remember: { topology in thread.post { [weak self] in self?.remember(topology) } },
             sandbox: configuration.sandbox,
             lead: { [weak self] in try await self?.lead() }

@@ -20,6 +20,12 @@ extension LuaRuntime {
         return answer.withLock { $0 }
     }
 
+    /// ``completions(for:)`` without blocking the caller: for a `heph attach` session,
+    /// answered once the Lua thread is free (between hooks).
+    public func completionsWhenFree(for word: String) async -> [String] {
+        await thread.perform { [weak self] in self?.candidates(for: word) ?? [] } ?? []
+    }
+
     private func candidates(for word: String) -> [String] {
         guard let state else { return [] }
         let stack = LuaStack(state)

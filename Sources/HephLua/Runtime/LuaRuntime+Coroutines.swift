@@ -9,8 +9,9 @@ struct ManagedCoroutine {
         case main
         /// A call of a health poller's function.
         case pollerCallback(Int)
-        /// A call of a hook, and the event it was called for (for reports).
-        case hook(Int, event: String)
+        /// A call of a hook: its id, the event it is registered `on` (`exit`, …), and what
+        /// it was called for (for reports).
+        case hook(Int, on: String, event: String)
         /// A call of a timer's function.
         case timer(Int)
         /// An `on_shutdown` handler.
@@ -19,17 +20,20 @@ struct ManagedCoroutine {
         case pluginStop(String, Int)
         /// A statement typed at the REPL.
         case evaluation
+        /// A statement typed in a `heph attach` session, by session.
+        case attached(Int)
 
         /// What runs, as the watch thread names it when it must end heph.
         var cause: String {
             switch self {
             case .main: "the script's main chunk"
             case .pollerCallback: "a health polling callback"
-            case .hook(_, let event): "a hook on \(event)"
+            case .hook(_, _, let event): "a hook on \(event)"
             case .timer: "a timer's function"
             case .shutdown: "an on_shutdown handler"
             case .pluginStop(let plugin, _): "the stop function of plugin \(plugin)"
             case .evaluation: "the statement at the prompt"
+            case .attached: "a statement of a heph attach session"
             }
         }
     }
@@ -41,6 +45,8 @@ struct ManagedCoroutine {
     var kind: Kind
     /// Seconds of Lua computation so far (time spent suspended does not count).
     var computeSeconds: Double = 0
+    /// When it was made (a hook run's duration counts from here: `--metrics`).
+    var started = ContinuousClock.now
 }
 
 extension LuaRuntime {
@@ -115,17 +121,24 @@ extension LuaRuntime {
 
     /// Pushes the function `reference` names and runs it in a new managed coroutine with
     /// `argument` (when given).
-    func call(_ reference: Int32, kind: ManagedCoroutine.Kind, argument: LuaValue? = nil) {
+    func call(_ reference: Int32, kind: ManagedCoroutine.Kind, argument: LuaValue? = nil, metatable: Int32? = nil) {
         guard let state else { return }
         // A leader that can no longer prove it leads runs no further hook, timer or poller.
         switch kind {
         case .hook, .timer, .pollerCallback: if leadLapsed() { return }
-        case .main, .shutdown, .pluginStop, .evaluation: break
+        case .main, .shutdown, .pluginStop, .evaluation, .attached: break
         }
         let stack = LuaStack(state)
         stack.pushReference(reference)
         guard let coroutine = spawnCoroutine(stack, kind: kind) else { return }
-        if let argument { LuaStack(coroutine.state).push(argument) }
+        if let argument {
+            let arguments = LuaStack(coroutine.state)
+            arguments.push(argument)
+            if let metatable {
+                arguments.pushReference(metatable)
+                lua_setmetatable(coroutine.state, -2)
+            }
+        }
         resume(coroutine, arguments: argument == nil ? 0 : 1)
     }
 
@@ -136,11 +149,12 @@ extension LuaRuntime {
         var coroutine = coroutine
         // The main chunk and a REPL statement have no time limit (only interrupts); a
         // callback or shutdown handler has what is left of heph.config.hook_timeout; a
-        // test (heph test runs unattended) and the loading of a plugin that `heph plugins
-        // NAME` describes have all of it between two waits. Time spent
+        // test (heph test runs unattended), the loading of a plugin that `heph plugins
+        // NAME` describes and a reload's new main chunk (nobody is there to press Ctrl-C)
+        // have all of it between two waits. Time spent
         // suspended in a waiting call is not counted.
         let limit = hookTimeout()
-        let test = coroutine.kind == .main && (configuration.testCase != nil || describingPlugin)
+        let test = coroutine.kind == .main && (configuration.testCase != nil || describingPlugin || dormant != nil)
         let unlimited = (coroutine.kind == .main && !test) || coroutine.kind == .evaluation
         let remaining = unlimited ? 0 : test ? limit : max(limit - coroutine.computeSeconds, 0.001)
         info.pointee.limit = limit
@@ -152,12 +166,12 @@ extension LuaRuntime {
         waitedInPlace = 0
         var results: Int32 = 0
         resuming += 1
-        if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = true } }
+        markComputing(coroutine.kind, true)
         // The memory limit applies while Lua code runs, never to what the host pushes.
         let wasRunning = heph_enter_lua(state)
         let status = lua_resume(coroutine.state, state, arguments, &results)
         heph_leave_lua(state, wasRunning)
-        if coroutine.kind == .evaluation { evaluationComputing.withLock { $0 = false } }
+        markComputing(coroutine.kind, false)
         resuming -= 1
         heph_watchdog_disarm(coroutine.state)
         coroutine.computeSeconds += (ContinuousClock.now - started) / .seconds(1) - waitedInPlace
@@ -185,7 +199,10 @@ extension LuaRuntime {
                 finish(coroutine, failure: "heph internal error: a coroutine yielded outside a waiting call", closing: close(coroutine))
             }
         case LUA_OK:
-            let values = coroutine.kind == .evaluation ? formatted(results: results, on: co) : nil
+            let values: String? = switch coroutine.kind {
+            case .evaluation, .attached: formatted(results: results, on: co, kind: coroutine.kind)
+            default: nil
+            }
             lua_settop(coroutine.state, 0)
             finish(coroutine, failure: nil, values: values)
         default:
@@ -264,11 +281,13 @@ extension LuaRuntime {
                 lifecycle.current?.mainFinished = true
                 lifecycle.current?.session?.ready?()
                 lifecycle.current?.session?.ready = nil
+                mainReturnedWhileDormant()
             }
         case .pollerCallback(let id):
             pollers[id]?.busy = false
             if let failure { callbackFailed("a health polling callback failed", in: "a health polling callback", failure) }
-        case .hook(_, let event):
+        case .hook(_, let on, let event):
+            configuration.hookRuns?(HookRun(event: on, seconds: (ContinuousClock.now - coroutine.started) / .seconds(1), error: failure))
             if let failure { callbackFailed("a hook failed on \(event)", in: "a hook on \(event)", failure) }
         case .timer(let id):
             timers[id]?.busy = false
@@ -283,6 +302,8 @@ extension LuaRuntime {
         case .evaluation:
             // Ctrl-C is no error of the statement's: no traceback for it.
             completeEvaluation(failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
+        case .attached(let session):
+            completeAttached(session, failure.map { .failed(Self.isInterruption($0) ? "interrupted" : $0) } ?? .values(values))
         }
     }
 
@@ -291,7 +312,7 @@ extension LuaRuntime {
     func checkRunFinished() {
         guard let run = lifecycle.current else { return }
         if let shutdown = lifecycle.shutdown {
-            if shutdown.running <= 0, shutdown.stops.isEmpty { completeRun(shutdown.outcome) }
+            if shutdown.bringUps.isEmpty, shutdown.pendingHandlers.isEmpty, shutdown.running <= 0, shutdown.stops.isEmpty { completeRun(shutdown.outcome) }
             return
         }
         // A callback that removes the last hook or timer is still running: it may go on to
@@ -316,6 +337,7 @@ extension LuaRuntime {
         let outcome = lostLeadOutcome(outcome)
         lifecycle.current = nil
         run.session?.evaluation?.resume(returning: .ended(outcome))
+        endAttached(outcome)
         lifecycle.shutdown = nil
         pendingShutdown.withLock { $0 = nil }
         let stack = LuaStack(state)
@@ -336,16 +358,23 @@ extension LuaRuntime {
             stack.releaseReference(coroutine.reference)
         }
         suspended.removeAll()
+        abandonedTickets.removeAll()
         reportWarnings()
-        expectations.removeAll()
+        let now = configuration.clock.now
+        configuration.expectations.withBook { $0.closeAll(owner: serial, now: now) }
         services.removeAll()
         run.completion.resume(returning: outcome)
+        for waiter in lifecycle.endWaiters { waiter.resume(returning: outcome) }
+        lifecycle.endWaiters = []
     }
 
     /// A waiting call finished: resume the coroutine that yielded its ticket. (A ticket
     /// waited for in place is gone from `tickets` already.)
     func ticketCompleted(_ id: Int) {
-        expectations.close(ticket: id, now: configuration.clock.now)
+        let (key, now) = (ExpectationKey(owner: serial, ticket: id), configuration.clock.now)
+        configuration.expectations.withBook { $0.close(ticket: key, now: now) }
+        // Abandoned at shutdown: its coroutine does not run on (``completeRun`` closes it).
+        guard !abandonedTickets.contains(id) else { return abandonedCallEnded(id) }
         guard let ticket = tickets.remove(id), let coroutine = suspended.removeValue(forKey: id) else { return }
         let count = push(ticket.waitForOutcome(), onto: LuaStack(coroutine.state))
         resume(coroutine, arguments: count)

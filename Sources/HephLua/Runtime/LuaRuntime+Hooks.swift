@@ -116,12 +116,35 @@ extension LuaRuntime {
         let thread = self.thread
         do {
             let orchestrator = try configuration.backend.orchestrator()
-            guard let watcher = try orchestrator.makeWatcher(
-                pollInterval: defaultHealthCheckInterval,
-                onTransition: { transition in thread.post { [weak self] in self?.deliver(transition) } },
-                onNotice: { notice in thread.post { [weak self] in self?.tell(notice) } }
-            ) else { return }
-            startWatching(watcher, orchestrator)
+            guard let feed = configuration.transitionFeed else {
+                guard let watcher = try orchestrator.makeWatcher(
+                    pollInterval: defaultHealthCheckInterval,
+                    onTransition: { transition in thread.post { [weak self] in self?.deliver(transition, claimed: nil, claiming: true) } },
+                    onNotice: { notice in thread.post { [weak self] in self?.tell(notice) } }
+                ) else { return }
+                startWatching(watcher, orchestrator)
+                self.watcher = watcher
+                return
+            }
+            // The process's watcher: made by the first state that wants it, kept across reloads.
+            guard let watcher = try feed.watcher(make: {
+                guard let made = try orchestrator.makeWatcher(
+                    pollInterval: defaultHealthCheckInterval,
+                    onTransition: { transition in feed.publish(transition) },
+                    onNotice: { notice in feed.publish(.notice(notice)) }
+                ) else { return nil }
+                startWatching(made, orchestrator)
+                return made
+            }) else { return }
+            feed.subscribe(owner: serial) { item in
+                thread.post { [weak self] in
+                    switch item {
+                    case .transition(let transition, let caller): self?.deliver(transition, claimed: caller)
+                    case .notice(let notice): self?.tell(notice)
+                    case .stopped: break
+                    }
+                }
+            }
             self.watcher = watcher
         } catch {
             throw .raise("heph.on: cannot watch the engine: \(Self.describe(error))")
@@ -129,13 +152,19 @@ extension LuaRuntime {
     }
 
     func stopWatcher() {
-        watcher?.stop()
+        if let feed = configuration.transitionFeed {
+            feed.unsubscribe(owner: serial)
+        } else {
+            watcher?.stop()
+        }
         watcher = nil
         lastWatchFailure = nil
     }
 
     /// Calls every hook that matches `transition`, in the order they were registered.
-    private func deliver(_ transition: ContainerTransition) {
+    /// `claimed`: the call that caused it, as the feed claimed it; `claiming`: claim it
+    /// from the expectations now (a runtime watching on its own).
+    private func deliver(_ transition: ContainerTransition, claimed: String?, claiming: Bool = false) {
         guard lifecycle.current != nil, lifecycle.shutdown == nil, !hooks.isEmpty else { return }
         let events: [HookEvent]
         let status: String
@@ -165,15 +194,18 @@ extension LuaRuntime {
             fields["node"] = .string(task.node)
             fields["node_id"] = .string(task.nodeID)
         }
-        let caller = expectations.claim(transition, now: configuration.clock.now)
+        let now = configuration.clock.now
+        let caller = claiming ? configuration.expectations.withBook { $0.claim(transition, now: now) } : claimed
         fields["expected"] = .boolean(caller != nil)
         fields["by"] = caller.map { .string($0) } ?? .nil
+        fields["cause"] = .string(caller == nil ? transition.cause.rawValue : TransitionCause.heph.rawValue)
+        fields["state"] = .string(transition.state.rawValue)
         let description = "\(transition.task.map { "\(transition.name).\($0.slot)" } ?? transition.name) (\(transition.previous?.rawValue ?? "new") → \(status))"
         guard let state else { return }
         for id in hooks.ids {
             // A hook called earlier in this loop may have removed this one.
             guard let hook = hooks[id], events.contains(hook.event), targets(hook.target, transition, LuaStack(state)) else { continue }
-            call(hook.function, kind: .hook(id, event: "\"\(hook.event.rawValue)\" for \(description)"), argument: .record(fields))
+            call(hook.function, kind: .hook(id, on: hook.event.rawValue, event: "\"\(hook.event.rawValue)\" for \(description)"), argument: .record(fields), metatable: module.eventMetatable)
         }
     }
 
@@ -191,6 +223,8 @@ extension LuaRuntime {
         switch notice {
         case .streamLost(let error):
             report("lost the engine's event stream (\(error.explained)); reconnecting, and polling every \(Int(defaultHealthCheckInterval.components.seconds)) s meanwhile")
+        case .streamConnected, .found:
+            break
         case .streamRestored:
             lastWatchFailure = nil
             report("the engine's event stream is back")
@@ -206,12 +240,13 @@ extension LuaRuntime {
     /// Records that the call behind `ticket` will stop or remove `reference` (nil: every
     /// container), so the transitions it causes are delivered as expected.
     func expect(_ reference: String?, ticket: Int, caller: String) {
-        expectations.expect(reference, ticket: ticket, caller: caller, now: configuration.clock.now)
+        let (key, now) = (ExpectationKey(owner: serial, ticket: ticket), configuration.clock.now)
+        configuration.expectations.withBook { $0.expect(reference, ticket: key, caller: caller, now: now) }
     }
 
-    /// How many expectations are kept now (a diagnostic the tests assert on).
+    /// How many expectations this runtime's calls keep now (a diagnostic the tests assert on).
     public func expectationCount() async -> Int {
-        await thread.perform { self.expectations.count } ?? 0
+        configuration.expectations.withBook { $0.count(owner: serial) }
     }
 }
 

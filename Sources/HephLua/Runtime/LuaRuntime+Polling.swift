@@ -68,7 +68,8 @@ extension LuaRuntime {
 
     /// Calls the poller's function with `{ [full name] = status }` in a new coroutine.
     private func deliver(_ statuses: [String: ContainerStatus], to id: Int) {
-        guard lifecycle.shutdown == nil, var poller = pollers[id] else { return }
+        // A reload's new state skips snapshots until it takes over: the next one is fresher.
+        guard lifecycle.shutdown == nil, dormant == nil, var poller = pollers[id] else { return }
         if poller.failedThisTick {
             poller.failedThisTick = false
         } else {

@@ -89,16 +89,16 @@ extension LuaRuntime {
     /// tables nested and sorted, cycles marked, depth-limited; nil when there are none.
     /// The formatter runs the results' metamethods (`__tostring`, `__len`, `__pairs`…):
     /// under heph.config.hook_timeout, and Ctrl-C interrupts it as it does a statement.
-    func formatted(results count: Int32, on co: LuaStack) -> String? {
+    func formatted(results count: Int32, on co: LuaStack, kind: ManagedCoroutine.Kind) -> String? {
         guard count > 0, lua_checkstack(co.state, 2) != 0 else { return nil }
         co.pushReference(module.format)
         heph_insert(co.state, -(count + 1))
         let limit = hookTimeout()
         heph_guard_push(info.pointee.guard, limit, "printing the statement's result")
         defer { heph_guard_pop(info.pointee.guard) }
-        evaluationComputing.withLock { $0 = true }
+        markComputing(kind, true)
         let status = heph_pcall_limited(co.state, count, 1, limit)
-        evaluationComputing.withLock { $0 = false }
+        markComputing(kind, false)
         guard status == LUA_OK else {
             let problem = co.lossyString(at: -1) ?? "?"
             co.pop()

@@ -66,7 +66,7 @@ extension LuaRuntime {
         }
 
         // The prelude gets (heph, starts, primitives) and returns (managed, handle
-        // metatables, matcher, exit signal, formatter, plugin describer).
+        // metatables, matcher, exit signal, formatter, plugin describer, event metatable).
         lua_pushcclosure(state, heph_traceback, 0)
         let handler = stack.absolute(-1)
         guard loadChunk(stack, source: preludeSource, name: "=[heph]") else {
@@ -76,11 +76,12 @@ extension LuaRuntime {
         lua_pushvalue(state, heph)
         lua_pushvalue(state, starts)
         lua_pushvalue(state, primitives)
-        guard heph_pcall(state, 3, 6, handler) == LUA_OK else {
+        guard heph_pcall(state, 3, 7, handler) == LUA_OK else {
             setupFailure = "heph internal error: the prelude failed: \(stack.string(at: -1) ?? "?")"
             lua_settop(state, 0)
             return
         }
+        module.eventMetatable = stack.makeReference()
         module.describePlugin = stack.makeReference()
         module.format = stack.makeReference()
         module.exitSignal = stack.makeReference()

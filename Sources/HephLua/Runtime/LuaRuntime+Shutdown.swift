@@ -2,10 +2,14 @@ import CHephLua
 import CLua
 import Foundation
 
-/// A shutdown in progress: its `on_shutdown` handlers run, then the plugins' stops, then
-/// the run ends with `outcome`.
+/// A shutdown in progress: a `heph.up` the main chunk waits in stops, then its
+/// `on_shutdown` handlers run, then the plugins' stops, then the run ends with `outcome`.
 struct ShutdownState {
     var outcome: LuaRunOutcome
+    /// The tickets of the main chunk's `heph.up` still stopping: the handlers wait for them.
+    var bringUps: Set<Int> = []
+    /// The handlers not begun yet (while a `heph.up` stops).
+    var pendingHandlers: [Int32] = []
     /// Handlers (or the stop) not yet finished.
     var running: Int
     /// The plugins' stops not yet begun, in the order they run.
@@ -18,6 +22,8 @@ struct ShutdownState {
 extension LuaRuntime {
     /// How long one plugin's `stop` may take before the next one begins anyway.
     static let pluginStopLimit: Duration = .seconds(10)
+    /// How long the handlers wait for a cancelled `heph.up` of the main chunk to stop.
+    static let bringUpStopLimit: Duration = .seconds(10)
 
     /// Asks the run to shut down with `exitCode` (a signal: 130 for SIGINT, 143 for
     /// SIGTERM): runaway Lua is interrupted, the `on_shutdown` handlers run, the run ends
@@ -77,8 +83,9 @@ extension LuaRuntime {
     /// Stops what produces new work, runs the `on_shutdown` handlers and then the `stop` of
     /// every plugin set up (each in a coroutine of its own; they may wait), and ends the run
     /// once they are done: as asked (heph.exit, a
-    /// signal) if it was, else with `outcome`.
-    func beginShutdown(_ outcome: LuaRunOutcome) {
+    /// signal) if it was, else with `outcome`. A reload's old state runs only the stops
+    /// (`runningHandlers` false): the process goes on.
+    func beginShutdown(_ outcome: LuaRunOutcome, runningHandlers: Bool = true) {
         guard let run = lifecycle.current else { return }
         guard lifecycle.shutdown == nil else {
             // Asked while a natural end's shutdown is under way (a signal, heph.exit in a
@@ -91,6 +98,13 @@ extension LuaRuntime {
             completeRun(.lostLead(reason))
             return
         }
+        // A reload's new state that ends before it took over (an error in its main chunk,
+        // heph.exit there, nothing to keep it going) ran nothing: it is refused, and no
+        // handler or plugin's stop of it runs beside the state that goes on.
+        if dormant != nil {
+            completeRun(pendingShutdown.withLock { $0 } ?? outcome)
+            return
+        }
         let outcome = pendingShutdown.withLock { $0 } ?? outcome
         // An interrupt asked for along with this shutdown was for what ran before it; the
         // handlers have their own time limits.
@@ -99,14 +113,29 @@ extension LuaRuntime {
         stopWatcher()
         stopAllPollers()
         stopAllTimers()
-        let handlers = lifecycle.shutdownHandlers
+        let bringUps = abandonMainBringUp()
+        let handlers = runningHandlers ? lifecycle.shutdownHandlers : []
         // The plugins' stops once the script's handlers are done, one after another, the
         // last set up first.
         let stops = Array(lifecycle.pluginStops.reversed())
-        lifecycle.shutdown = ShutdownState(outcome: outcome, running: handlers.count, stops: stops)
-        for handler in handlers { call(handler, kind: .shutdown) }
-        if handlers.isEmpty { runNextPluginStop() }
-        if !handlers.isEmpty || !stops.isEmpty {
+        lifecycle.shutdown = ShutdownState(outcome: outcome, bringUps: bringUps, pendingHandlers: handlers, running: 0, stops: stops)
+        if bringUps.isEmpty {
+            beginShutdownHandlers()
+        } else {
+            // A bring-up that does not stop within its limit is not waited for any longer.
+            let number = run.number
+            let thread = self.thread
+            let clock = configuration.clock
+            clock.task {
+                try? await clock.sleep(for: Self.bringUpStopLimit)
+                thread.post { [weak self] in
+                    guard let self, self.lifecycle.current?.number == number, self.lifecycle.shutdown?.bringUps.isEmpty == false else { return }
+                    self.lifecycle.shutdown?.bringUps = []
+                    self.beginShutdownHandlers()
+                }
+            }
+        }
+        if !handlers.isEmpty || !stops.isEmpty || !bringUps.isEmpty {
             let number = run.number
             let thread = self.thread
             let clock = configuration.clock
@@ -126,7 +155,8 @@ extension LuaRuntime {
     /// Begins the next plugin's stop once nothing of the shutdown runs; its finish begins
     /// the one after.
     func runNextPluginStop() {
-        guard var shutdown = lifecycle.shutdown, shutdown.running <= 0, !shutdown.stops.isEmpty else { return }
+        guard var shutdown = lifecycle.shutdown, shutdown.bringUps.isEmpty, shutdown.pendingHandlers.isEmpty,
+              shutdown.running <= 0, !shutdown.stops.isEmpty else { return }
         let stop = shutdown.stops.removeFirst()
         shutdown.stopsBegun += 1
         let number = shutdown.stopsBegun
@@ -162,5 +192,39 @@ extension LuaRuntime {
         guard lifecycle.shutdown != nil else { return }
         lifecycle.shutdown?.stops.insert(stop, at: 0)
         runNextPluginStop()
+    }
+
+    /// The main chunk runs no further once the run shuts down: a `heph.up` it waits in
+    /// stops now, and the handlers begin once it has (one may tear down what it made); it
+    /// says what it left. Its coroutine stays suspended and is closed with the run. Returns
+    /// the tickets cancelled.
+    private func abandonMainBringUp() -> Set<Int> {
+        var cancelled: Set<Int> = []
+        for (id, coroutine) in suspended where coroutine.kind == .main {
+            guard let ticket = tickets[id], ticket.call == "heph.up" else { continue }
+            abandonedTickets.insert(id)
+            cancelled.insert(id)
+            ticket.cancel()
+        }
+        return cancelled
+    }
+
+    /// An abandoned call has ended: the handlers begin once no `heph.up` is stopping.
+    func abandonedCallEnded(_ id: Int) {
+        guard lifecycle.shutdown?.bringUps.remove(id) != nil, lifecycle.shutdown?.bringUps.isEmpty == true else { return }
+        beginShutdownHandlers()
+    }
+
+    /// Runs the `on_shutdown` handlers (each in a coroutine of its own), or, with none, the
+    /// plugins' stops.
+    private func beginShutdownHandlers() {
+        guard var shutdown = lifecycle.shutdown, shutdown.bringUps.isEmpty else { return }
+        let handlers = shutdown.pendingHandlers
+        shutdown.pendingHandlers = []
+        shutdown.running = handlers.count
+        lifecycle.shutdown = shutdown
+        for handler in handlers { call(handler, kind: .shutdown) }
+        if handlers.isEmpty { runNextPluginStop() }
+        checkRunFinished()
     }
 }

@@ -24,7 +24,7 @@ extension LuaRuntime {
         let id = timers.add { id in
             LuaTimer(function: function, task: clock.task {
                 await clock.repeating(every: .seconds(seconds), startingAfter: .seconds(seconds)) {
-                    thread.post { [weak self] in self?.fire(id) }
+                    thread.post { [weak self] in self?.fireTimer(id) }
                     return repeats
                 }
             }, repeats: repeats)
@@ -53,8 +53,8 @@ extension LuaRuntime {
         LuaStack(state).releaseReference(timer.function)
     }
 
-    private func fire(_ id: Int) {
-        guard lifecycle.shutdown == nil, var timer = timers[id], !timer.busy, let state else { return }
+    func fireTimer(_ id: Int) {
+        guard lifecycle.shutdown == nil, var timer = timers[id], !timer.busy, let state, !deferFiring(id) else { return }
         if timer.repeats {
             timer.busy = true
             timers[id] = timer

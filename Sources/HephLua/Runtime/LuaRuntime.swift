@@ -26,12 +26,16 @@ public final class LuaRuntime: @unchecked Sendable {
         public var output: @Sendable ([UInt8]) -> Void
         /// Where errors of callbacks are reported; standard error by default.
         public var diagnostics: @Sendable (String) -> Void
+        /// Where `io.stderr:write` goes, as bytes, when not to standard error itself
+        /// (`heph run --log-format json` makes each line an object); nil: `io.stderr` is
+        /// Lua's own.
+        public var errorOutput: (@Sendable ([UInt8]) -> Void)?
         /// `?.lua` templates searched by `require` after the script's directory (`$HEPH_PATH`).
         public var searchPath: [String]
         /// `arg[-1]`: how heph was started.
         public var executablePath: String
         /// Where progress of long calls (`heph.up`) goes, a line at a time; nil shows none.
-        /// `heph run` shows it on standard error when that is a terminal.
+        /// `heph run` shows it on standard error unless --no-progress.
         public var progress: (@Sendable (String) -> Void)?
         /// `~/.config/heph/plugins`, searched by `heph.use` after `$HEPH_PATH`; nil skips it.
         public var userPluginDirectory: String?
@@ -57,6 +61,15 @@ public final class LuaRuntime: @unchecked Sendable {
         /// Where `heph plugins NAME` gets the plugin's description (JSON), when the script
         /// is ``LuaScript/describing(plugin:)``.
         public var describedPlugin: @Sendable (String) -> Void = { _ in }
+        /// The stops and removals in progress, shared by every runtime made from this
+        /// configuration (a run and its reloads): a transition one state's call caused is
+        /// `expected` in the other.
+        public var expectations = SharedExpectations()
+        /// The engine watcher a run and its reloads share (`heph run`); nil: each runtime
+        /// watches on its own.
+        public var transitionFeed: TransitionFeed?
+        /// Hears every hook run as it ends (`heph run --metrics`, `--log-format json`).
+        public var hookRuns: (@Sendable (HookRun) -> Void)?
 
         /// Makes a configuration.
         public init(
@@ -137,8 +150,18 @@ public final class LuaRuntime: @unchecked Sendable {
     /// Whether a REPL statement is computing right now (read from other threads, so Ctrl-C
     /// interrupts only that).
     let evaluationComputing = Mutex(false)
+    /// Which `heph attach` session's statement computes, and the interrupts asked (from the
+    /// sessions' threads, so Ctrl-C in one interrupts only its statement).
+    let attachedInterrupts = Mutex(AttachedInterrupts())
+    /// The session whose statement the Lua thread runs right now (what it prints is the
+    /// session's).
+    var attachedRunning: Int?
+    /// Statements of `heph attach` sessions in progress, by session.
+    var attached: [Int: AttachedStatement] = [:]
     /// Coroutines suspended in a waiting call, by the ticket they wait for.
     var suspended: [Int: ManagedCoroutine] = [:]
+    /// Tickets of calls the shutdown cancelled whose coroutines must not resume.
+    var abandonedTickets: Set<Int> = []
     /// Health pollers started by scripts, by id.
     var pollers = Registry<LuaPoller>()
     /// Hooks registered with `heph.on`, by id.
@@ -151,8 +174,9 @@ public final class LuaRuntime: @unchecked Sendable {
     var services: [String: Topology.Service] = [:]
     /// The script being run, when it is a file: `heph.use` looks next to it first.
     var scriptPath: String?
-    /// Stops, removals and teardowns in progress or just done, by ticket.
-    var expectations = ExpectationBook()
+    /// Tells this runtime's tickets from other runtimes' in the shared expectations.
+    let serial = LuaRuntime.nextSerial.add(1, ordering: .relaxed).oldValue
+    private static let nextSerial = Atomic<Int>(1)
     /// Timers started with `heph.every` and `heph.after`, by id.
     var timers = Registry<LuaTimer>()
     /// How the run is to end, set the moment a shutdown is asked for (`heph.exit`, a
@@ -182,6 +206,8 @@ public final class LuaRuntime: @unchecked Sendable {
     var describingPlugin = false
     /// What each plugin being loaded has registered so far, by the coroutine loading it.
     var pluginScopes = PluginScopes()
+    /// A reload's new state until it takes over (``runDormant(_:mainReturned:)``).
+    var dormant: DormantRun?
 
     /// Makes a runtime: a thread, a state on it, the standard libraries and `heph`.
     public init(configuration: Configuration) {
@@ -260,6 +286,16 @@ public final class LuaRuntime: @unchecked Sendable {
     }
 }
 
+/// One run of a hook, as it ended.
+public struct HookRun: Sendable {
+    /// The event the hook is registered on (`exit`, `unhealthy`, `change`, …).
+    public var event: String
+    /// From its start to its end, waits included.
+    public var seconds: Double
+    /// Its error with the traceback, when it failed.
+    public var error: String?
+}
+
 /// The registry references behind the module.
 struct ModuleReferences {
     /// The `heph` table.
@@ -278,6 +314,8 @@ struct ModuleReferences {
     var testHarness: Int32 = LUA_NOREF
     /// `describe_plugin(name)`: what `heph plugins NAME` runs.
     var describePlugin: Int32 = LUA_NOREF
+    /// The metatable of a hook's `ev`: `tostring(ev)` is one line.
+    var eventMetatable: Int32 = LUA_NOREF
 }
 
 /// What a session keeps beside its run.

@@ -68,6 +68,8 @@ public enum LuaRunOutcome: Sendable, Equatable {
     /// The process led its project and could no longer prove it does (docs/ha.md): the run
     /// ended at once, without its `on_shutdown` handlers; `heph run` stands by again.
     case lostLead(String)
+    /// A reload's new state took over (``LuaRuntime/retire()``): the run gave way to it.
+    case reloaded
 }
 
 /// Why a run failed.

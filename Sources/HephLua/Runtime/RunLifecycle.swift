@@ -13,6 +13,8 @@ struct RunLifecycle {
     var runsStarted = 0
     /// The state is being closed (its finalizers run): waits in place are refused.
     var closing = false
+    /// Who waits for the run in progress to end (a reload's ``LuaRuntime/retire()``).
+    var endWaiters: [CheckedContinuation<LuaRunOutcome?, Never>] = []
 }
 
 /// The run in progress: how it is doing, and who waits for its outcome.

@@ -96,7 +96,7 @@ public struct TestRunner: Sendable {
             throw .file(Self.failed(file, failure.message, output: run.output, seed: seed, isFile: true))
         case .exited(let code):
             throw .file(Self.failed(file, "\(file): its top level called heph.exit(\(code)): tests are declared, not run, there", output: run.output, seed: seed, isFile: true))
-        case .finished, .lostLead:
+        case .finished, .lostLead, .reloaded:
             throw .file(Self.failed(file, "\(file): its top level ended before its tests were listed", output: run.output, seed: seed, isFile: true))
         }
     }
@@ -112,7 +112,7 @@ public struct TestRunner: Sendable {
             return Result(name: name, failure: nil, details: [], output: run.output, seed: seed)
         case .exited(let code):
             return Self.failed(name, "\(file): the script called heph.exit(\(code)) before the test's function returned", output: run.output, seed: seed)
-        case .finished, .lostLead:
+        case .finished, .lostLead, .reloaded:
             return Self.failed(name, "\(file): the test ended before its function returned", output: run.output, seed: seed)
         }
     }
