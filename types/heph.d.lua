@@ -19,6 +19,17 @@
 ---@field retries? integer failures in a row that make it unhealthy (engine default 3)
 ---@field start_period? number seconds after start during which failures do not count
 
+---heph's own readiness probe (one kind): heph.up and heph.wait_ready wait for it.
+---@class heph.ReadyProbe
+---@field tcp? integer a TCP connection to the container's own address on this port is accepted
+---@field http? string GET this path ("/health") on `port` answers `status`
+---@field port? integer http only: the container's port
+---@field status? integer http only: the status that means ready (default 200)
+---@field log? string a Lua pattern a line of the container's output matches
+---@field exec? string|string[] a command run in the container exits 0 (a string through sh -c)
+---@field interval? number seconds between probes (default 0.05; 1 for exec)
+---@field timeout? number seconds one probe may take (default 1)
+
 ---What `heph.create_container` takes.
 ---@class heph.ContainerConfig
 ---@field image string required, such as "heph/busybox:latest"; pulled only when missing
@@ -36,6 +47,7 @@
 ---@field cpus? number such as 0.5
 ---@field restart? "no"|"on-failure"|"always"|"unless-stopped"|string also "on-failure:N"
 ---@field healthcheck? heph.Healthcheck
+---@field ready? heph.ReadyProbe heph's own probe, from the start until it serves
 ---@field replicas? integer swarm: tasks (default 1); the engine backend accepts only 1
 ---@field placement? heph.Placement swarm only
 ---@field update? heph.UpdatePolicy swarm only
@@ -323,6 +335,15 @@ function heph.start_health_polling(interval_s, fn) end
 ---@return heph.ContainerStatus? status
 function heph.wait_healthy(c, timeout_s) end
 
+---Probes the container with its `ready` until it serves (then waits for its healthcheck
+---too, when it has one); `nil, reason` when it stops, is gone, or `timeout_s` (default 60)
+---passes. Without `ready`, as heph.wait_healthy.
+---@param c string short name, full name or id
+---@param timeout_s? number
+---@return true|nil ok
+---@return string? reason
+function heph.wait_ready(c, timeout_s) end
+
 ---Calls `fn(ev)` on every transition of `event` ("unhealthy", …, "change", "exit",
 ---"removed") of the target: a container name, { pattern = "^heph%-web" }, or every
 ---managed container when left out.
@@ -464,6 +485,12 @@ function sim.stop(c) end
 ---@param c string
 ---@param verdict "healthy"|"unhealthy"
 function sim.set_health(c, verdict) end
+
+---What heph's readiness probes (the container's `ready`, any kind) find from now on, and
+---after restarts. Without it, a container with `ready` is ready whenever it runs.
+---@param c string
+---@param ready boolean
+function sim.set_ready(c, ready) end
 
 ---docker pause from outside.
 ---@param c string

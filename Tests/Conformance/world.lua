@@ -12,8 +12,9 @@ world.simulated = sim ~= nil
 -- healthcheck probes every second, and depends on nothing the process must do first),
 -- exits 0 on SIGTERM, and 3 on SIGUSR1 (a crash); on SIGUSR2 it reads 64 MB into a shell
 -- variable (with `memory = "16m"`, the kernel kills it: an OOM kill). `sick`: unhealthy from the first probe,
--- and after every restart.
-local sick = {}
+-- and after every restart. `unready`: it has a ready probe (heph's, operations.md §5) that
+-- fails until world.set_ready.
+local sick, unready = {}, {}
 function world.service(name, extra)
   local config = {
     image = "heph/busybox:latest",
@@ -26,6 +27,9 @@ function world.service(name, extra)
     if key == "sick" then
       config.env = { SICK = "1" }
       sick[heph.CONTAINER_PREFIX .. name] = true
+    elseif key == "unready" then
+      config.ready = { exec = "test -f /tmp/ready", interval = 0.2 }
+      unready[heph.CONTAINER_PREFIX .. name] = true
     else
       config[key] = value
     end
@@ -61,6 +65,7 @@ function world.record()
     -- A sick service is unhealthy from its first probe on, as its healthcheck makes it.
     heph.on("created", function(ev)
       if sick[ev.name] then sim.set_health(ev.name, "unhealthy") end
+      if unready[ev.name] then sim.set_ready(ev.name, false) end
     end)
   end
 end
@@ -91,6 +96,17 @@ function world.set_health(c, verdict)
   if world.simulated then return sim.set_health(c, verdict) end
   local script = verdict == "healthy" and "rm -f /tmp/sick" or "mkdir -p /tmp && touch /tmp/sick"
   docker("exec", engine_name(c), "sh", "-c", script)
+end
+
+-- What heph's ready probe of `c` (an `unready` service) sees from now on.
+function world.set_ready(c, ready)
+  if world.simulated then return sim.set_ready(c, ready) end
+  docker("exec", engine_name(c), "sh", "-c", ready and "touch /tmp/ready" or "rm -f /tmp/ready")
+end
+
+-- Prints `T NAME ready true|false`: whether heph.wait_ready(c, timeout) saw it ready.
+function world.ready_check(c, timeout)
+  print(("T %s ready %s"):format(heph.inspect_container(c).name, heph.wait_ready(c, timeout) == true))
 end
 
 function world.pause(c)

@@ -96,9 +96,9 @@ local function step()
   local count = math.random(0, 3)
   local args = { n = count }
   for i = 1, count do args[i] = value() end
-  -- Their waits default to seconds (wait_healthy: 60 s for a container that never gets
+  -- Their waits default to seconds (wait_healthy, wait_ready: 60 s for a container that never gets
   -- healthy): give them a millisecond when the fuzz gave them no number.
-  if name == "wait_healthy" and type(args[2]) ~= "number" then args[2], count = 0.001, math.max(count, 2) end
+  if (name == "wait_healthy" or name == "wait_ready") and type(args[2]) ~= "number" then args[2], count = 0.001, math.max(count, 2) end
   if name == "sleep" and type(args[1]) ~= "number" then args[1], count = 0.001, math.max(count, 1) end
   unfinished[index] = name
   -- A call the time limit stops never returns here: its callback is closed instead.

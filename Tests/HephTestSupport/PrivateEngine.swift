@@ -109,14 +109,24 @@ public final class PrivateEngine: @unchecked Sendable {
             executable = "/usr/bin/unshare"
         }
         let log = "\(directory)/dockerd.log"
-        let daemon = try Daemon(executable, arguments, log: log)
-        self.daemon = daemon
-        let answered = await Fixtures.eventually(timeout: .seconds(60)) {
-            guard daemon.isRunning else { return true }
-            return (try? await docker("version", "--format", "{{.Server.Version}}").status) == 0
-        }
-        guard answered, daemon.isRunning else {
-            let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+        // Twice: on a loaded machine (several private engines starting at once) dockerd
+        // gives up on its containerd after a few seconds and exits; a second try starts.
+        for attempt in 1...2 {
+            let daemon = try Daemon(executable, arguments, log: log)
+            self.daemon = daemon
+            let answered = await Fixtures.eventually(timeout: .seconds(60)) {
+                guard daemon.isRunning else { return true }
+                return (try? await docker("version", "--format", "{{.Server.Version}}").status) == 0
+            }
+            if answered, daemon.isRunning { return }
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if attempt == 1, !daemon.isRunning, text.contains("timeout waiting for containerd to start") {
+                // Its containerd may still be coming up: gone before the next try.
+                _ = try? await Command.run("/usr/bin/pkill", ["-f", "\(directory)/exec/containerd"])
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
+            let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n")
             throw CommandError(description: "the private dockerd in \(directory) did not start:\n\(tail)")
         }
     }

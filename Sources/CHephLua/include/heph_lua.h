@@ -212,6 +212,14 @@ void heph_write_stdout(const char *bytes, size_t length);
 /* Writes `length` bytes to stderr. */
 void heph_write_stderr(const char *bytes, size_t length);
 
+/* ---- Lua patterns outside any script (heph_pattern.c) ---- */
+
+/* string.find(subject, pattern) on L, a state with the string library: 1 when it matches,
+ * 0 when not, -1 when the pattern is malformed (its message in `error`, at most `size`
+ * bytes with the NUL). Nothing stays on L's stack. */
+int heph_pattern_find(lua_State *L, const char *subject, size_t subject_length,
+                      const char *pattern, size_t pattern_length, char *error, size_t size);
+
 /* ---- Wrappers for Lua's function-like macros, which Swift cannot import ---- */
 
 static inline int heph_registryindex(void) { return LUA_REGISTRYINDEX; }

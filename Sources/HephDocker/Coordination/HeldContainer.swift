@@ -128,6 +128,9 @@ public final class HeldContainer: Sendable {
         await holding.withLock { $0 }?.value
     }
 
+    /// Whether it is still held: no end has come (released, the connection closed, expired).
+    public var isHeld: Bool { ending.withLock { $0.reason == nil } }
+
     /// Lets the container go at once: the connection closes and the container is removed.
     public func release() async {
         ending.withLock { ending in
@@ -160,9 +163,10 @@ public final class HeldContainer: Sendable {
     ///
     /// - Throws: when the engine cannot be reached, or refuses for another reason (the
     ///   system image missing and not pullable).
-    public static func hold(_ client: EngineClient, name: String, labels: [String: String], timing: Timing) async throws -> HeldContainer? {
+    /// `network`: the network it joins (none by default: a lease talks to nobody).
+    public static func hold(_ client: EngineClient, name: String, labels: [String: String], timing: Timing, network: String = "none") async throws -> HeldContainer? {
         try await EngineLane.asControl {
-            guard let id = try await create(client, name: name, labels: labels, timing: timing) else { return nil }
+            guard let id = try await create(client, name: name, labels: labels, timing: timing, network: network) else { return nil }
             do {
                 return try await attachAndStart(client, id: id, name: name, timing: timing)
             } catch {
@@ -176,11 +180,12 @@ public final class HeldContainer: Sendable {
         }
     }
 
-    private static func create(_ client: EngineClient, name: String, labels: [String: String], timing: Timing) async throws -> String? {
+    private static func create(_ client: EngineClient, name: String, labels: [String: String], timing: Timing, network: String) async throws -> String? {
         let body = HeldContainerCreate(
             Image: SystemImage.name,
             Cmd: ["sh", "-c", "while read -t \(timing.expiry) line; do echo \"$line\"; done"],
-            Labels: labels)
+            Labels: labels,
+            HostConfig: .init(NetworkMode: network))
         var pulled = false
         while true {
             let response = try await client.request(.POST, "/containers/create", query: [("name", name)], json: body)

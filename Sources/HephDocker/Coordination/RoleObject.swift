@@ -1,6 +1,6 @@
 import Foundation
 
-/// The label naming what a coordination object is: `lease`, `state` or `watcher`.
+/// The label naming what a coordination object is: `lease`, `state`, `watcher` or `probe`.
 ///
 /// Such objects carry it and **not** ``managedLabel``: lists, `heph ps`, hooks, pollers,
 /// `teardown_all` and a plain `heph down` never see them.
@@ -23,6 +23,10 @@ public enum RoleObject: String, Sendable, CaseIterable, Codable {
     case state
     /// One per running watcher (`heph-.watcher.P.INSTANCE`).
     case watcher
+    /// Where heph cannot reach a container's address itself, the readiness probes run from
+    /// one of these on the container's network, as long as this process needs it
+    /// (`heph-.probe.P.INSTANCE.NETWORK`).
+    case probe
 
     /// What every coordination object's engine name starts with. A service's engine name
     /// is `heph-NAME` with NAME starting with a letter or digit, or `heph_P_NAME`: no

@@ -26,6 +26,8 @@ public final class DockerOrchestrator: Orchestrator {
     /// Hears the Lua name of each call that changes something, as it is made
     /// (``RunContext/onAction``).
     let onAction: @Sendable (String) -> Void
+    /// The containers readiness probes run from where heph cannot reach an address itself.
+    let probeContainers = ProbeContainerPool()
 
     /// An orchestrator over `client` (the spec's `NewDockerOrchestrator`), waiting by
     /// `clock`, acting on the containers of `scope` (the default project unless told);
@@ -50,6 +52,7 @@ public final class DockerOrchestrator: Orchestrator {
 
     /// Closes the engine connection (``EngineClient/close()``).
     public func close() async throws {
+        await probeContainers.releaseAll()
         await coordination.close()
         try await client.close()
     }

@@ -51,7 +51,11 @@ extension ContainerConfig {
         if let workdir, !workdir.hasPrefix("/") || workdir.utf8.contains(0) {
             throw invalid("config.workdir: \(quoted(workdir)) must be an absolute path, such as \"/srv\"")
         }
-        let allLabels = try validatedLabels()
+        var allLabels = try validatedLabels()
+        if let ready {
+            try ready.validate()
+            allLabels[readyLabel] = ready.labelValue
+        }
         let memoryBytes = try validatedMemory()
         let nanoCPUs = try validatedCPUs()
         let restartPolicy = try validatedRestartPolicy()

@@ -36,6 +36,8 @@ public struct ContainerConfig: Sendable, Hashable {
     public var restart: String?
     /// A Docker healthcheck.
     public var healthcheck: Healthcheck?
+    /// How heph itself tells the container serves (operations.md §5); `heph.up` waits for it.
+    public var ready: ReadinessProbe? = nil
     /// How many tasks of the service a swarm runs (default 1). The engine backend runs one
     /// container per config and accepts only 1.
     public var replicas: Int? = nil

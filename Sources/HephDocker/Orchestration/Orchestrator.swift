@@ -96,6 +96,11 @@ public protocol Orchestrator: Sendable {
     /// Whether the engine itself starts a container of `config` again after it stops, so a
     /// stop during `heph.up` is not yet a failure.
     func restartsAfterExit(_ config: ContainerConfig) -> Bool
+
+    // Readiness (operations.md §5).
+
+    /// Probes of `probe` on the container `containerID`, one after another, until closed.
+    func readinessSession(_ containerID: String, probe: ReadinessProbe) -> any ReadinessSession
 }
 
 extension Orchestrator {

@@ -32,6 +32,9 @@ public final class SimulatedEngine: Sendable {
         var health: String?
         /// What ``setHealth(_:healthy:)`` decided the probes see, which outlives restarts.
         var healthDecided: Bool?
+        /// What ``setReady(_:ready:)`` decided heph's readiness probes see (outlives
+        /// restarts); nil: ready whenever it runs.
+        var readyDecided: Bool?
         /// Failing probes in a row (the engine's `FailingStreak`).
         var failingStreak = 0
         var exitCode = 0
@@ -281,6 +284,21 @@ public final class SimulatedEngine: Sendable {
     /// probe; unhealthy after `retries` failing ones in a row).
     public func setHealth(_ id: String, healthy: Bool) {
         world.withLock { $0.containers[id]?.healthDecided = healthy }
+    }
+
+    /// What heph's readiness probes (`ready`) of the container see from now on: `false`
+    /// until told `true`, whether it runs or not.
+    public func setReady(_ id: String, ready: Bool) {
+        world.withLock { $0.containers[id]?.readyDecided = ready }
+    }
+
+    /// What a readiness probe of the container sees: ready when it runs, unless
+    /// ``setReady(_:ready:)`` said otherwise.
+    func probesReady(_ id: String) -> Bool {
+        world.withLock { world in
+            guard let container = world.containers[id] else { return false }
+            return container.state == "running" && container.readyDecided != false
+        }
     }
 
     /// What the container's logs hold from now on: its standard output and error.

@@ -272,6 +272,23 @@ public final class SimulatedOrchestrator: Orchestrator {
     }
 
     /// The project's container `reference` names.
+    /// The simulated engine answers every kind of probe alike: ready once the container
+    /// runs, unless `sim.set_ready` decided otherwise.
+    public func readinessSession(_ containerID: String, probe: ReadinessProbe) -> any ReadinessSession {
+        SimulatedReadinessSession(orchestrator: self, containerID: containerID, probe: probe)
+    }
+
+    /// Whether a probe of `reference` says ready, and why not.
+    func probeReadiness(_ reference: String, probe: ReadinessProbe) -> ProbeAnswer {
+        do {
+            let container = try lookUp(reference)
+            if engine.probesReady(container.id) { return .ready }
+            return .notReady(container.state == "running" ? "not ready (sim.set_ready)" : "it is \(container.state)")
+        } catch {
+            return .notReady(DockerError(error).message)
+        }
+    }
+
     private func lookUp(_ reference: String) throws -> SimulatedEngine.Container {
         try engine.checkReachable()
         guard let id = id(of: reference), let container = try engine.container(id), Project.named(by: container.labels) == project.name else {
@@ -309,4 +326,14 @@ public final class SimulatedOrchestrator: Orchestrator {
         let numbers = ["HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15]
         return numbers[name.uppercased()]
     }
+}
+
+/// Probes of one container on the simulated engine.
+struct SimulatedReadinessSession: ReadinessSession {
+    let orchestrator: SimulatedOrchestrator
+    let containerID: String
+    let probe: ReadinessProbe
+
+    func probe() async -> ProbeAnswer { orchestrator.probeReadiness(containerID, probe: probe) }
+    func close() {}
 }

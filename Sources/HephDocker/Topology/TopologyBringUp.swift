@@ -208,33 +208,82 @@ struct TopologyBringUp: Sendable {
     private func waitUntilReady(_ name: String, config: ContainerConfig, changed: Bool) async throws -> Outcome {
         let fullName = ContainerName.full(name)
         let restarts = orchestrator.restartsAfterExit(config)
+        if let probe = config.ready {
+            if let failed = try await probeUntilReady(name, probe: probe, restarts: restarts) { return failed }
+            // Serving says running; only a healthcheck's verdict is still to come.
+            if config.healthcheck == nil {
+                report(name, .ready)
+                return .ready(try await orchestrator.inspectContainer(fullName), changed: changed)
+            }
+        }
         while true {
             if Task.isCancelled { return .notReady(status: "cancelled", error: nil) }
             let snapshot = try await board.nextSnapshot()
-            guard let info = snapshot[fullName] else {
-                let why = "\(fullName) was removed from outside before it was ready"
-                report(name, .failed, detail: why)
-                return .notReady(status: "removed", error: DockerError(.notFound, why))
-            }
+            if let blocked = await blocked(name, snapshot: snapshot, restarts: restarts) { return blocked }
+            guard let info = snapshot[fullName] else { continue }
             if info.status == .healthy || (info.status == .running && config.healthcheck == nil) {
                 report(name, .ready)
                 return .ready(info, changed: changed)
-            }
-            if info.status == .stopped && !restarts {
-                let why = await exitDescription(fullName)
-                report(name, .failed, detail: why)
-                return .notReady(status: "stopped", error: DockerError(.engine, why))
-            }
-            // Paused from outside, it will not get ready by itself; heph.up run again unpauses it.
-            if info.status == .error, (try? await orchestrator.inspectContainer(fullName))?.details?.engineState == "paused" {
-                let why = DockerError(.engine, "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`", remedy: .bringUpAgain(container: fullName))
-                report(name, .failed, detail: why.message, remedy: why.remedy)
-                return .notReady(status: "paused", error: why)
             }
             if orchestrator.clock.now >= deadline {
                 return .notReady(status: await statusDescription(fullName, fallback: info.status), error: nil)
             }
         }
+    }
+
+    /// Probes the service with `probe` every interval until it serves (nil), looking once a
+    /// second on the shared board whether it can still get ready; its outcome when not.
+    private func probeUntilReady(_ name: String, probe: ReadinessProbe, restarts: Bool) async throws -> Outcome? {
+        let fullName = ContainerName.full(name)
+        let clock = orchestrator.clock
+        let session = orchestrator.readinessSession(fullName, probe: probe)
+        defer { session.close() }
+        var nextLook = clock.now + .seconds(1)
+        var last = "no probe has answered yet"
+        while true {
+            if Task.isCancelled { return .notReady(status: "cancelled", error: nil) }
+            let began = clock.now
+            switch await session.probe() {
+            case .ready: return nil
+            case .notReady(let why): last = why
+            }
+            if clock.now >= nextLook {
+                if let blocked = await blocked(name, snapshot: try await board.nextSnapshot(), restarts: restarts) { return blocked }
+                nextLook = clock.now + .seconds(1)
+            }
+            if clock.now >= deadline {
+                let status = (try? await orchestrator.healthCheck(fullName))?.rawValue ?? "unknown"
+                return .notReady(status: "\(status); ready probe (\(probe.summary)): \(last)", error: nil)
+            }
+            do {
+                try await clock.sleep(until: min(deadline, began + probe.effectiveInterval))
+            } catch {
+                return .notReady(status: "cancelled", error: nil)
+            }
+        }
+    }
+
+    /// Why the service cannot get ready any more, as `snapshot` shows it: removed, stopped
+    /// for good, paused from outside; nil while it still may.
+    private func blocked(_ name: String, snapshot: [String: ContainerInfo], restarts: Bool) async -> Outcome? {
+        let fullName = ContainerName.full(name)
+        guard let info = snapshot[fullName] else {
+            let why = "\(fullName) was removed from outside before it was ready"
+            report(name, .failed, detail: why)
+            return .notReady(status: "removed", error: DockerError(.notFound, why))
+        }
+        if info.status == .stopped && !restarts {
+            let why = await exitDescription(fullName)
+            report(name, .failed, detail: why)
+            return .notReady(status: "stopped", error: DockerError(.engine, why))
+        }
+        // Paused from outside, it will not get ready by itself; heph.up run again unpauses it.
+        if info.status == .error, (try? await orchestrator.inspectContainer(fullName))?.details?.engineState == "paused" {
+            let why = DockerError(.engine, "\(fullName) was paused from outside before it was ready; `docker unpause \(fullName)`", remedy: .bringUpAgain(container: fullName))
+            report(name, .failed, detail: why.message, remedy: why.remedy)
+            return .notReady(status: "paused", error: why)
+        }
+        return nil
     }
 
     /// `exited with code 1 before it was ready; its last output: …`.

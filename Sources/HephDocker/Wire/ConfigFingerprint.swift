@@ -9,7 +9,10 @@ extension EngineContainerCreate {
     func fingerprinted() -> EngineContainerCreate {
         var body = self
         body.Labels[configHashLabel] = nil
+        // How readiness is probed is heph's, not the container's: no reason to replace it.
+        let ready = body.Labels.removeValue(forKey: readyLabel)
         body.Labels[configHashLabel] = body.fingerprint
+        body.Labels[readyLabel] = ready
         return body
     }
 

@@ -63,12 +63,23 @@ struct EngineContainerInspect: Decodable, Sendable {
         var PortBindings: [String: [EnginePortBinding]?]?
     }
 
+    struct NetworkSettingsFields: Decodable, Sendable {
+        var Networks: [String: NetworkEndpointFields]?
+    }
+
+    struct NetworkEndpointFields: Decodable, Sendable {
+        var NetworkID: String?
+        var IPAddress: String?
+        var GlobalIPv6Address: String?
+    }
+
     var Id: String
     var Name: String
     var RestartCount: Int
     var State: StateFields
     var Config: ConfigFields
     var HostConfig: HostConfigFields
+    var NetworkSettings: NetworkSettingsFields?
 }
 
 /// One entry of `GET /networks`, and `GET /networks/{id}`.
@@ -86,6 +97,8 @@ struct EngineNetwork: Decodable, Sendable {
     var Driver: String?
     /// `local` or `swarm`.
     var Scope: String?
+    /// The driver's options (`com.docker.network.bridge.name`).
+    var Options: [String: String]?
 
     /// Creation time in Unix seconds (0 when unknown), to order networks of the same name.
     var createdAt: Double { Created.flatMap(EngineTimestamp.unixSeconds) ?? 0 }

@@ -6,7 +6,7 @@ extension ContainerConfig {
     /// Lua API's additions).
     static let luaFields = [
         "image", "name", "env", "ports", "volumes", "hostname", "networkName",
-        "cmd", "entrypoint", "workdir", "labels", "memory", "cpus", "restart", "healthcheck",
+        "cmd", "entrypoint", "workdir", "labels", "memory", "cpus", "restart", "healthcheck", "ready",
         "replicas", "placement", "update", "restart_policy", "endpoint_mode",
     ]
 
@@ -33,6 +33,7 @@ extension ContainerConfig {
         cpus = try reader.number("cpus")
         restart = try reader.string("restart")
         healthcheck = try reader.withTable("healthcheck") { reader throws(FieldError) in try Healthcheck(lua: reader) }
+        ready = try reader.withTable("ready") { reader throws(FieldError) in try ReadinessProbe(lua: reader) }
         replicas = try reader.integer("replicas")
         swarm.placement = try reader.withTable("placement") { reader throws(FieldError) in
             try reader.rejectUnknownFields(known: ["constraints", "preferences", "max_replicas"])
@@ -63,22 +64,8 @@ extension Healthcheck {
     /// Reads `{ test = "…" or { … }, interval = s, timeout = s, retries = n, start_period = s }`.
     init(lua reader: LuaTableReader) throws(FieldError) {
         try reader.rejectUnknownFields(known: ["test", "interval", "timeout", "retries", "start_period"])
-        let stack = reader.stack
-        let test: Test
-        switch stack.rawField(reader.table, "test") {
-        case LUA_TSTRING, LUA_TNUMBER:
-            stack.pop()
-            test = .shell(try reader.string("test") ?? "")
-        case LUA_TTABLE:
-            defer { stack.pop() }
-            test = .exec(try reader.stringArrayValue(at: -1, field: reader.field("test")))
-        case LUA_TNIL:
-            stack.pop()
+        guard let test = try Self.test(reader, "test") else {
             throw FieldError(message: "\(reader.field("test")): missing; give a shell command string or an array")
-        default:
-            let type = stack.typeName(at: -1)
-            stack.pop()
-            throw FieldError(message: "\(reader.field("test")): expected a string or an array, got \(type)")
         }
         self.init(
             test: test,
@@ -88,7 +75,73 @@ extension Healthcheck {
             startPeriod: try reader.number("start_period")
         )
     }
+
+    /// The command in field `key`: a shell string or an array (exec form); nil when absent.
+    static func test(_ reader: LuaTableReader, _ key: String) throws(FieldError) -> Test? {
+        let stack = reader.stack
+        switch stack.rawField(reader.table, key) {
+        case LUA_TSTRING, LUA_TNUMBER:
+            stack.pop()
+            return .shell(try reader.string(key) ?? "")
+        case LUA_TTABLE:
+            defer { stack.pop() }
+            return .exec(try reader.stringArrayValue(at: -1, field: reader.field(key)))
+        case LUA_TNIL:
+            stack.pop()
+            return nil
+        default:
+            let type = stack.typeName(at: -1)
+            stack.pop()
+            throw FieldError(message: "\(reader.field(key)): expected a string or an array, got \(type)")
+        }
+    }
 }
+
+extension ReadinessProbe {
+    /// Reads `{ tcp = PORT }`, `{ http = "/path", port = PORT [, status = 200] }`,
+    /// `{ log = "pattern" }` or `{ exec = cmd }`, each with `interval` and `timeout`.
+    /// What the values mean is checked by ``ContainerConfig/validate()``; a log pattern is
+    /// checked here, as Lua reads it.
+    init(lua reader: LuaTableReader) throws(FieldError) {
+        let kinds = ["tcp", "http", "log", "exec"]
+        try reader.rejectUnknownFields(known: kinds + ["port", "status", "interval", "timeout"])
+        let given = kinds.filter { kind in
+            defer { reader.stack.pop() }
+            return reader.stack.rawField(reader.table, kind) != LUA_TNIL
+        }
+        guard let kind = given.first else {
+            throw FieldError(message: "\(reader.path): give one kind of probe: tcp = PORT, http = \"/path\" with port = PORT, log = \"lua pattern\" or exec = command")
+        }
+        guard given.count == 1 else {
+            throw FieldError(message: "\(reader.path): \(given.joined(separator: " and ")) are both given; a probe has one kind (more than one check: a healthcheck beside it, or heph.wait_ready in the script)")
+        }
+        if kind != "http" {
+            for field in ["port", "status"] where try reader.number(field) != nil {
+                throw FieldError(message: "\(reader.field(field)): only for an http probe; \(kind == "tcp" ? "a tcp probe names its port as tcp = PORT" : "a \(kind) probe has no port")")
+            }
+        }
+        let check: Check
+        switch kind {
+        case "tcp":
+            check = .tcp(port: try reader.integer("tcp") ?? 0)
+        case "http":
+            guard let port = try reader.integer("port") else {
+                throw FieldError(message: "\(reader.field("port")): missing; the container port to send GET \(try reader.string("http") ?? "/") to, such as port = 8080")
+            }
+            check = .http(path: try reader.string("http") ?? "", port: port, status: try reader.integer("status") ?? 200)
+        case "log":
+            let source = try reader.string("log") ?? ""
+            switch LuaPattern.make(source) {
+            case .success(let pattern): check = .log(pattern)
+            case .failure(let problem): throw FieldError(message: "\(reader.field("log")): \(quoted(source)) is not a Lua pattern: \(problem.message); escape magic characters with %, such as \"%[ready%]\"")
+            }
+        default:
+            check = .exec(try Healthcheck.test(reader, "exec") ?? .shell(""))
+        }
+        self.init(check: check, interval: try reader.number("interval"), timeout: try reader.number("timeout"))
+    }
+}
+
 
 extension ContainerInfo {
     /// The ContainerInfo table: `{ id, name, docker_name, image, status, state, ports }`, plus the

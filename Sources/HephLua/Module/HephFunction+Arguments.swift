@@ -19,6 +19,31 @@ extension HephFunction {
 
     /// `true` once the container is healthy (or running without a healthcheck); `nil,
     /// status` when it stops, disappears, or `timeout` passes. Looks every 200 ms.
+    /// Seconds `heph.wait_ready` waits when not told.
+    static let defaultWaitReadyTimeout: Double = 60
+
+    /// `heph.wait_ready`: the container's own probe (its `ready`, as its label keeps it) until
+    /// it serves, then its healthcheck when it has one; as `heph.wait_healthy` without a probe.
+    static func waitReady(_ orchestrator: any Orchestrator, clock: any HephClock, _ container: String, timeout: Double) async throws -> [LuaValue] {
+        let began = clock.now
+        let info: ContainerInfo
+        do {
+            info = try await orchestrator.inspectContainer(container)
+        } catch let error as DockerError where error.code == .notFound {
+            return [.nil, .string("\(ContainerStatus.error.rawValue) (\(error.message))")]
+        }
+        guard let label = info.details?.labels[readyLabel], let probe = ReadinessProbe(labelValue: label, pattern: LuaPattern.matcher) else {
+            return try await waitHealthy(orchestrator, clock: clock, info.id, timeout: timeout)
+        }
+        switch await orchestrator.waitReady(info.id, probe: probe, timeout: .seconds(timeout)) {
+        case .notReady(let why): return [.nil, .string(why)]
+        case .ready:
+            guard info.details?.health != nil else { return [.boolean(true)] }
+            let left = max(0, timeout - (clock.now - began) / .seconds(1))
+            return try await waitHealthy(orchestrator, clock: clock, info.id, timeout: left)
+        }
+    }
+
     static func waitHealthy(_ orchestrator: any Orchestrator, clock: any HephClock, _ container: String, timeout: Double) async throws -> [LuaValue] {
         var last = ContainerStatus.error
         let settled = try await clock.poll(every: .milliseconds(200), until: clock.now + .seconds(timeout)) { () async throws -> [LuaValue]? in

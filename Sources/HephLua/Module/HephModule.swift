@@ -72,6 +72,11 @@ enum HephModule {
             let timeout = stack.isNoneOrNil(2) ? HephFunction.defaultWaitHealthyTimeout : try stack.checkSeconds(2, allowZero: true)
             return { context in try await HephFunction.waitHealthy(context.orchestrator(), clock: context.clock, container, timeout: timeout) }
         },
+        .waiting("wait_ready") { stack throws(BridgeError) in
+            let container = try stack.checkContainer(1)
+            let timeout = stack.isNoneOrNil(2) ? HephFunction.defaultWaitReadyTimeout : try stack.checkSeconds(2, allowZero: true)
+            return { context in try await HephFunction.waitReady(context.orchestrator(), clock: context.clock, container, timeout: timeout) }
+        },
         .waiting("up") { stack throws(BridgeError) in
             let topology = try HephFunction.topology(stack, arg: 1)
             return { context in

@@ -41,6 +41,18 @@ enum SimModule {
             engine.setHealth(container.id, healthy: verdict == "healthy")
             return 0
         },
+        .simulation("set_ready", wrapped: true) { runtime, stack throws(BridgeError) in
+            let (engine, container) = try runtime.simulatedContainer(stack, "set_ready")
+            guard stack.type(at: 2) == LUA_TBOOLEAN else {
+                throw .argument(2, "true or false expected, got \(stack.typeName(at: 2))")
+            }
+            guard container.config.ready != nil else {
+                throw .raise("sim.set_ready: \(container.name) has no ready probe, so there is nothing to answer; give its config ready = { tcp = PORT } (or http, log, exec)")
+            }
+            // What heph's probes find from now on, whatever the kind.
+            engine.setReady(container.id, ready: lua_toboolean(stack.state, 2) != 0)
+            return 0
+        },
         .simulation("pause", wrapped: true) { runtime, stack throws(BridgeError) in
             let (engine, container) = try runtime.simulatedContainer(stack, "pause", mustBe: "running")
             engine.pause(container.id, true)

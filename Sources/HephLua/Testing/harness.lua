@@ -29,7 +29,7 @@ end
 -- virtual time.
 local sleep = heph.sleep
 sim = {}
-for _, name in ipairs({ "kill", "crash", "oom", "stop", "set_health", "pause", "unpause", "remove", "engine_down" }) do
+for _, name in ipairs({ "kill", "crash", "oom", "stop", "set_health", "set_ready", "pause", "unpause", "remove", "engine_down" }) do
   local fault = primitives[name]
   sim[name] = function(...)
     sleep(0)

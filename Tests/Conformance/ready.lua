@@ -1,0 +1,15 @@
+-- Conformance: heph's ready probe (an exec probe on the real engine, sim.set_ready on the
+-- simulated one) fails, then passes, and still passes after a kill and a start.
+local world = require("world")
+world.record()
+world.start("web", { unready = true })
+world.wait_for("web", "healthy")
+world.ready_check("web", 1)
+world.set_ready("web", true)
+world.ready_check("web", 20)
+world.kill("web")
+world.wait_for("web", "stopped")
+heph.start_container("web")
+world.wait_for("web", "healthy")
+world.ready_check("web", 20)
+world.finish()
