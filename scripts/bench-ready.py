@@ -3,10 +3,12 @@
 
     bench-ready.py up METHOD COUNT     -> prints "METHOD COUNT <seconds>": from the start until
                                           every service serves (for heph: the whole `heph run`)
-    bench-ready.py cpu COUNT SECONDS   -> prints "cpu COUNT <probing %> <baseline %>": heph's CPU
-                                          time, as a share of one core, over SECONDS while COUNT
-                                          services are probed by tcp every 50 ms and never serve,
-                                          and the same while heph.up waits for them without `ready`
+    bench-ready.py cpu COUNT SECONDS   -> prints "cpu COUNT <silent %> <other port %> <baseline %>":
+                                          heph's CPU time, as a share of one core, over SECONDS
+                                          while COUNT running services are probed by tcp every
+                                          50 ms and never serve: with no socket at all (a server
+                                          not started yet), and with a server on another port; and
+                                          while heph.up waits for them without `ready`
 
 Every service is a busybox whose server starts listening 0.3 s after the container starts,
 with no healthcheck unless the method needs one. METHOD is one of:
@@ -128,10 +130,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_share(count, seconds, probing):
-    """heph's CPU share over `seconds` once every service runs: with `ready` (probing) or without."""
+def cpu_share(count, seconds, mode):
+    """heph's CPU share over `seconds` once every service runs: probing a silent service, one
+    serving another port, or waiting without `ready` (baseline)."""
     environment = dict(os.environ, BENCH_COUNT=str(count), BENCH_PORT="81", BENCH_WAIT=str(seconds + 60))
-    if not probing:
+    if mode == "silent":
+        environment["BENCH_SILENT"] = "1"
+    if mode == "baseline":
         environment["BENCH_NO_READY"] = "1"
     process = subprocess.Popen([HEPH, "run", "--no-progress", "-p", "benchcpu", os.path.join(ROOT, "bench-lua", "ready.lua")],
                                env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -165,7 +170,8 @@ def main():
         print(f"{method} {count} {elapsed:.3f}")
     elif sys.argv[1] == "cpu":
         count, seconds = int(sys.argv[2]), float(sys.argv[3])
-        print(f"cpu {count} {cpu_share(count, seconds, True):.2f} {cpu_share(count, seconds, False):.2f}")
+        shares = [cpu_share(count, seconds, mode) for mode in ("silent", "other", "baseline")]
+        print(f"cpu {count} " + " ".join(f"{share:.2f}" for share in shares))
 
 
 if __name__ == "__main__":

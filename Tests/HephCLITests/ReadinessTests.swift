@@ -22,7 +22,7 @@ import Testing
         #expect(result.stdout.contains("WAIT\ttrue\n"), "\(result.stdout)")
         #expect(result.stdout.contains("PLAIN\ttrue\n"), "\(result.stdout)")
         #expect(result.stdout.contains("NEVER\tnil\ttcp port 81: connection refused\n"), "\(result.stdout)")
-        #expect(result.stdout.contains(#/STOPS\tnil\tstopped \(tcp port 80: /#), "\(result.stdout)")
+        #expect(result.stdout.contains(#/STOPS\tnil\tstopped \(tcp port 80\)/#), "\(result.stdout)")
     }
 
     @Test func aProbeThatNeverPassesFailsHephUpAndSaysWhichProbeAndWhatItAnswered() async throws {

@@ -22,7 +22,8 @@ final class EngineReadinessSession: ReadinessSession {
 
     /// How the container's address is reached.
     private enum Route {
-        case direct(host: String)
+        /// `pid`: the container's process here, when this process sees it (same pid namespace).
+        case direct(host: String, pid: Int?)
         case probeContainer(host: String, network: String)
     }
 
@@ -48,10 +49,19 @@ final class EngineReadinessSession: ReadinessSession {
 
     func probe() async -> ProbeAnswer {
         switch probe.check {
-        case .tcp(let port): await probeSocket(port: port, http: nil)
-        case .http(let path, let port, let status): await probeSocket(port: port, http: (path, status))
+        case .tcp(let port): await probeSocket(port: port, http: nil, every: .zero, until: .now)
+        case .http(let path, let port, let status): await probeSocket(port: port, http: (path, status), every: .zero, until: .now)
         case .log(let pattern): probeLog(pattern)
         case .exec(let test): await probeExec(test)
+        }
+    }
+
+    /// tcp and http at a reachable address: the prober repeats them on its thread.
+    func probe(every interval: Duration, until: ContinuousClock.Instant, clock: any HephClock) async -> ProbeAnswer {
+        switch probe.check {
+        case .tcp(let port): return await probeSocket(port: port, http: nil, every: interval, until: until)
+        case .http(let path, let port, let status): return await probeSocket(port: port, http: (path, status), every: interval, until: until)
+        default: return await probeRepeatedly(every: interval, until: until, clock: clock)
         }
     }
 
@@ -63,7 +73,8 @@ final class EngineReadinessSession: ReadinessSession {
 
     // tcp and http.
 
-    private func probeSocket(port: Int, http: (path: String, status: Int)?) async -> ProbeAnswer {
+    /// Probes until one passes or the next would begin after `until` (once when `until` is now).
+    private func probeSocket(port: Int, http: (path: String, status: Int)?, every interval: Duration, until: ContinuousClock.Instant) async -> ProbeAnswer {
         let route: Route
         if let known = state.withLock({ $0.route }) {
             route = known
@@ -77,12 +88,19 @@ final class EngineReadinessSession: ReadinessSession {
             }
         }
         switch route {
-        case .direct(let host):
-            let outcome = await SocketProber.shared.probe(host: host, port: port, httpPath: http?.path, timeout: probe.effectiveTimeout)
+        case .direct(let host, let pid):
+            let outcome = await SocketProber.shared.probe(host: host, port: port, http: http, timeout: probe.effectiveTimeout, every: interval, until: until, pid: pid)
             if case .unreachable = outcome { state.withLock { $0.route = nil } }  // a restart may have moved it
             return Self.answer(outcome, expecting: http?.status)
         case .probeContainer(let host, let network):
-            return await probeFromContainer(host: host, network: network, port: port, http: http)
+            // Engine calls, one at a time at a bounded rate.
+            while true {
+                let began = ContinuousClock.now
+                let answer = await probeFromContainer(host: host, network: network, port: port, http: http)
+                let next = began + max(interval, Self.probeContainerInterval)
+                if answer == .ready || next > until || Task.isCancelled { return answer }
+                try? await Task.sleep(until: next)
+            }
         }
     }
 
@@ -93,11 +111,18 @@ final class EngineReadinessSession: ReadinessSession {
         for (name, endpoint) in networks {
             guard let address = [endpoint.IPAddress, endpoint.GlobalIPv6Address].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { continue }
             if let id = endpoint.NetworkID, await LocalBridges.isLocal(id, client: orchestrator.client) {
-                return .direct(host: address)
+                return .direct(host: address, pid: Self.processHere(container.State.Pid, of: container.Id))
             }
             return .probeContainer(host: address, network: name)
         }
         return nil
+    }
+
+    /// `pid` when it is the container's process as this process sees it: its cgroup names
+    /// the container (another pid namespace, or a cgroup namespace, and it does not).
+    private static func processHere(_ pid: Int?, of id: String) -> Int? {
+        guard let pid, pid > 0, let cgroup = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8), cgroup.contains(id) else { return nil }
+        return pid
     }
 
     private static func answer(_ outcome: SocketProber.Outcome, expecting status: Int?) -> ProbeAnswer {

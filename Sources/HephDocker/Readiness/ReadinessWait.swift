@@ -5,27 +5,15 @@ extension Orchestrator {
     public func waitReady(_ containerID: String, probe: ReadinessProbe, timeout: Duration) async -> ProbeAnswer {
         let session = readinessSession(containerID, probe: probe)
         defer { session.close() }
-        let deadline = clock.now + timeout
-        var nextLook = clock.now + .seconds(1)
-        var last = "no probe has answered yet"
-        while true {
-            if Task.isCancelled { return .notReady("cancelled") }
-            let began = clock.now
-            switch await session.probe() {
-            case .ready: return .ready
-            case .notReady(let why): last = why
-            }
-            if clock.now >= nextLook {
-                nextLook = clock.now + .seconds(1)
-                let status = (try? await healthCheck(containerID)) ?? .error
-                if status == .stopped || status == .error { return .notReady("\(status.rawValue) (\(probe.summary): \(last))") }
-            }
-            if clock.now >= deadline { return .notReady("\(probe.summary): \(last)") }
-            do {
-                try await clock.sleep(until: min(deadline, began + probe.effectiveInterval))
-            } catch {
-                return .notReady("cancelled")
-            }
+        let outcome = await probeUntilReady(session, probe: probe, deadline: clock.now + timeout, anchor: clock.now) {
+            let status = (try? await healthCheck(containerID)) ?? .error
+            return status == .stopped || status == .error ? status.rawValue : nil
+        }
+        switch outcome {
+        case .ready: return .ready
+        case .gone(let status): return .notReady("\(status) (\(probe.summary))")
+        case .timedOut(let last): return .notReady("\(probe.summary): \(last)")
+        case .cancelled: return .notReady("cancelled")
         }
     }
 }

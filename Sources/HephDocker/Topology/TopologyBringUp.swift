@@ -235,31 +235,20 @@ struct TopologyBringUp: Sendable {
     /// second on the shared board whether it can still get ready; its outcome when not.
     private func probeUntilReady(_ name: String, probe: ReadinessProbe, restarts: Bool) async throws -> Outcome? {
         let fullName = ContainerName.full(name)
-        let clock = orchestrator.clock
         let session = orchestrator.readinessSession(fullName, probe: probe)
         defer { session.close() }
-        var nextLook = clock.now + .seconds(1)
-        var last = "no probe has answered yet"
-        while true {
-            if Task.isCancelled { return .notReady(status: "cancelled", error: nil) }
-            let began = clock.now
-            switch await session.probe() {
-            case .ready: return nil
-            case .notReady(let why): last = why
-            }
-            if clock.now >= nextLook {
-                if let blocked = await blocked(name, snapshot: try await board.nextSnapshot(), restarts: restarts) { return blocked }
-                nextLook = clock.now + .seconds(1)
-            }
-            if clock.now >= deadline {
-                let status = (try? await orchestrator.healthCheck(fullName))?.rawValue ?? "unknown"
-                return .notReady(status: "\(status); ready probe (\(probe.summary)): \(last)", error: nil)
-            }
-            do {
-                try await clock.sleep(until: min(deadline, began + probe.effectiveInterval))
-            } catch {
-                return .notReady(status: "cancelled", error: nil)
-            }
+        var blockedOutcome: Outcome?
+        let outcome = try await orchestrator.probeUntilReady(session, probe: probe, deadline: deadline, anchor: began) {
+            blockedOutcome = await blocked(name, snapshot: try await board.nextSnapshot(), restarts: restarts)
+            return blockedOutcome == nil ? nil : "blocked"
+        }
+        switch outcome {
+        case .ready: return nil
+        case .gone: return blockedOutcome
+        case .cancelled: return .notReady(status: "cancelled", error: nil)
+        case .timedOut(let last):
+            let status = (try? await orchestrator.healthCheck(fullName))?.rawValue ?? "unknown"
+            return .notReady(status: "\(status); ready probe (\(probe.summary)): \(last)", error: nil)
         }
     }
 

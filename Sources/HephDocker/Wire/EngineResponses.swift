@@ -38,6 +38,8 @@ struct EngineContainerInspect: Decodable, Sendable {
         var StartedAt: String?
         var FinishedAt: String?
         var Health: HealthFields?
+        /// The container's process, in the engine host's pid namespace (0 when not running).
+        var Pid: Int?
     }
 
     struct HealthFields: Decodable, Sendable {

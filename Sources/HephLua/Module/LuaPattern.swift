@@ -57,7 +57,7 @@ enum LuaPattern {
             }
             if found < 0 {
                 // "malformed pattern (missing ']')", without Lua's "[C]: in ?" position.
-                let message = String(cString: error)
+                let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 return .malformed(message.components(separatedBy: ": ").last ?? message)
             }
             return found == 1 ? .matches : .differs
