@@ -35,6 +35,11 @@ import docker
 IMAGE = "heph/busybox:latest"
 SERVE = "trap 'exit 0' TERM; sleep 0.3; exec httpd -f -p 80 -h /tmp"
 TEST = ["CMD-SHELL", "nc -w 1 127.0.0.1 80 -e true || exit 1"]
+# A probe's own time limit, generous: with 100 services on two cores the engine's execs
+# queue for seconds, and a probe that times out is a failure that readiness never sees.
+PROBE_TIMEOUT = 10
+# How long any method may take before the run is given up.
+LIMIT = 600
 HEPH = os.environ.get("HEPH", ".build/release/heph")
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,7 +56,7 @@ def floor(method, count):
     addresses = [None] * count
 
     def one(index):
-        healthcheck = {"Test": TEST, "Interval": 1_000_000_000, "Timeout": 1_000_000_000, "Retries": 3} if method == "healthcheck" else None
+        healthcheck = {"Test": TEST, "Interval": 1_000_000_000, "Timeout": PROBE_TIMEOUT * 1_000_000_000, "Retries": 3} if method == "healthcheck" else None
         created = client.create_container(
             IMAGE, command=["sh", "-c", SERVE], name=f"bench-ready-{method}-{index:03d}", labels={"io.heph.bench": method},
             healthcheck=healthcheck, host_config=client.create_host_config(network_mode=network))
@@ -83,6 +88,8 @@ def floor(method, count):
             listed = client.containers(all=True, filters={"label": f"io.heph.bench={method}"})
             if sum("(healthy)" in c["Status"] for c in listed) == count:
                 break
+            if time.monotonic() - began > LIMIT:
+                raise TimeoutError(f"{method}: not every service healthy within {LIMIT} s")
             time.sleep(0.1)
     return time.monotonic() - began
 
@@ -100,7 +107,7 @@ def compose(count):
     for index in range(count):
         lines += [f"  s{index:03d}:", f"    image: {IMAGE}", f"    command: [\"sh\", \"-c\", \"{SERVE}\"]",
                   "    healthcheck:", "      test: [\"CMD-SHELL\", \"nc -w 1 127.0.0.1 80 -e true || exit 1\"]",
-                  "      interval: 1s", "      timeout: 1s", "      retries: 3"]
+                  "      interval: 1s", f"      timeout: {PROBE_TIMEOUT}s", "      retries: 3"]
     lines += ["  gate:", f"    image: {IMAGE}", "    command: [\"sleep\", \"86400\"]", "    depends_on:"]
     lines += [f"      s{index:03d}:\n        condition: service_healthy" for index in range(count)]
     with tempfile.TemporaryDirectory() as directory:

@@ -69,6 +69,20 @@ import Testing
         }
     }
 
+    /// A task on the manager's node is probed by heph itself (here from a probe container
+    /// on the overlay network: the manager is an engine in a namespace of its own).
+    @Test func readyIsProbedPerTaskOnTheManagersNode() async throws {
+        try await SwarmCluster.with(nodes: 1) { swarm in
+            let environment = ["DOCKER_HOST": swarm.host, "HEPH_SYSTEM_IMAGE": Fixtures.image]
+            let served = try await HephBinary.run(["run", "--swarm", "--endpoint-mode", "dnsrr", Self.fixtures + "/swarm-ready.lua"], environment: environment)
+            #expect(served.stdout.contains("UP\n"), "\(served.stdout)\n\(served.stderr)")
+            let never = try await HephBinary.run(["run", "--swarm", "--endpoint-mode", "dnsrr", Self.fixtures + "/swarm-ready.lua", "never"], environment: environment)
+            #expect(never.stdout.contains("FAILED") && never.stdout.contains("ready probe (tcp port 81): task container "), "\(never.stdout)\n\(never.stderr)")
+            #expect(never.stdout.contains("connection refused"), "\(never.stdout)")
+            _ = try await HephBinary.run(["down", "--swarm"], environment: environment)
+        }
+    }
+
     @Test func aChangedServiceRollsOutAsAnUpdateOfTheSameService() async throws {
         try await SwarmCluster.with(nodes: 1) { swarm in
             let environment = ["DOCKER_HOST": swarm.host]

@@ -21,7 +21,12 @@ extension DockerOrchestrator {
     /// comes, after the last `tail` lines (all when nil), until the container stops or the
     /// calling task is cancelled.
     public func followLogs(_ containerID: String, tail: Int?, _ onOutput: (ContainerOutput) -> Void) async throws {
-        let container = try await managedContainer(containerID)
+        try await followLogs(of: try await managedContainer(containerID), tail: tail, onOutput)
+    }
+
+    /// ``followLogs(_:tail:_:)`` of a container already looked up (any container: the
+    /// caller has checked it may read it).
+    func followLogs(of container: EngineContainerInspect, tail: Int?, _ onOutput: (ContainerOutput) -> Void) async throws {
         let response = try await client.streamingRequest(.GET, "/containers/\(container.Id)/logs", query: [
             ("stdout", "1"), ("stderr", "1"), ("follow", "1"), ("tail", tail.map(String.init) ?? "all"),
         ])

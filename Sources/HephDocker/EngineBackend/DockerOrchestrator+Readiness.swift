@@ -19,11 +19,14 @@ final class EngineReadinessSession: ReadinessSession {
     private let orchestrator: DockerOrchestrator
     private let containerID: String
     private let probe: ReadinessProbe
+    /// A swarm task's container on the manager's node: not heph's by its labels (Swarm
+    /// makes it), found by the swarm backend through its service.
+    private let isTask: Bool
 
     /// How the container's address is reached.
     private enum Route {
-        /// `pid`: the container's process here, when this process sees it (same pid namespace).
-        case direct(host: String, pid: Int?)
+        /// `pid`: the container's process (`id`) here, when this process sees it (same pid namespace).
+        case direct(host: String, pid: Int?, id: String)
         case probeContainer(host: String, network: String)
     }
 
@@ -41,10 +44,19 @@ final class EngineReadinessSession: ReadinessSession {
 
     private let state = Mutex(State())
 
-    init(orchestrator: DockerOrchestrator, containerID: String, probe: ReadinessProbe) {
+    init(orchestrator: DockerOrchestrator, containerID: String, probe: ReadinessProbe, isTask: Bool = false) {
         self.orchestrator = orchestrator
         self.containerID = containerID
         self.probe = probe
+        self.isTask = isTask
+    }
+
+    /// The container as the engine describes it.
+    private func container() async throws -> EngineContainerInspect {
+        guard isTask else { return try await orchestrator.managedContainer(containerID) }
+        let response = try await orchestrator.client.request(.GET, "/containers/\(containerID)/json")
+        guard response.succeeded else { throw response.failure("cannot look at the task container \(containerID.prefix(12))") }
+        return try response.decode(EngineContainerInspect.self)
     }
 
     func probe() async -> ProbeAnswer {
@@ -88,9 +100,13 @@ final class EngineReadinessSession: ReadinessSession {
             }
         }
         switch route {
-        case .direct(let host, let pid):
-            let outcome = await SocketProber.shared.probe(host: host, port: port, http: http, timeout: probe.effectiveTimeout, every: interval, until: until, pid: pid)
-            if case .unreachable = outcome { state.withLock { $0.route = nil } }  // a restart may have moved it
+        case .direct(let host, let pid, let id):
+            // Checked again each time: a restart gives the container another process (and
+            // may move it), which the next look finds.
+            let process = Self.processHere(pid, of: id)
+            let outcome = await SocketProber.shared.probe(host: host, port: port, http: http, timeout: probe.effectiveTimeout, every: interval, until: until, pid: process)
+            if case .unreachable = outcome { state.withLock { $0.route = nil } }
+            if pid != nil, process == nil { state.withLock { $0.route = nil } }
             return Self.answer(outcome, expecting: http?.status)
         case .probeContainer(let host, let network):
             // Engine calls, one at a time at a bounded rate.
@@ -106,12 +122,12 @@ final class EngineReadinessSession: ReadinessSession {
 
     /// The container's address on its first network with one, and whether heph reaches it.
     private func findRoute() async throws -> Route? {
-        let container = try await orchestrator.managedContainer(containerID)
+        let container = try await container()
         let networks = (container.NetworkSettings?.Networks ?? [:]).sorted { $0.key < $1.key }
         for (name, endpoint) in networks {
             guard let address = [endpoint.IPAddress, endpoint.GlobalIPv6Address].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { continue }
             if let id = endpoint.NetworkID, await LocalBridges.isLocal(id, client: orchestrator.client) {
-                return .direct(host: address, pid: Self.processHere(container.State.Pid, of: container.Id))
+                return .direct(host: address, pid: container.State.Pid, id: container.Id)
             }
             return .probeContainer(host: address, network: name)
         }
@@ -198,7 +214,7 @@ final class EngineReadinessSession: ReadinessSession {
                 }
             }
             do {
-                try await orchestrator.followLogs(containerID, tail: nil) { output in
+                try await orchestrator.followLogs(of: try await container(), tail: nil) { output in
                     scan(output.stdout, into: &pending)
                     scan(output.stderr, into: &pendingError)
                     if found { state.withLock { $0.matched = true } }
@@ -225,8 +241,13 @@ final class EngineReadinessSession: ReadinessSession {
         if let running = state.withLock({ $0.exec }) {
             task = running
         } else {
-            let orchestrator = orchestrator, containerID = containerID
-            task = Task { try await orchestrator.exec(containerID, command: command) }
+            task = Task { [self] in
+                let container = try await container()
+                guard container.State.Status == "running" else {
+                    throw DockerError(.conflict, "it is \(container.State.Status), not running")
+                }
+                return try await orchestrator.exec(inContainer: container.Id, named: container.Name, command: command)
+            }
             state.withLock { $0.exec = task }
         }
         // Waits up to the timeout; an exec still running then is waited for by the next probe.

@@ -165,10 +165,13 @@ extension ContainerConfig {
 }
 
 extension EngineServiceSpec {
-    /// This spec without ``projectLabel`` on the service, its containers and its volumes.
+    /// This spec without ``projectLabel`` on the service, its containers and its volumes
+    /// (and without ``readyLabel``): what its fingerprint is taken of.
     var withoutProjectLabels: EngineServiceSpec {
         var spec = self
         spec.Labels[projectLabel] = nil
+        // How readiness is probed is heph's: changing it updates no service.
+        spec.Labels[readyLabel] = nil
         spec.TaskTemplate.ContainerSpec.Labels[projectLabel] = nil
         spec.TaskTemplate.ContainerSpec.Mounts = spec.TaskTemplate.ContainerSpec.Mounts.map { mount in
             var mount = mount
