@@ -121,8 +121,10 @@ public final class PrivateEngine: @unchecked Sendable {
             if answered, daemon.isRunning { return }
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if attempt == 1, !daemon.isRunning, text.contains("timeout waiting for containerd to start") {
-                // Its containerd may still be coming up: gone before the next try.
-                _ = try? await Command.run("/usr/bin/pkill", ["-f", "\(directory)/exec/containerd"])
+                // Its containerd may still be coming up: gone before the next try. The
+                // daemon alone: the shims (whose command lines name its socket) keep the
+                // containers of a restart running, as a restarted engine expects to find them.
+                _ = try? await Command.run("/usr/bin/pkill", ["-f", "^containerd --config \(directory)/"])
                 try await Task.sleep(for: .seconds(1))
                 continue
             }

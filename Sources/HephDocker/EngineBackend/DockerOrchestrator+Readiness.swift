@@ -121,8 +121,10 @@ final class EngineReadinessSession: ReadinessSession {
     }
 
     /// The container's address on its first network with one, and whether heph reaches it.
+    /// One look, as control traffic: the first probe need not queue behind the rest of a
+    /// bring-up's creates and starts.
     private func findRoute() async throws -> Route? {
-        let container = try await container()
+        let container = try await EngineLane.asControl { try await self.container() }
         let networks = (container.NetworkSettings?.Networks ?? [:]).sorted { $0.key < $1.key }
         for (name, endpoint) in networks {
             guard let address = [endpoint.IPAddress, endpoint.GlobalIPv6Address].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { continue }
