@@ -40,16 +40,6 @@ public struct ReadinessProbe: Sendable, Hashable {
     /// One probe's limit.
     public var effectiveTimeout: Duration { .seconds(timeout ?? 1) }
 
-    /// The kind's name, as the Lua field is written: `tcp`, `http`, `log`, `exec`.
-    public var kind: String {
-        switch check {
-        case .tcp: "tcp"
-        case .http: "http"
-        case .log: "log"
-        case .exec: "exec"
-        }
-    }
-
     /// What it waits for, in words: `tcp port 80`, `GET /health on port 8080 answering 200`.
     public var summary: String {
         switch check {
