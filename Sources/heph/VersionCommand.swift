@@ -10,7 +10,7 @@ struct VersionCommand: AsyncParsableCommand {
         abstract: "Print heph's version, its Lua, and the Docker engine's version.",
         discussion: """
             The engine line says where the engine is (DOCKER_HOST or --host) and what it \
-            runs, or why it cannot be reached; the command succeeds either way. \
+            runs (Docker's engine or Podman's service, docs/engines.md), or why it cannot be reached; the command succeeds either way. \
             `heph --version` prints heph's version alone.
             """
     )
@@ -26,7 +26,8 @@ struct VersionCommand: AsyncParsableCommand {
             let line = try await DockerOrchestrator.withOrchestrator(endpoint: endpoint) { orchestrator in
                 let version = try await orchestrator.client.engineVersion()
                 let spoken = try await orchestrator.client.apiVersion()
-                return "Docker engine \(version.Version) at \(endpoint), API \(version.ApiVersion) (heph speaks \(spoken))"
+                let engine = try await orchestrator.client.kind() == .podman ? "Podman" : "Docker engine"
+                return "\(engine) \(version.Version) at \(endpoint), API \(version.ApiVersion) (heph speaks \(spoken))"
             }
             print(line)
         } catch let error as DockerError {

@@ -94,11 +94,17 @@ public final class EngineCoordination: Coordination {
                 // Returns when the lease's container stops: its holder let go, died, froze
                 // or was cut off for longer than the lease.
                 do {
-                    let waited = try await client.request(.POST, "/containers/\(lease.Id)/wait", query: [("condition", "not-running")], timeout: Self.waitSlice)
+                    // Podman 4's compatible wait polls its database without pause, taking a
+                    // core for as long as the lease lasts; its own wait looks every 250 ms.
+                    let waited = if try await client.kind() == .podman {
+                        try await client.request(.POST, "/libpod/containers/\(lease.Id)/wait", query: [("condition", "stopped"), ("condition", "exited"), ("interval", "250ms")], timeout: Self.waitSlice)
+                    } else {
+                        try await client.request(.POST, "/containers/\(lease.Id)/wait", query: [("condition", "not-running")], timeout: Self.waitSlice)
+                    }
                     client.logger.debug("the wait for \(lease.Id.prefix(12)) ended: \(waited.status.code) \(String(buffer: waited.body))")
-                    // Anything but the container's end: look again (after a pause) rather
-                    // than remove it.
-                    guard waited.succeeded else { throw waited.failure("cannot wait for the lease of project \(project.name)") }
+                    // Anything but the container's end (or its removal): look again (after
+                    // a pause) rather than remove it.
+                    guard waited.succeeded || waited.status == .notFound else { throw waited.failure("cannot wait for the lease of project \(project.name)") }
                 } catch let error as DockerError where error.code == .engineTimeout {
                     return
                 }

@@ -333,6 +333,9 @@ struct HeldContainerCreate: Encodable, Sendable {
     var OpenStdin = true
     var StdinOnce = true
     var Tty = false
+    /// A held container's shell ignores SIGTERM (it is PID 1): dockerd's forced removal
+    /// kills at once, Podman's stops with this signal first and waits 10 s otherwise.
+    var StopSignal = "SIGKILL"
     var HostConfig = Host()
 
     struct Host: Encodable, Sendable {

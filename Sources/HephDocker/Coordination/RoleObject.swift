@@ -66,12 +66,20 @@ public struct WatcherIdentity: Sendable, Hashable, Codable {
 
     /// This process.
     public static let current: WatcherIdentity = {
-        var bytes = [UInt8](repeating: 0, count: 6)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return WatcherIdentity(instance: bytes.map { String(format: "%02x", $0) }.joined(),
-                               host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), since: formatter.string(from: Date()))
+        let instance = (0..<6).map { _ in
+            let byte = String(UInt8.random(in: 0...255), radix: 16)
+            return byte.count == 1 ? "0" + byte : byte
+        }.joined()
+        // By hand, not with Foundation's host name and date formatter: those load ICU's
+        // data and resolve the name, milliseconds at the start of every `heph run`.
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count - 1) == 0 ? String(cString: name) : "localhost"
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var text = [CChar](repeating: 0, count: 32)
+        strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return WatcherIdentity(instance: instance, host: host, pid: Int(getpid()), since: String(cString: text))
     }()
 
     /// Read back from an object's labels; nil when they lack any of it.

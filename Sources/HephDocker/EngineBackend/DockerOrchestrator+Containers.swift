@@ -12,10 +12,11 @@ extension DockerOrchestrator {
         // make sure the network is there first.
         try await ensureNetwork(creation.network)
         var pulled = false
+        let body = if try await onPodman() { try await preparedForPodman(creation.body) } else { creation.body }
         while true {
-            let response = try await client.request(.POST, "/containers/create", query: [("name", creation.fullName)], json: creation.body)
+            let response = try await client.request(.POST, "/containers/create", query: [("name", creation.fullName)], json: body)
             if response.succeeded { return try response.decode(EngineCreated.self).Id }
-            if response.status == .notFound, response.engineMessage.hasPrefix("No such image"), !pulled {
+            if response.status == .notFound, response.engineMessage.lowercased().hasPrefix("no such image"), !pulled {
                 try await pullImage(creation.image, as: config.image)
                 pulled = true
                 continue
@@ -46,6 +47,7 @@ extension DockerOrchestrator {
             }
             throw failure
         }
+        try await trackHealthOnPodman(container.Id)
     }
 
     /// How often a start settles the network and retries (backing off 0.1 s, 0.2 s, …).

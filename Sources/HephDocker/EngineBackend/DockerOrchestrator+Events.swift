@@ -5,7 +5,9 @@ extension DockerOrchestrator {
     /// stream (returns) or the connection fails (throws). `onConnected` runs once the engine
     /// has accepted the stream, before the first event. Cancel the task to stop.
     public func streamEvents(onConnected: () async -> Void = {}, _ onEvent: (ContainerEvent) -> Void) async throws {
-        try await streamEngineEvents(filter: managedFilter(["type": ["container"]]), onConnected: onConnected) { message in
+        let filter = managedFilter(["type": ["container"]])
+        if try await onPodman() { return try await streamPodmanEvents(filter: filter, onConnected: onConnected, onEvent) }
+        try await streamEngineEvents(filter: filter, onConnected: onConnected) { message in
             if owns(message.Actor?.Attributes), let event = message.containerEvent { onEvent(event) }
         }
     }

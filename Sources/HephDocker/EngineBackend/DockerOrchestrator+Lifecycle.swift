@@ -6,6 +6,7 @@ extension DockerOrchestrator {
         // The engine's restart is a stop (waiting up to `t`) then a start, under one id.
         let response = try await client.request(.POST, "/containers/\(container.Id)/restart", query: [("t", String(seconds))], timeout: .seconds(seconds + 30))
         guard response.succeeded else { throw response.failure("cannot restart \(container.name)") }
+        try await trackHealthOnPodman(container.Id)
     }
 
     public func killContainer(_ containerID: String, signal: String) async throws {

@@ -181,11 +181,20 @@ extension DockerOrchestrator {
     }
 
     private func delete(_ network: EngineNetwork) async throws -> NetworkDeletion {
-        var response = try await client.request(.DELETE, "/networks/\(network.Id)")
+        // Podman 4 checks whether containers use a network only when it is removed by name
+        // (by id it removes one in use); its names are unique, as dockerd's are not.
+        let podman = try await client.kind() == .podman
+        let key = podman ? network.Name : network.Id
+        var response = try await client.request(.DELETE, "/networks/\(key)")
         // Endpoints released a moment late are not the defect: try twice more, 200 ms apart.
         for _ in 0..<2 where response.engineMessage.contains("active endpoints") {
             try await clock.sleep(for: .milliseconds(200))
-            response = try await client.request(.DELETE, "/networks/\(network.Id)")
+            response = try await client.request(.DELETE, "/networks/\(key)")
+        }
+        if podman, response.status == .conflict {
+            let attached = try? await client.request(.GET, "/networks/\(key)").decode(EngineNetwork.self)
+            let names = (attached?.Containers ?? [:]).values.map(\.Name).sorted()
+            throw DockerError(.conflict, "network \(network.Name) still has containers attached (\(names.isEmpty ? "unknown" : names.joined(separator: ", "))); remove them first (Podman counts stopped containers too)")
         }
         if response.succeeded || response.status == .notFound { return .removed }
         if response.engineMessage.contains("active endpoints") {

@@ -35,7 +35,8 @@ extension DockerOrchestrator {
 /// engine's last 256 events, so each span starts at the newest event of the one before
 /// (its anchor): the anchor coming back first proves the log lost nothing since. Without
 /// it (the log moved on, the engine restarted), or when the engine's clock jumped back, or
-/// the log cannot be read, the poll is a full look.
+/// the log cannot be read, the poll is a full look. On Podman every poll is a full look:
+/// Podman 4's log answers a span that ends in the past short or empty (podman#29579).
 struct ContainerFeed: WatchFeed {
     let orchestrator: DockerOrchestrator
     let pollInterval: Duration
@@ -46,7 +47,8 @@ struct ContainerFeed: WatchFeed {
     var asksForLooks: Bool { false }
 
     func observe(full: Bool, known: (String) -> ContainerStatus?) async throws -> FeedLook {
-        if !full, let position = window.position {
+        let podman = try await orchestrator.onPodman()
+        if !full, !podman, let position = window.position {
             do {
                 if let look = try await changes(from: position, known: known) { return look }
                 logger.debug("the engine's event log may have lost events since the last look; looking at everything")
@@ -56,15 +58,19 @@ struct ContainerFeed: WatchFeed {
                 logger.debug("the engine's event log could not be read (\(error)); looking at everything")
             }
         }
-        return try await fullLook(known: known)
+        return try await fullLook(known: known, anchored: !podman)
     }
 
-    /// Lists every managed container, and anchors the next span.
-    private func fullLook(known: (String) -> ContainerStatus?) async throws -> FeedLook {
+    /// Lists every managed container, and (`anchored`) anchors the next span.
+    private func fullLook(known: (String) -> ContainerStatus?, anchored: Bool) async throws -> FeedLook {
         window.forget()
         let before = window.engineNow()
         let (containers, engineDate) = try await orchestrator.managedSummariesDated()
         window.heard(engineDate: engineDate)
+        guard anchored else {
+            let (observations, inspects) = await observations(of: containers, known: known)
+            return FeedLook(observations: observations, calls: 1 + inspects)
+        }
         // The list shows the engine somewhere between `before` and its answer's `Date`: the
         // next span starts a margin before the earlier, so nothing after the list is left out.
         let mark = min(before, engineDate.map { Int64($0 * 1e9) } ?? before) - EventWindow.margin

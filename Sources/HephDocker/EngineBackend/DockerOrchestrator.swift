@@ -28,6 +28,8 @@ public final class DockerOrchestrator: Orchestrator {
     let onAction: @Sendable (String) -> Void
     /// The containers readiness probes run from where heph cannot reach an address itself.
     let probeContainers = ProbeContainerPool()
+    /// On Podman: the healthchecks heph runs itself (docs/engines.md).
+    let podmanHealth = PodmanHealthchecks()
 
     /// An orchestrator over `client` (the spec's `NewDockerOrchestrator`), waiting by
     /// `clock`, acting on the containers of `scope` (the default project unless told);
@@ -52,6 +54,7 @@ public final class DockerOrchestrator: Orchestrator {
 
     /// Closes the engine connection (``EngineClient/close()``).
     public func close() async throws {
+        podmanHealth.close()
         await probeContainers.releaseAll()
         await coordination.close()
         try await client.close()
@@ -157,6 +160,8 @@ public final class DockerOrchestrator: Orchestrator {
         // apart (the engine cannot select a missing label) and keeps the promise even against
         // an engine that ignored the filter.
         let containers = try response.decode([EngineContainerSummary].self).filter { owns($0.Labels) }
-        return (containers, response.engineDate)
+        // Podman's list says nothing of health: heph's own checks do.
+        guard try await client.kind() == .podman else { return (containers, response.engineDate) }
+        return (await podmanHealth.annotate(containers, orchestrator: self), response.engineDate)
     }
 }

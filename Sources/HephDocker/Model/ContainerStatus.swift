@@ -6,7 +6,8 @@
 /// | running, health healthy                      | `healthy`    |
 /// | running, health unhealthy                    | `unhealthy`  |
 /// | running, no healthcheck or health starting   | `running`    |
-/// | exited, dead                                 | `stopped`    |
+/// | stopping (Podman: on its way to stopped)     | `running`    |
+/// | exited, dead; stopped (Podman)               | `stopped`    |
 /// | paused, restarting, removing, or gone        | `error`      |
 public enum ContainerStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case created, running, stopped, error, healthy, unhealthy
@@ -16,13 +17,13 @@ public enum ContainerStatus: String, Sendable, Hashable, CaseIterable, Codable {
         switch engineState {
         case "created":
             self = .created
-        case "running":
+        case "running", "stopping":
             switch health {
             case "healthy": self = .healthy
             case "unhealthy": self = .unhealthy
             default: self = .running
             }
-        case "exited", "dead":
+        case "exited", "dead", "stopped":
             self = .stopped
         default:
             self = .error

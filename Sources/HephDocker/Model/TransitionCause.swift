@@ -38,8 +38,8 @@ public enum ContainerState: String, Sendable, Hashable, CaseIterable, Codable {
     case created, running, paused, restarting, removing, exited, dead, gone
 
     /// The engine's `State.Status` (a list's `State`). Podman's extra words map to the
-    /// nearest: `configured`, `initialized` → created; `stopped`, `stopping` → exited; anything
-    /// unknown → dead.
+    /// nearest: `configured`, `initialized` → created; `stopping` → running (as dockerd's state
+    /// stays until the process ends); `stopped` → exited; anything unknown → dead.
     public init(engine: String) {
         if let known = ContainerState(rawValue: engine) {
             self = known
@@ -47,7 +47,8 @@ public enum ContainerState: String, Sendable, Hashable, CaseIterable, Codable {
         }
         switch engine {
         case "configured", "initialized": self = .created
-        case "stopped", "stopping": self = .exited
+        case "stopping": self = .running
+        case "stopped": self = .exited
         default: self = .dead
         }
     }

@@ -51,6 +51,19 @@ struct EngineResponse: Sendable {
         return text.isEmpty ? "HTTP \(status.code) \(status.reasonPhrase)" : text
     }
 
+    /// Podman's answer as dockerd gives it: Podman 4 answers 500 where dockerd answers 409
+    /// (a name taken, a container running that a call needs stopped, a network in use),
+    /// and heph decides on the 409 (a lease is taken by the one create that succeeds).
+    var inDockersTerms: EngineResponse {
+        guard status == .internalServerError else { return self }
+        let message = engineMessage
+        let conflicts = ["already in use", "is in use", "already exists", "already used", "is being used", "container state improper"]
+        guard conflicts.contains(where: { message.contains($0) }) else { return self }
+        var converted = self
+        converted.status = .conflict
+        return converted
+    }
+
     /// A ``DockerError`` for a failed answer: the code from the status, the engine's words.
     func failure(_ context: String? = nil) -> DockerError {
         let code: DockerError.Code = switch status.code {
@@ -106,7 +119,8 @@ extension EngineClient {
     /// for a document heph changes in part and sends back (a Swarm service's spec).
     func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], jsonData body: Data?, timeout: Duration? = nil) async throws -> EngineResponse {
         let version = try await apiVersion()
-        return try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout ?? answerTimeout)
+        let response = try await execute(method, path: "/v\(version)\(path)", query: query, body: body.map { ByteBuffer(data: $0) }, timeout: timeout ?? answerTimeout)
+        return try await kind() == .podman ? response.inDockersTerms : response
     }
 
     /// Sends `body` (a tar archive) to the versioned API and collects the answer.

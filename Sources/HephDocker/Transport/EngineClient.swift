@@ -35,6 +35,7 @@ public final class EngineClient: Sendable {
     /// For `ssh://`: the local socket relayed to the remote engine.
     let sshDialer: SSHDialer?
     private let negotiatedVersion = Mutex<EngineAPIVersion?>(nil)
+    private let negotiatedKind = Mutex<EngineKind?>(nil)
     private let closed = Mutex(false)
 
     /// Connections the bulk pool opens beyond the slots, for streams a script follows
@@ -105,6 +106,13 @@ public final class EngineClient: Sendable {
         return try await negotiate()
     }
 
+    /// Which engine answers, learnt from the same `/_ping` (docs/engines.md).
+    public func kind() async throws -> EngineKind {
+        if let kind = negotiatedKind.withLock({ $0 }) { return kind }
+        _ = try await negotiate()
+        return negotiatedKind.withLock { $0 } ?? .docker
+    }
+
     private func negotiate() async throws -> EngineAPIVersion {
         // A ping is control traffic: it neither waits for nor holds a slot.
         let response = try await EngineLane.asControl {
@@ -118,6 +126,8 @@ public final class EngineClient: Sendable {
             throw DockerError(.engine, "the engine at \(endpoint) speaks API \(advertised); heph needs \(Self.minimumAPIVersion) or newer")
         }
         let version = min(advertised, Self.maximumAPIVersion)
+        // Podman's service says so on every answer; dockerd never does.
+        negotiatedKind.withLock { $0 = response.headers.contains(name: "Libpod-API-Version") ? .podman : .docker }
         negotiatedVersion.withLock { $0 = version }
         return version
     }
@@ -140,6 +150,13 @@ public final class EngineClient: Sendable {
         }
         return tls
     }
+}
+
+/// The engine behind the Docker Engine API: Docker's dockerd, or Podman's service, which
+/// speaks the same API with differences heph works around (docs/engines.md).
+public enum EngineKind: String, Sendable {
+    case docker
+    case podman
 }
 
 /// An Engine API version, `1.41`.
@@ -178,6 +195,15 @@ public struct EngineVersion: Sendable, Decodable, Hashable {
 }
 
 extension EngineClient {
+    /// The name of the running container `reference` (a name or an id prefix, such as a
+    /// container's host name) names on this engine; nil when none runs.
+    public func runningContainerName(_ reference: String) async throws -> String? {
+        guard ContainerName.isWellFormed(reference) else { return nil }
+        let response = try await EngineLane.asControl { try await request(.GET, "/containers/\(reference)/json") }
+        guard response.succeeded, let container = try? response.decode(EngineContainerInspect.self), container.State.Status == "running" else { return nil }
+        return String(container.Name.drop { $0 == "/" })
+    }
+
     /// The engine's release and API version (`GET /version`).
     public func engineVersion() async throws -> EngineVersion {
         let response = try await request(.GET, "/version")

@@ -25,7 +25,8 @@ struct EngineEventMessage: Decodable {
         case "kill": .kill(signal: Int(attributes["signal"] ?? "") ?? 9)
         case "stop": .stop
         case "restart": .restart
-        case "destroy": .destroy
+        // Podman says `remove`.
+        case "destroy", "remove": .destroy
         case "pause": .pause
         case "unpause": .unpause
         case "health_status: healthy": .health(healthy: true)

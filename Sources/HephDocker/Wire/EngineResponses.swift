@@ -59,6 +59,14 @@ struct EngineContainerInspect: Decodable, Sendable {
         var Hostname: String
         var Labels: [String: String]?
         var Tty: Bool?
+        var Healthcheck: HealthcheckFields?
+    }
+
+    /// The container's healthcheck (durations in nanoseconds; 0 or absent: the default).
+    struct HealthcheckFields: Decodable, Sendable {
+        var Test: [String]?
+        var Interval: Int64?
+        var Timeout: Int64?
     }
 
     struct HostConfigFields: Decodable, Sendable {
