@@ -10,6 +10,8 @@ struct WatcherSocket {
     /// `attach` or `reload`, for messages.
     let command: String
     let project: String
+    /// The engine's container the chosen watcher runs in, when it runs in one.
+    var container: String?
 
     /// The watcher of `global`'s project that `pid` names (else the leader, else the only
     /// one), connected; or the message and exit code of why not.
@@ -21,8 +23,13 @@ struct WatcherSocket {
             FileHandle.standardError.write(Data("heph: \(failure.description)\n".utf8))
             throw failure.exitCode
         }
-        let socket = WatcherSocket(command: command, project: global.project.scope.project.name)
+        var socket = WatcherSocket(command: command, project: global.project.scope.project.name)
         let target = try socket.choose(from: watchers, pid: pid)
+        // A watcher in a container of this engine (heph/heph, docs/operations.md) has the
+        // container's id as its host name: reached with `docker exec`, not from here.
+        if target.host != WatcherIdentity.current.host {
+            socket.container = try? await global.withOrchestrator { try await ($0 as? DockerOrchestrator)?.client.runningContainerName(target.host) }
+        }
         return (socket, target, try socket.connect(to: target))
     }
 
@@ -45,6 +52,9 @@ struct WatcherSocket {
     /// Connects to `watcher`'s control socket, or says why it cannot.
     func connect(to watcher: WatcherEntry) throws -> ControlClient {
         let name = "the watcher of project \(project) (pid \(watcher.pid) on \(watcher.host))"
+        if let container {
+            throw fail("\(name) runs in container \(container) of this engine: \(command) it from inside, docker exec -it \(container) heph \(command)\(project == "default" ? "" : " -p \(project)")", 69)
+        }
         guard watcher.host == WatcherIdentity.current.host else {
             throw fail("\(name) runs on another host: \(command) reaches only watchers on this one; run heph \(command) on \(watcher.host)", 69)
         }
