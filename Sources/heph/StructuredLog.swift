@@ -171,8 +171,8 @@ struct StructuredLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        log.notice("\(message)", level: level.rawValue, cachedProject: true)
+    func log(event: LogEvent) {
+        log.notice("\(event.message)", level: event.level.rawValue, cachedProject: true)
     }
 }
 

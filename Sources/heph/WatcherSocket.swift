@@ -28,7 +28,7 @@ struct WatcherSocket {
         // A watcher in a container of this engine (heph/heph, docs/operations.md) has the
         // container's id as its host name: reached with `docker exec`, not from here.
         if target.host != WatcherIdentity.current.host {
-            socket.container = try? await global.withOrchestrator { try await ($0 as? DockerOrchestrator)?.client.runningContainerName(target.host) }
+            socket.container = try? await global.withOrchestrator { try await ($0 as? DockerOrchestrator)?.client.runningContainerName(hostname: target.host) }
         }
         return (socket, target, try socket.connect(to: target))
     }

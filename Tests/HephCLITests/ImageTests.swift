@@ -22,6 +22,11 @@ import Testing
         let listing = try await Command.run("/bin/sh", ["-c", "docker export \(made) | tar -t"])
         let files = listing.stdout.split(separator: "\n").map(String.init)
         #expect(files.contains("usr/local/bin/heph"), "\(files)")
+        // scripts/install's completions and man pages, made from the command definitions.
+        for path in ["usr/local/share/bash-completion/completions/heph", "usr/local/share/zsh/site-functions/_heph",
+                     "usr/local/share/fish/vendor_completions.d/heph.fish", "usr/local/share/man/man1/heph.1", "usr/local/share/man/man1/heph.run.1"] {
+            #expect(files.contains(path), "\(path) is missing")
+        }
         #expect(files.contains { $0.hasSuffix("liblua5.4.so.0") } && files.contains { $0.hasSuffix("libedit.so.2") }, "\(files)")
         #expect(!files.contains { $0.contains("swift") || $0.contains("Foundation") }, "\(files)")
     }
@@ -38,13 +43,15 @@ import Testing
                                 "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "\(scripts):/scripts:ro",
                                 "-e", "HEPH_PROJECT=\(project)", Self.image, "run", "--lead", "/scripts/autoheal.lua")
         let service = "heph_\(project)_svc"
-        let up = try await HephBinary.run(["run", "-p", project, try Self.script("""
+        let script = try Self.script("""
             heph.up{ services = { svc = {
               image = "heph/busybox:latest",
               cmd = { "sh", "-c", "trap 'exit 0' TERM; echo ok > /tmp/ok; sleep 3600 & wait" },
               healthcheck = { test = "cat /tmp/ok", interval = 1, retries = 1 },
             } } }
-            """)])
+            """)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let up = try await HephBinary.run(["run", "-p", project, script])
         #expect(up.status == 0, "\(up.stderr)")
         try await Self.expectLogs(name, contain: "healing containers", count: 1)
 

@@ -49,8 +49,9 @@ extension DockerOrchestrator {
             case ended((any Error)?)
         }
         let (items, continuation) = AsyncStream<Item>.makeStream()
-        let listener = podmanHealth.listen { continuation.yield(.event($0)) }
-        defer { podmanHealth.stopListening(listener) }
+        // The checks' verdicts only once the stream is connected: no event comes before.
+        var listener: Int?
+        defer { if let listener { podmanHealth.stopListening(listener) } }
         let engine = Task {
             do {
                 try await streamEngineEvents(filter: filter, onConnected: { continuation.yield(.connected) }) { message in
@@ -67,6 +68,7 @@ extension DockerOrchestrator {
             switch item {
             case .connected:
                 await onConnected()
+                if listener == nil { listener = podmanHealth.listen { continuation.yield(.event($0)) } }
             case .event(let event):
                 switch event.action {
                 case .start:

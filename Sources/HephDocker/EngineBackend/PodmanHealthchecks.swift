@@ -5,9 +5,11 @@ import Synchronization
 /// timers: without systemd a container's health stays `starting` forever (docs/engines.md).
 ///
 /// heph runs each check through Podman's own endpoint (`GET /libpod/containers/ID/healthcheck`),
-/// which keeps the container's health as Podman would (retries, start period, the log), for
-/// every running managed container this process has seen with a healthcheck, every
-/// `interval`. A verdict that changes reaches this process's event streams as dockerd's
+/// which keeps the container's health as Podman would (retries, start period, the log),
+/// every `interval`, for each running managed container with a healthcheck that this
+/// process started, saw start on its event stream, or (while it follows the stream: a
+/// watcher) found running in a list. A one-shot command (`heph ps`) runs none: it reads the
+/// health Podman last recorded. A verdict that changes reaches this process's event streams as dockerd's
 /// `health_status` event would. Podman's own `health_status` events are not used: each is
 /// written as a check starts, with the verdict of the one before.
 ///
@@ -32,6 +34,8 @@ final class PodmanHealthchecks: Sendable {
         var listeners: [Int: @Sendable (ContainerEvent) -> Void] = [:]
         var nextListener = 0
         var loop: Task<Void, Never>?
+        /// The checks running now, cancelled by ``close()``.
+        var checks: [String: Task<Void, Never>] = [:]
         var closed = false
     }
 
@@ -48,15 +52,27 @@ final class PodmanHealthchecks: Sendable {
     }
 
     /// `summaries` with the health of the running ones in their `Status` text, as dockerd
-    /// writes it (`Up 3 seconds (healthy)`); a running container not seen before is
-    /// inspected once and, if it has a healthcheck, checked from now on.
+    /// writes it (`Up 3 seconds (healthy)`). A running container not seen before is
+    /// inspected for it; while this process follows the event stream, one with a
+    /// healthcheck is checked from then on.
     func annotate(_ summaries: [EngineContainerSummary], orchestrator: DockerOrchestrator) async -> [EngineContainerSummary] {
         var annotated: [EngineContainerSummary] = []
+        let watching = state.withLock { !$0.listeners.isEmpty }
         for var summary in summaries {
             if summary.State == "running" {
                 let seen = state.withLock { $0.tracked[summary.Id] != nil || $0.withoutCheck.contains(summary.Id) }
-                if !seen { await track(summary.Id, orchestrator: orchestrator, dueNow: true) }
-                if let health = health(of: summary.Id), health == "healthy" || health == "unhealthy" {
+                var health = health(of: summary.Id)
+                if !seen {
+                    if watching {
+                        await track(summary.Id, orchestrator: orchestrator)
+                        health = self.health(of: summary.Id)
+                    } else {
+                        health = try? await EngineLane.asControl {
+                            try await orchestrator.client.request(.GET, "/containers/\(summary.Id)/json").decode(EngineContainerInspect.self)
+                        }.State.Health?.Status
+                    }
+                }
+                if let health, health == "healthy" || health == "unhealthy" {
                     summary.Status += " (\(health))"
                 }
             } else {
@@ -68,9 +84,8 @@ final class PodmanHealthchecks: Sendable {
     }
 
     /// Starts checking container `id` if it runs and has a healthcheck: its first check
-    /// one interval from now (as the engine would after a start), or at once (`dueNow`: a
-    /// container found running).
-    func track(_ id: String, orchestrator: DockerOrchestrator, dueNow: Bool = false) async {
+    /// one interval from now, as the engine would after a start.
+    func track(_ id: String, orchestrator: DockerOrchestrator) async {
         guard let container = try? await EngineLane.asControl({ try await orchestrator.client.request(.GET, "/containers/\(id)/json").decode(EngineContainerInspect.self) }),
               container.State.Status == "running" else { return }
         guard let check = container.Config.Healthcheck, let test = check.Test?.first, test != "NONE" else {
@@ -81,7 +96,7 @@ final class PodmanHealthchecks: Sendable {
         let timeout = check.Timeout.flatMap { $0 > 0 ? Duration.nanoseconds($0) : nil } ?? Self.defaultPeriod
         let dockerName = String(container.Name.drop { $0 == "/" })
         let tracked = Tracked(name: Project.scriptName(dockerName, labels: container.Config.Labels), dockerName: dockerName, interval: interval, timeout: timeout,
-                              due: ContinuousClock.now + (dueNow ? .zero : interval), health: container.State.Health?.Status ?? "starting")
+                              due: ContinuousClock.now + interval, health: container.State.Health?.Status ?? "starting")
         let start = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             if state.tracked[container.Id] == nil { state.tracked[container.Id] = tracked }
@@ -119,12 +134,13 @@ final class PodmanHealthchecks: Sendable {
 
     /// Stops every check; for the orchestrator's close.
     func close() {
-        let loop = state.withLock { state in
+        let (loop, checks) = state.withLock { state in
             state.closed = true
-            defer { state.loop = nil }
-            return state.loop
+            defer { state.loop = nil; state.checks = [:] }
+            return (state.loop, Array(state.checks.values))
         }
         loop?.cancel()
+        for check in checks { check.cancel() }
     }
 
     /// Runs each check as it falls due, each container's one at a time.
@@ -137,7 +153,10 @@ final class PodmanHealthchecks: Sendable {
                 return ids
             }
             for id in due {
-                Task { await self.check(id, orchestrator: orchestrator) }
+                let check = Task { await self.check(id, orchestrator: orchestrator) }
+                state.withLock { state in
+                    if state.closed { check.cancel() } else { state.checks[id] = check }
+                }
             }
             let next = state.withLock { $0.tracked.values.filter { !$0.checking }.map(\.due).min() } ?? now + Self.longestSleep
             let wake = min(max(next, now + .milliseconds(10)), now + Self.longestSleep)
@@ -147,21 +166,27 @@ final class PodmanHealthchecks: Sendable {
 
     /// One check of container `id`, then its health as Podman now keeps it.
     private func check(_ id: String, orchestrator: DockerOrchestrator) async {
+        defer { _ = state.withLock { $0.checks.removeValue(forKey: id) } }
         guard let timeout = state.withLock({ $0.tracked[id]?.timeout }) else { return }
         let client = orchestrator.client
-        let verdict = try? await EngineLane.asControl { () async throws -> (running: Bool, health: String?) in
+        // nil: unanswered, tried again next interval. Otherwise the container's state (nil:
+        // gone) and health after the check.
+        let verdict = try? await EngineLane.asControl { () async throws -> (state: String?, health: String?) in
             // Podman waits for the check however long it takes: its own timeout is not kept.
-            let ran = try await client.request(.GET, "/libpod/containers/\(id)/healthcheck", timeout: timeout + .seconds(10))
-            // 404: gone; 409: not running, or no healthcheck.
-            if ran.status == .notFound || ran.status == .conflict { return (false, nil) }
-            let container = try await client.request(.GET, "/containers/\(id)/json").decode(EngineContainerInspect.self)
-            return (container.State.Status == "running", container.State.Health?.Status)
+            // Its answer is 409 for a paused or stopped container: the inspect tells which.
+            _ = try await client.request(.GET, "/libpod/containers/\(id)/healthcheck", timeout: timeout + .seconds(10))
+            let inspected = try await client.request(.GET, "/containers/\(id)/json")
+            if inspected.status == .notFound { return (nil, nil) }
+            let container = try inspected.decode(EngineContainerInspect.self)
+            return (container.State.Status, container.State.Health?.Status)
         }
         let event = state.withLock { state -> (ContainerEvent, [@Sendable (ContainerEvent) -> Void])? in
             guard var tracked = state.tracked[id] else { return nil }
-            guard let verdict, verdict.running else {
-                // Not running (or unanswered): checked again only once seen running again.
-                if verdict != nil { state.tracked[id] = nil } else {
+            guard let verdict, verdict.state == "running" else {
+                if let verdict, verdict.state != "paused" {
+                    // Stopped or gone: checked again once it starts (a start event, a list).
+                    state.tracked[id] = nil
+                } else {
                     tracked.checking = false
                     tracked.due = ContinuousClock.now + tracked.interval
                     state.tracked[id] = tracked

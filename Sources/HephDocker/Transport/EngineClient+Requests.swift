@@ -57,7 +57,9 @@ struct EngineResponse: Sendable {
     var inDockersTerms: EngineResponse {
         guard status == .internalServerError else { return self }
         let message = engineMessage
-        let conflicts = ["already in use", "is in use", "already exists", "already used", "is being used", "container state improper"]
+        // Podman's own sentinel errors, at the end of its messages (a subnet "already used
+        // on the host", say, is a genuine failure and stays one).
+        let conflicts = ["that name is already in use", "container already exists", "network already exists", "network is being used", "container state improper"]
         guard conflicts.contains(where: { message.contains($0) }) else { return self }
         var converted = self
         converted.status = .conflict

@@ -195,12 +195,14 @@ public struct EngineVersion: Sendable, Decodable, Hashable {
 }
 
 extension EngineClient {
-    /// The name of the running container `reference` (a name or an id prefix, such as a
-    /// container's host name) names on this engine; nil when none runs.
-    public func runningContainerName(_ reference: String) async throws -> String? {
-        guard ContainerName.isWellFormed(reference) else { return nil }
-        let response = try await EngineLane.asControl { try await request(.GET, "/containers/\(reference)/json") }
-        guard response.succeeded, let container = try? response.decode(EngineContainerInspect.self), container.State.Status == "running" else { return nil }
+    /// The name of the running container of this engine whose host name is `hostname` and
+    /// whose id starts with it (the engine's default host name: a heph in a container);
+    /// nil when there is none.
+    public func runningContainerName(hostname: String) async throws -> String? {
+        guard ContainerName.isIDPrefix(hostname) else { return nil }
+        let response = try await EngineLane.asControl { try await request(.GET, "/containers/\(hostname)/json") }
+        guard response.succeeded, let container = try? response.decode(EngineContainerInspect.self),
+              container.State.Status == "running", container.Config.Hostname == hostname, container.Id.hasPrefix(hostname) else { return nil }
         return String(container.Name.drop { $0 == "/" })
     }
 
