@@ -8,7 +8,11 @@ import Testing
 /// The services use `--endpoint-mode dnsrr`: this machine's kernel has no IPVS, which
 /// Swarm's virtual addresses (the default, `vip`) need, so names resolve to task addresses
 /// and ports are published on the nodes that run a task.
-@Suite(.usesEngine) struct SwarmTests {
+///
+/// One at a time, with the engine to themselves: a swarm's healthchecks and task starts on
+/// two cores beside a dozen other tests took over a minute in a fresh-clone run, past
+/// heph.up's 60 s (alone, the suite takes under one).
+@Suite(.ownsEngine) struct SwarmTests {
     private static let stack = HephBinary.repositoryRoot + "/examples/stack.lua"
     private static let fixtures = HephBinary.repositoryRoot + "/Tests/Fixtures"
 

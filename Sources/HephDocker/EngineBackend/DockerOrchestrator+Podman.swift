@@ -75,7 +75,7 @@ extension DockerOrchestrator {
                     await podmanHealth.track(event.id, orchestrator: self)
                 case .die:
                     podmanHealth.forget(event.id)
-                    let inspected = try? await EngineLane.asControl { try await client.request(.GET, "/containers/\(event.id)/json").decode(EngineContainerInspect.self) }
+                    let inspected = try? await PodmanHealthchecks.inspect(event.id, client)
                     if inspected?.State.OOMKilled == true {
                         onEvent(ContainerEvent(action: .oom, id: event.id, name: event.name, dockerName: event.dockerName, timeNano: event.timeNano))
                     }

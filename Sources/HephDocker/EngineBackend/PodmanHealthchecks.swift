@@ -67,9 +67,7 @@ final class PodmanHealthchecks: Sendable {
                         await track(summary.Id, orchestrator: orchestrator)
                         health = self.health(of: summary.Id)
                     } else {
-                        health = try? await EngineLane.asControl {
-                            try await orchestrator.client.request(.GET, "/containers/\(summary.Id)/json").decode(EngineContainerInspect.self)
-                        }.State.Health?.Status
+                        health = try? await Self.inspect(summary.Id, orchestrator.client).State.Health?.Status
                     }
                 }
                 if let health, health == "healthy" || health == "unhealthy" {
@@ -86,8 +84,7 @@ final class PodmanHealthchecks: Sendable {
     /// Starts checking container `id` if it runs and has a healthcheck: its first check
     /// one interval from now, as the engine would after a start.
     func track(_ id: String, orchestrator: DockerOrchestrator) async {
-        guard let container = try? await EngineLane.asControl({ try await orchestrator.client.request(.GET, "/containers/\(id)/json").decode(EngineContainerInspect.self) }),
-              container.State.Status == "running" else { return }
+        guard let container = try? await Self.inspect(id, orchestrator.client), container.State.Status == "running" else { return }
         guard let check = container.Config.Healthcheck, let test = check.Test?.first, test != "NONE" else {
             state.withLock { _ = $0.withoutCheck.insert(container.Id) }
             return
@@ -109,6 +106,11 @@ final class PodmanHealthchecks: Sendable {
                 if state.loop == nil, !state.closed { state.loop = loop } else { loop.cancel() }
             }
         }
+    }
+
+    /// Container `id` as the engine has it now (control traffic: it never waits for a slot).
+    static func inspect(_ id: String, _ client: EngineClient) async throws -> EngineContainerInspect {
+        try await EngineLane.asControl { try await client.request(.GET, "/containers/\(id)/json").decode(EngineContainerInspect.self) }
     }
 
     /// Stops checking container `id` (it stopped, or is gone).
