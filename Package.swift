@@ -66,10 +66,24 @@ let package = Package(
             name: "CHephLua",
             dependencies: ["CLua"]
         ),
+        // The part of the `heph` module written in Lua, as source.
+        .target(name: "HephPrelude"),
+        // Compiles that source to bytecode with the Lua heph links, for the plugin below.
+        .executableTarget(
+            name: "heph-prelude-compiler",
+            dependencies: ["CLua", "HephPrelude"],
+            path: "Sources/PreludeCompiler"
+        ),
+        // Runs heph-prelude-compiler as HephLua builds: a state loads bytecode, not source.
+        .plugin(
+            name: "PreludeBytecode",
+            capability: .buildTool(),
+            dependencies: ["heph-prelude-compiler"]
+        ),
         // The Lua runtime and the `heph` module. Knows nothing of HTTP (HephServe does).
         .target(
             name: "HephLua",
-            dependencies: ["CLua", "CHephLua", "HephDocker", "HephServe"],
+            dependencies: ["CLua", "CHephLua", "HephDocker", "HephServe", "HephPrelude"],
             // The built-in plugins, compiled into the binary as bytes.
             resources: [
                 .embedInCode("Plugins/restart.lua"),
@@ -78,7 +92,8 @@ let package = Package(
                 .embedInCode("Plugins/chaos.lua"),
                 // `heph test`'s harness.
                 .embedInCode("Testing/harness.lua"),
-            ]
+            ],
+            plugins: ["PreludeBytecode"]
         ),
         // The executable: argument parsing and the commands, nothing else.
         .executableTarget(
@@ -104,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HephLuaTests",
-            dependencies: ["HephLua", "HephDocker", "HephServe", "HephTestSupport"]
+            dependencies: ["HephLua", "HephDocker", "HephServe", "HephTestSupport", "HephPrelude", "CLua"]
         ),
         .testTarget(
             name: "HephCLITests",

@@ -2,3 +2,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+
+/* The linked library's own identification ("$LuaVersion: Lua 5.4.4  Copyright …"), which
+   names its release: the prelude's bytecode is used only with the Lua that made it. */
+static inline const char *heph_lua_ident(void) { return lua_ident; }

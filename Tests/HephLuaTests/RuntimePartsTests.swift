@@ -1,5 +1,7 @@
+import CLua
 import HephDocker
 @testable import HephLua
+import HephPrelude
 import HephTestSupport
 import Testing
 
@@ -159,5 +161,26 @@ import Testing
         #expect(await third.run(LuaScript(.code("print('again')", name: "again.lua"))) == .finished)
         #expect(outputs.0.all.last == "again\n")
         await third.close()
+    }
+
+    /// A state loads the prelude as bytecode (the PreludeBytecode build plugin), made from
+    /// the source as it is now and for the Lua linked.
+    @Test func thePreludeIsLoadedAsBytecodeOfItsSource() throws {
+        let bytecode = try #require(LuaRuntime.preludeBytecode, "no bytecode for \(String(cString: heph_lua_ident()))")
+        let state = try #require(luaL_newstate())
+        defer { lua_close(state) }
+        var source = preludeSource
+        let loaded = source.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { luaL_loadbufferx(state, $0.baseAddress, $0.count, "=[heph]", "t") }
+        }
+        #expect(loaded == LUA_OK)
+        var dumped = [UInt8]()
+        _ = withUnsafeMutablePointer(to: &dumped) { collected in
+            lua_dump(state, { _, chunk, size, collected in
+                collected!.assumingMemoryBound(to: [UInt8].self).pointee.append(contentsOf: UnsafeRawBufferPointer(start: chunk, count: size))
+                return 0
+            }, collected, 0)
+        }
+        #expect(dumped == bytecode)
     }
 }

@@ -20,6 +20,14 @@ struct LuaStack {
 
     func type(at index: Int32) -> Int32 { lua_type(state, index) }
 
+    /// Loads a chunk of bytes (`mode` "b": bytecode) and pushes it, or the error message;
+    /// returns the status (`LUA_OK`).
+    func load(_ chunk: [UInt8], chunkName: String, mode: String) -> Int32 {
+        chunk.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { luaL_loadbufferx(state, $0.baseAddress, $0.count, chunkName, mode) }
+        }
+    }
+
     /// Compiles `source` as the chunk `chunkName` (`=stdin`, `@file`) in `mode` (`t`: text
     /// only; nil: text or binary) and pushes the function, or the message; returns the
     /// status (`LUA_OK`).

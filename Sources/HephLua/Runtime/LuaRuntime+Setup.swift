@@ -1,6 +1,8 @@
 import CHephLua
+import Foundation
 import CLua
 import HephDocker
+import HephPrelude
 
 extension LuaRuntime {
     /// The one C dispatcher, installed once per process: finds the runtime of the calling
@@ -69,7 +71,7 @@ extension LuaRuntime {
         // metatables, matcher, exit signal, formatter, plugin describer, event metatable).
         lua_pushcclosure(state, heph_traceback, 0)
         let handler = stack.absolute(-1)
-        guard loadChunk(stack, source: preludeSource, name: "=[heph]") else {
+        guard loadPrelude(stack) else {
             lua_settop(state, 0)
             return
         }
@@ -136,6 +138,22 @@ extension LuaRuntime {
 
     /// Seconds of computation a callback may use by default (`heph.config.hook_timeout`).
     static let defaultHookTimeout: Double = 5
+
+    /// Pushes the prelude's chunk: its bytecode, made as heph was built, when the Lua heph
+    /// runs with is the one that made it; else compiled from the source (about 2 ms).
+    private func loadPrelude(_ stack: LuaStack) -> Bool {
+        if let bytecode = Self.preludeBytecode {
+            if stack.load(bytecode, chunkName: "=[heph]", mode: "b") == LUA_OK { return true }
+            stack.pop()
+        }
+        return loadChunk(stack, source: preludeSource, name: "=[heph]")
+    }
+
+    /// The prelude's bytecode, when the Lua linked is the one that compiled it.
+    static let preludeBytecode: [UInt8]? = {
+        guard String(cString: heph_lua_ident()) == preludeBytecodeLua else { return nil }
+        return Data(base64Encoded: preludeBytecodeBase64).map { Array($0) }
+    }()
 
     /// Compiles `source` and pushes the chunk; on failure records why and pushes nothing.
     func loadChunk(_ stack: LuaStack, source: String, name: String) -> Bool {

@@ -12,7 +12,7 @@
 /// can yield there), which resumes it with the result, or waits for the ticket in place
 /// (inside `require`, a metamethod, a sort comparator, or a coroutine of the script's own).
 /// Only this plain Lua ever yields; C never does.
-let preludeSource = #"""
+public let preludeSource = #"""
 local heph, starts, primitives = ...
 local wait, write = primitives.wait, primitives.write
 local coroutine, error, select, tostring, setmetatable, type = coroutine, error, select, tostring, setmetatable, type

@@ -8,7 +8,7 @@
 /// infinities, functions, other keys, cycles and nesting deeper than 64 are errors that say
 /// where in the value they are. Decoding: `null` is nil (a hole in an array), numbers
 /// without a fraction or exponent are integers when they fit.
-let jsonPreludeSource = #"""
+public let jsonPreludeSource = #"""
 do
   local type, next, ipairs, error, pcall, tonumber, tostring = type, next, ipairs, error, pcall, tonumber, tostring
   local fmt, sbyte, ssub, sfind, sgsub, gmatch = string.format, string.byte, string.sub, string.find, string.gsub, string.gmatch

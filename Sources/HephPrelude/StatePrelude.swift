@@ -6,7 +6,7 @@
 /// a float (`string.pack`'s `j` and `n`: integers stay integers, floats keep every bit),
 /// `s` a string of any bytes (`s4`), `t` a table (`I4` pair count, then key and value of
 /// each). Tables are read raw (no `__pairs`, no `__index`).
-let statePreludeSource = #"""
+public let statePreludeSource = #"""
 do
   local get, set, list = heph.state_get, heph.state_set, heph.state_keys
   heph.state_get, heph.state_set, heph.state_keys = nil, nil, nil

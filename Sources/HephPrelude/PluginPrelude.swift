@@ -6,7 +6,7 @@
 ///
 /// It also defines `describe_plugin(name)`, which `heph plugins NAME` runs: the plugin
 /// found and checked as `heph.use` would, never set up, described as JSON.
-let pluginPreludeSource = #"""
+public let pluginPreludeSource = #"""
 local describe_plugin
 do
   local find_plugin, scope_open, scope_close = primitives.find_plugin, primitives.plugin_scope_open, primitives.plugin_scope_close
