@@ -23,7 +23,7 @@ struct VersionCommand: AsyncParsableCommand {
         print(LuaRuntime.luaRelease)
         do {
             let endpoint = try EngineEndpoint(environment: global.engineEnvironment)
-            let line = try await DockerOrchestrator.withOrchestrator(endpoint: endpoint) { orchestrator in
+            let line = try await DockerOrchestrator.withOrchestrator(endpoint: endpoint, direct: true) { orchestrator in
                 let version = try await orchestrator.client.engineVersion()
                 let spoken = try await orchestrator.client.apiVersion()
                 let engine = try await orchestrator.client.kind() == .podman ? "Podman" : "Docker engine"

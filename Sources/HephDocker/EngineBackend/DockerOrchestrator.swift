@@ -61,13 +61,15 @@ public final class DockerOrchestrator: Orchestrator {
     }
 
     /// Runs `body` with an orchestrator for `endpoint` and closes the connection afterwards,
-    /// whether `body` returns or throws.
+    /// whether `body` returns or throws. `direct`: `body` makes its calls one after another
+    /// (``RunContext/directCalls``).
     public static func withOrchestrator<T>(
         endpoint: EngineEndpoint,
         logger: Logger = Logger(label: "heph.docker"),
+        direct: Bool = false,
         _ body: (DockerOrchestrator) async throws -> T
     ) async throws -> T {
-        let orchestrator = DockerOrchestrator(client: try EngineClient(endpoint: endpoint, logger: logger))
+        let orchestrator = DockerOrchestrator(client: try EngineClient(endpoint: endpoint, logger: logger, direct: direct))
         return try await orchestrator.closing { try await body(orchestrator) }
     }
 

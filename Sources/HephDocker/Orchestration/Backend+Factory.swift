@@ -9,7 +9,8 @@ extension Backend {
             return DryRunOrchestrator(backend: self, clock: context.clock, record: record, project: context.scope.project)
         }
         let engine = DockerOrchestrator(
-            client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), slots: context.engineSlots, logger: context.logger),
+            client: try EngineClient(endpoint: EngineEndpoint(environment: context.environment), slots: context.engineSlots, logger: context.logger,
+                                 direct: context.directCalls),
             clock: context.clock, scope: context.scope, onAction: context.onAction)
         return switch self {
         case .engine: engine
@@ -42,6 +43,10 @@ public struct RunContext: Sendable {
     /// (`create_container`, `restart_container`, `exec`, …) as it is made, whoever made
     /// it (the script, `heph.up`, a plugin): `heph run --metrics` counts them.
     public var onAction: @Sendable (String) -> Void = { _ in }
+    /// A command that makes a few calls one after another and ends (`heph ps`): over a
+    /// unix socket, its calls are made on the calling thread, without NIO's event loops
+    /// (``EngineClient/direct``). Never for a run, whose calls go on at once.
+    public var directCalls = false
 
     /// Makes a context.
     public init(clock: any HephClock = SystemClock(), environment: [String: String], endpointMode: String = "vip",

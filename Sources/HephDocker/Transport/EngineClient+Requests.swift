@@ -150,6 +150,10 @@ extension EngineClient {
     func execute(_ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?, contentType: String = "application/json",
                  timeout: Duration) async throws -> EngineResponse {
         try await inLane {
+            if let direct {
+                guard !isClosed else { throw transportFailure(HTTPClientError.alreadyShutdown, timeout: timeout) }
+                return try directly(direct, method, path: path, query: query, body: body, contentType: contentType, timeout: timeout)
+            }
             let response = try await send(method, path: path, query: query, body: body, contentType: contentType, timeout: timeout)
             do {
                 let collected = try await response.body.collect(upTo: Self.maximumBodyBytes)
@@ -184,8 +188,7 @@ extension EngineClient {
         // Real time, not the run's clock: how long the engine took, for the debug log.
         let started = ContinuousClock.now
         do {
-            let http = EngineLane.current == .control ? controlHTTP : bulkHTTP
-            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            let response = try await http(for: EngineLane.current).execute(request, timeout: TimeAmount(timeout))
             logger.debug("\(method) \(path) → \(response.status.code) in \(ContinuousClock.now - started)")
             return response
         } catch {
@@ -194,8 +197,28 @@ extension EngineClient {
         }
     }
 
+    /// One exchange over ``direct``, on this thread.
+    private func directly(_ direct: UnixSocketHTTP, _ method: HTTPMethod, path: String, query: [(String, String)], body: ByteBuffer?,
+                          contentType: String, timeout: Duration) throws -> EngineResponse {
+        let started = ContinuousClock.now
+        do {
+            let response = try direct.execute(
+                method, target: path + queryString(query), headers: body == nil ? [] : [("Content-Type", contentType)],
+                body: body.map { Array($0.readableBytesView) }, timeout: timeout, maximumBodyBytes: Self.maximumBodyBytes)
+            logger.debug("\(method) \(path) → \(response.status.code) in \(ContinuousClock.now - started)")
+            return response
+        } catch {
+            logger.debug("\(method) \(path) failed in \(ContinuousClock.now - started): \(error)")
+            throw transportFailure(error, timeout: timeout)
+        }
+    }
+
+    private func queryString(_ query: [(String, String)]) -> String {
+        query.isEmpty ? "" : "?" + query.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
+    }
+
     private func url(path: String, query: [(String, String)]) -> String {
-        let queryString = query.isEmpty ? "" : "?" + query.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
+        let queryString = queryString(query)
         switch endpoint.transport {
         case .unix(let socketPath):
             return Self.unixURL(socketPath, path + queryString)

@@ -27,16 +27,29 @@ public final class EngineClient: Sendable {
     public let slots: EngineSlots
     /// How long a call waits for the engine's answer unless it says otherwise.
     public let answerTimeout: Duration
-    /// Bulk calls, and the streams a script asks for (followed logs, an exec's output).
-    let bulkHTTP: HTTPClient
-    /// Control calls: the event stream, polls, pings.
-    let controlHTTP: HTTPClient
+    /// The pool of a lane: bulk calls and the streams a script asks for (followed logs, an
+    /// exec's output), or control calls (the event stream, polls, pings). After ``close()``,
+    /// `HTTPClientError.alreadyShutdown`, as a pool that was shut down says.
+    func http(for lane: EngineLane) throws -> HTTPClient {
+        try pools.withLock { pools in
+            guard !pools.closed else { throw HTTPClientError.alreadyShutdown }
+            return lane == .control ? pools.control(configuration) : pools.bulk(configuration)
+        }
+    }
+    /// For a one-shot command on a unix socket: its whole answers, without NIO's threads.
+    let direct: UnixSocketHTTP?
+    private let configuration: HTTPClient.Configuration
+    /// The two pools, each made on its first call: a command whose calls all go
+    /// ``direct`` starts no event-loop thread.
+    private let pools = Mutex(Pools())
     let logger: Logger
     /// For `ssh://`: the local socket relayed to the remote engine.
     let sshDialer: SSHDialer?
     private let negotiatedVersion = Mutex<EngineAPIVersion?>(nil)
     private let negotiatedKind = Mutex<EngineKind?>(nil)
     private let closed = Mutex(false)
+    /// ``close()`` was called.
+    var isClosed: Bool { closed.withLock { $0 } }
 
     /// Connections the bulk pool opens beyond the slots, for streams a script follows
     /// (they take a slot only until their answer's head arrives).
@@ -47,8 +60,10 @@ public final class EngineClient: Sendable {
     static let controlConnections = 32
 
     /// A client for `endpoint` whose bulk calls take `slots`.
+    /// `direct`: whole answers over a unix socket are read on the calling thread
+    /// (``UnixSocketHTTP``), for a command that makes a few calls one after another and ends.
     public init(endpoint: EngineEndpoint, slots: EngineSlots = EngineSlots(), answerTimeout: Duration = .seconds(60),
-                logger: Logger = Logger(label: "heph.docker")) throws {
+                logger: Logger = Logger(label: "heph.docker"), direct: Bool = false) throws {
         self.endpoint = endpoint
         self.slots = slots
         self.answerTimeout = answerTimeout
@@ -74,10 +89,38 @@ public final class EngineClient: Sendable {
         }
         // The slots bound the bulk calls; the pool has room for all of them and 64 streams,
         // so a call holding a slot waits for a connection only past 64 followed streams.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = EngineSlots.maximumCapacity + Self.streamConnections
-        bulkHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.controlConnections
-        controlHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.configuration = configuration
+        if direct, case .unix(let socketPath) = endpoint.transport {
+            self.direct = UnixSocketHTTP(socketPath: socketPath)
+        } else {
+            self.direct = nil
+        }
+    }
+
+    /// The HTTP clients made so far.
+    private struct Pools: ~Copyable {
+        var bulkClient: HTTPClient?
+        var controlClient: HTTPClient?
+        /// ``close()`` took the pools: none is made after it.
+        var closed = false
+
+        mutating func bulk(_ configuration: HTTPClient.Configuration) -> HTTPClient {
+            if let bulkClient { return bulkClient }
+            var configuration = configuration
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = EngineSlots.maximumCapacity + EngineClient.streamConnections
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            bulkClient = made
+            return made
+        }
+
+        mutating func control(_ configuration: HTTPClient.Configuration) -> HTTPClient {
+            if let controlClient { return controlClient }
+            var configuration = configuration
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = EngineClient.controlConnections
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            controlClient = made
+            return made
+        }
     }
 
     /// `GET /_ping`; also negotiates the API version.
@@ -93,10 +136,16 @@ public final class EngineClient: Sendable {
         }
         guard !alreadyClosed else { return }
         defer { sshDialer?.close() }
+        direct?.close()
+        let made = pools.withLock { pools in
+            pools.closed = true
+            return [pools.bulkClient, pools.controlClient].compactMap { $0 }
+        }
         // Both pools are shut down, whichever fails.
         var failure: (any Error)?
-        do { try await bulkHTTP.shutdown() } catch { failure = error }
-        try await controlHTTP.shutdown()
+        for client in made {
+            do { try await client.shutdown() } catch { failure = failure ?? error }
+        }
         if let failure { throw failure }
     }
 
