@@ -9,6 +9,11 @@ struct EngineConcurrencyOption: ParsableArguments {
     var engineConcurrency = EngineSlots.defaultCapacity
 
     func validate() throws {
+        try Self.validate(engineConcurrency)
+    }
+
+    /// A bound out of range is a command-line error naming the range.
+    static func validate(_ engineConcurrency: Int) throws {
         guard EngineSlots.accepts(engineConcurrency) else {
             throw ValidationError("--engine-concurrency must be a whole number from 1 to \(EngineSlots.maximumCapacity), got \(engineConcurrency)")
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import HephDocker
 
-/// `heph`: the root command.
-@main
+/// `heph`: the root command. The process starts in ``HephMain``, which hands it every
+/// command line ``FastPath`` does not answer.
 struct Heph: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heph",

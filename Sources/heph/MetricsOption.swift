@@ -32,7 +32,7 @@ struct MetricsOption: ParsableArguments {
 
     /// The metrics and their server, listening; nil without --metrics. When the address
     /// cannot be listened on (taken, not this host's), says so on stderr and exits 1.
-    func start() throws -> (WatcherMetrics, MetricsServer)? {
+    static func start(_ metrics: String?) throws -> (WatcherMetrics, MetricsServer)? {
         guard let metrics, let (host, port) = try? Self.parse(metrics) else { return nil }
         let collected = WatcherMetrics()
         do {

@@ -37,8 +37,23 @@ struct PsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await PsListing(global: global.settings, all: all, json: json).run()
+    }
+}
+
+/// A `heph ps`, as plain values: what ``PsCommand`` parses, or what ``FastPath`` reads from
+/// `heph ps [--all] [--json]`.
+struct PsListing {
+    var global = GlobalSettings()
+    /// `--all`: every project's containers, and the coordination objects.
+    var all = false
+    /// `--json`: a JSON array instead of a table.
+    var json = false
+
+    /// Lists; an engine failure is one line on stderr and its exit code.
+    func run() async throws {
         try await reportingFailures {
-            let (containers, roleObjects) = try await global.withOrchestrator(scope: all ? .all : nil) { orchestrator in
+            let (containers, roleObjects) = try await global.withOrchestrator(scope: all ? .all : nil, direct: true) { orchestrator in
                 (try await orchestrator.listContainers().sorted { ($0.project, $0.dockerName) < ($1.project, $1.dockerName) },
                  all ? try await orchestrator.coordination.roleObjects(allProjects: true) : [])
             }

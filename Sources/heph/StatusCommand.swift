@@ -29,7 +29,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let one = global.project.isChosen
-            let watchers = try await global.withOrchestrator(scope: one ? nil : .all) { try await $0.coordination.watchers(allProjects: !one) }
+            let watchers = try await global.withOrchestrator(scope: one ? nil : .all, direct: true) { try await $0.coordination.watchers(allProjects: !one) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -78,6 +78,55 @@ import Testing
         #expect(!listed.contains { $0.name == foreign })
     }
 
+    /// `heph run FILE …`, `heph ps [--all] [--json]` and `heph --version` skip the argument
+    /// parser (FastPath.swift); the same line with a default option added goes through it.
+    /// Both readings must do the same.
+    @Test func theFastPathDoesWhatTheParserDoes() async throws {
+        let project = TestNames.project()
+        defer { Docker.removeProjects([project]) }
+        let environment = ["HEPH_PROJECT": project]
+        let up = try await HephBinary.run(["run", "-"], environment: environment, input: """
+            heph.up{ services = { web = { image = "heph/busybox:latest", cmd = { "sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait" } } } }
+            """)
+        #expect(up.status == 0, "\(up.stderr)")
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("heph-\(TestNames.unique("fast")).lua").path
+        try "print(select('#', ...), ...)\nif arg[1] == 'fail' then error('failed here') end".write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let pairs: [([String], [String], String?)] = [
+            (["run", script, "a", "--help", "-p", "x"], ["run", "--progress", script, "a", "--help", "-p", "x"], nil),
+            (["run", script, "fail"], ["run", "--progress", script, "fail"], nil),
+            (["run", "-", "b"], ["run", "--progress", "-", "b"], "print(..., heph.config.project)"),
+            (["run", "/nonexistent/script.lua"], ["run", "--progress", "/nonexistent/script.lua"], nil),
+            // What the parser refuses or answers anywhere on the line.
+            (["run", script, "---"], ["run", "--progress", script, "---"], nil),
+            (["run", script, "-=x"], ["run", "--progress", script, "-=x"], nil),
+            (["run", script, "--generate-completion-script=bash"], ["run", "--progress", script, "--generate-completion-script=bash"], nil),
+            (["ps"], ["ps", "--log-level", "warning"], nil),
+            (["ps", "--json"], ["ps", "--log-level", "warning", "--json"], nil),
+        ]
+        for (fast, parsed, input) in pairs {
+            let quick = try await HephBinary.run(fast, environment: environment, input: input)
+            let full = try await HephBinary.run(parsed, environment: environment, input: input)
+            #expect(quick.status == full.status, "\(fast)")
+            #expect(quick.stdout == full.stdout, "\(fast)")
+            #expect(quick.stderr == full.stderr, "\(fast)")
+            if fast.first == "ps" { #expect(quick.stdout.contains("heph_\(project)_web"), "\(quick.stdout)") }
+        }
+        // Every project's: other tests change the engine meanwhile, so only this one's row is compared.
+        let all = try await HephBinary.run(["ps", "--json", "--all"])
+        let allParsed = try await HephBinary.run(["ps", "--all", "--log-level", "warning", "--json"])
+        #expect(all.status == 0 && allParsed.status == 0)
+        let row = { (text: String) in text.split(separator: "\n").filter { $0.contains("heph_\(project)_web") } }
+        #expect(!row(all.stdout).isEmpty)
+        #expect(row(all.stdout) == row(allParsed.stdout))
+        // A wrong HEPH_PROJECT is the parser's error, whichever way the line is read.
+        for line in [["run", script], ["ps"]] {
+            let wrong = try await HephBinary.run(line, environment: ["HEPH_PROJECT": "Bad"])
+            #expect(wrong.status == 64)
+            #expect(wrong.stderr.contains("HEPH_PROJECT"), "\(wrong.stderr)")
+        }
+    }
+
     @Test func anUnreachableEngineExits69WithOneLine() async throws {
         let result = try await HephBinary.run(["ps"], environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
         #expect(result.status == 69)

@@ -1,3 +1,4 @@
+import Foundation
 @testable import HephDocker
 import Testing
 
@@ -92,6 +93,20 @@ import Testing
         #expect(mounts.map(\.Type) == ["bind", "volume"])
         #expect(mounts[0].ReadOnly && mounts[0].Source == "/srv" && mounts[0].Target == "/data")
         #expect(mounts[1].VolumeOptions?.Labels == ["io.heph.managed": "true", "io.heph.project": "default"])
+    }
+
+    @Test func aWatchersStartIsWrittenInUTCWithoutTheTimeZoneFiles() {
+        // Checked against Python's datetime.fromtimestamp(t, UTC), around leap days and 1970.
+        #expect(WatcherIdentity.iso8601(unixSeconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(WatcherIdentity.iso8601(unixSeconds: 951_782_400) == "2000-02-29T00:00:00Z")
+        #expect(WatcherIdentity.iso8601(unixSeconds: 1_796_143_572) == "2026-12-01T16:46:12Z")
+        #expect(WatcherIdentity.iso8601(unixSeconds: 4_107_542_399) == "2100-02-28T23:59:59Z")
+        #expect(WatcherIdentity.iso8601(unixSeconds: -1) == "1969-12-31T23:59:59Z")
+        // And Foundation's formatter agrees, over two centuries.
+        let formatter = ISO8601DateFormatter()
+        for seconds in stride(from: -2_000_000_000, to: 5_000_000_000, by: 97_654_321) {
+            #expect(WatcherIdentity.iso8601(unixSeconds: seconds) == formatter.string(from: Date(timeIntervalSince1970: Double(seconds))))
+        }
     }
 
     @Test func theEnginesDateHeaderIsReadAsUnixSeconds() {

@@ -72,15 +72,29 @@ public struct WatcherIdentity: Sendable, Hashable, Codable {
         }.joined()
         // By hand, not with Foundation's host name and date formatter: those load ICU's
         // data and resolve the name, milliseconds at the start of every `heph run`.
-        var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count - 1) == 0 ? String(cString: name) : "localhost"
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        var text = [CChar](repeating: 0, count: 32)
-        strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return WatcherIdentity(instance: instance, host: host, pid: Int(getpid()), since: String(cString: text))
+        var name = [UInt8](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count - 1) == 0 ? String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) : "localhost"
+        return WatcherIdentity(instance: instance, host: host, pid: Int(getpid()), since: iso8601(unixSeconds: Int(time(nil))))
     }()
+
+    /// `2026-11-30T09:24:27Z`. Not with gmtime: glibc reads the time zone files on its first
+    /// call, which a time in UTC does not need.
+    static func iso8601(unixSeconds: Int) -> String {
+        // Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day count.
+        let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
+        let seconds = unixSeconds - days * 86_400
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+    }
 
     /// Read back from an object's labels; nil when they lack any of it.
     init?(labels: [String: String]?) {
