@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import HephDocker
 import HephLua
-import Synchronization
 
 /// `heph run script.lua [args…]`: runs a Lua script with the `heph` module.
 struct RunCommand: AsyncParsableCommand {
