@@ -12,7 +12,7 @@ import HephDocker
 /// Anything else (any option of `run`, `-p`, help, a mistake) goes to the parser, so every
 /// message and every error is the parser's. `CommandLineTests.theFastPathDoesWhatTheParserDoes`
 /// holds the two to the same reading.
-enum FastPath: Equatable {
+enum FastPath {
     case run(script: String, arguments: [String])
     case ps(all: Bool, json: Bool)
     case version

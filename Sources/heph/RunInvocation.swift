@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HephDocker
 import HephLua
-import Synchronization
 
 /// A `heph run`, as plain values: what ``RunCommand`` parses, or what ``FastPath`` reads
 /// from a command line with no options (`heph run FILE [ARGS…]`).

@@ -127,16 +127,8 @@ import Testing
     @Test func anEngineThatAcceptsNothingIsUnreachableWithinTheDeadline() async throws {
         let path = "/tmp/heph-\(TestNames.unique("backlog")).sock"
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-            raw[path.utf8.count] = 0
-        }
-        let connectTo = { (descriptor: Int32) in
-            withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        }
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let connectTo = { (descriptor: Int32) in withUnixAddress(path) { connect(descriptor, $0, $1) } }
+        _ = withUnixAddress(path) { bind(listener, $0, $1) }
         #expect(listen(listener, 0) == 0)
         // Fill the backlog: connections nobody accepts, until the next would wait.
         var fillers: [Int32] = []
@@ -200,16 +192,7 @@ private final class ScriptedSocket: Sendable {
     private init(steps: [Step]) throws {
         path = "/tmp/heph-\(TestNames.unique("direct")).sock"
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = withUnixAddress(path) { bind(listener, $0, $1) }
         guard bound == 0, listen(listener, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
         let thread = Thread { [self] in serve(steps) }
         thread.start()
@@ -286,6 +269,19 @@ private final class ScriptedSocket: Sendable {
             guard count > 0 else { return nil }
             bytes += chunk[..<count]
         }
+    }
+}
+
+/// `body` (bind, connect) with the socket address of `path`.
+private func withUnixAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: Array(path.utf8))
+        raw[path.utf8.count] = 0
+    }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
 }
 

@@ -27,15 +27,6 @@ public final class EngineClient: Sendable {
     public let slots: EngineSlots
     /// How long a call waits for the engine's answer unless it says otherwise.
     public let answerTimeout: Duration
-    /// The pool of a lane: bulk calls and the streams a script asks for (followed logs, an
-    /// exec's output), or control calls (the event stream, polls, pings). After ``close()``,
-    /// `HTTPClientError.alreadyShutdown`, as a pool that was shut down says.
-    func http(for lane: EngineLane) throws -> HTTPClient {
-        try pools.withLock { pools in
-            guard !pools.closed else { throw HTTPClientError.alreadyShutdown }
-            return lane == .control ? pools.control(configuration) : pools.bulk(configuration)
-        }
-    }
     /// For a one-shot command on a unix socket: its whole answers, without NIO's threads.
     let direct: UnixSocketHTTP?
     private let configuration: HTTPClient.Configuration
@@ -47,9 +38,19 @@ public final class EngineClient: Sendable {
     let sshDialer: SSHDialer?
     private let negotiatedVersion = Mutex<EngineAPIVersion?>(nil)
     private let negotiatedKind = Mutex<EngineKind?>(nil)
-    private let closed = Mutex(false)
+
     /// ``close()`` was called.
-    var isClosed: Bool { closed.withLock { $0 } }
+    var isClosed: Bool { pools.withLock { $0.closed } }
+
+    /// The pool of a lane: bulk calls and the streams a script asks for (followed logs, an
+    /// exec's output), or control calls (the event stream, polls, pings). After ``close()``,
+    /// `HTTPClientError.alreadyShutdown`, as a pool that was shut down says.
+    func http(for lane: EngineLane) throws -> HTTPClient {
+        try pools.withLock { pools in
+            guard !pools.closed else { throw HTTPClientError.alreadyShutdown }
+            return lane == .control ? pools.control(configuration) : pools.bulk(configuration)
+        }
+    }
 
     /// Connections the bulk pool opens beyond the slots, for streams a script follows
     /// (they take a slot only until their answer's head arrives).
@@ -130,17 +131,14 @@ public final class EngineClient: Sendable {
 
     /// Shuts the HTTP client down. Calling it twice is not an error.
     public func close() async throws {
-        let alreadyClosed = closed.withLock { closed in
-            defer { closed = true }
-            return closed
-        }
-        guard !alreadyClosed else { return }
-        defer { sshDialer?.close() }
-        direct?.close()
-        let made = pools.withLock { pools in
+        let made: [HTTPClient]? = pools.withLock { pools in
+            guard !pools.closed else { return nil }
             pools.closed = true
             return [pools.bulkClient, pools.controlClient].compactMap { $0 }
         }
+        guard let made else { return }
+        defer { sshDialer?.close() }
+        direct?.close()
         // Both pools are shut down, whichever fails.
         var failure: (any Error)?
         for client in made {
